@@ -1,0 +1,83 @@
+"""The wxai exception tree.
+
+Every error raised on purpose by wxai derives from :class:`WxaiError`, so a
+caller (the CLI, the cockpit) can turn it into a clear message instead of a
+traceback. Messages say what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class WxaiError(Exception):
+    """Base class of all errors raised by wxai."""
+
+
+class WxaiWarning(UserWarning):
+    """Base class of all warnings issued by wxai."""
+
+
+class ConfigError(WxaiError, ValueError):
+    """A configuration is invalid: unknown key, wrong type, value out of range."""
+
+
+class UnknownNameError(WxaiError, KeyError):
+    """A name (lab, asset, model alias, variable, ...) is not known.
+
+    The message lists the valid names and suggests the nearest one.
+    """
+
+    def __init__(self, kind: str, name: str, valid: Iterable[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.valid = sorted(valid)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        msg = f"unknown {self.kind} {self.name!r}"
+        nearest = difflib.get_close_matches(self.name, self.valid, n=1, cutoff=0.5)
+        if nearest:
+            msg += f"; did you mean {nearest[0]!r}?"
+        if self.valid:
+            msg += f" Valid {self.kind} names: {', '.join(self.valid)}"
+        return msg
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self._message()
+
+
+class MissingExtra(WxaiError, ImportError):
+    """An optional dependency is not installed.
+
+    Parameters
+    ----------
+    package:
+        The import name that failed.
+    extra:
+        The wxai extra that provides it (``pip install 'wxai[extra]'``).
+    """
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{package!r} is not installed; install it with: pip install 'wxai[{extra}]'"
+        )
+
+
+class AssetNotFound(WxaiError, FileNotFoundError):
+    """An offline asset (model weights, data) is not installed."""
+
+
+class NativeBuildError(WxaiError, RuntimeError):
+    """A native (Fortran/C++) kernel could not be built or loaded."""
+
+
+class TaskStateError(WxaiError):
+    """A task cannot make the requested state transition."""
+
+
+class DataFormatError(WxaiError, ValueError):
+    """A file is corrupt, truncated or not in the expected format."""

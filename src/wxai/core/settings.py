@@ -1,0 +1,71 @@
+"""Process-wide settings read from ``WXAI_*`` environment variables.
+
+Nothing here touches the file system: directories are created by
+:mod:`wxai.core.paths` when they are first needed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
+
+
+class Settings(BaseSettings):
+    """wxai settings; each field can be set as ``WXAI_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="WXAI_", extra="ignore")
+
+    home: Path = Field(
+        default_factory=lambda: Path.home() / ".wxai",
+        description="Directory for the tracking store, lab outputs, caches and the task DB.",
+    )
+    tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking URI; default is a SQLite store in the wxai home.",
+    )
+    tracking_ui_url: str | None = Field(
+        default=None,
+        description="Base URL of an MLflow UI, used to link runs from reports and the cockpit.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the cockpit database (default: SQLite)."
+    )
+    device: DeviceChoice = Field(default="auto", description="Torch device for training.")
+    seed: int = Field(default=42, description="Default random seed.")
+    host: str = Field(default="127.0.0.1", description="Address `wxai serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `wxai serve` binds to.")
+    configs_dir: Path | None = Field(
+        default=None, description="Hydra config tree; default is the packaged `configs/`."
+    )
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        """The tracking URI in effect (explicit, or the local SQLite store)."""
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The cockpit database URL in effect."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'cockpit.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the settings of this process (read once from the environment)."""
+    return Settings()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings and read the environment again."""
+    get_settings.cache_clear()
+    return get_settings()

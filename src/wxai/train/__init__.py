@@ -1,0 +1,1 @@
+"""Training support: loops, losses, callbacks and experiment tracking."""

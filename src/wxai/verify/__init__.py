@@ -1,0 +1,1 @@
+"""Verification metrics shared by training, labs and tools."""
