@@ -1,0 +1,1 @@
+"""The ``wxai`` command line."""

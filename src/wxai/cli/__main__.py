@@ -1,0 +1,5 @@
+"""``python -m wxai.cli``."""
+
+from wxai.cli.app import main
+
+main()

@@ -1,0 +1,42 @@
+"""``wxai doctor``: what this installation has and lacks."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+_STYLE = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[bold red]FAIL[/]"}
+
+
+def doctor(
+    json_output: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check Python, packages, accelerators, offline assets and writable directories.
+
+    Exits with status 1 when something required is missing.
+    """
+    import json
+    from dataclasses import asdict
+
+    from wxai.core.diagnostics import run_checks
+
+    checks = run_checks()
+    failed = [check for check in checks if check.status == "fail"]
+    if json_output:
+        print(json.dumps([asdict(check) for check in checks], indent=2))
+    else:
+        table = Table(title="wxai doctor", show_lines=False)
+        for column in ("group", "check", "status", "detail"):
+            table.add_column(column, overflow="fold")
+        for check in checks:
+            table.add_row(check.group, check.name, _STYLE[check.status], check.detail)
+        console = Console()
+        console.print(table)
+        if failed:
+            names = ", ".join(f"{check.group}/{check.name}" for check in failed)
+            console.print(f"[bold red]{len(failed)} required check(s) failed:[/] {names}")
+        else:
+            console.print("[green]All required checks passed.[/]")
+    if failed:
+        raise typer.Exit(1)
