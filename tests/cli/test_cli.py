@@ -14,7 +14,7 @@ WXAI = [sys.executable, "-m", "wxai.cli"]
 def run_cli(args, home: Path, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "WXAI_HOME": str(home), "MPLBACKEND": "Agg"}
     return subprocess.run(
-        [*WXAI, *args], env=env, capture_output=True, text=True, timeout=300, **kwargs
+        [*WXAI, *args], env=env, capture_output=True, text=True, timeout=300, check=False, **kwargs
     )
 
 

@@ -54,7 +54,7 @@ def test_device_selection_falls_back_to_cpu():
 def test_unavailable_device_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present")
-    with pytest.raises(ConfigError, match="available: .*cpu"):
+    with pytest.raises(ConfigError, match=r"available: .*cpu"):
         select_device("cuda")
 
 

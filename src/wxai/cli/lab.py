@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -51,10 +52,11 @@ def list_command(
 
 @app.command("run")
 def run_command(
-    name: str = typer.Argument(..., help="Lab name, see `wxai lab list`."),
-    overrides: list[str] = typer.Argument(
-        None, help="Hydra overrides, e.g. preset=smoke epochs=100 model=deep."
-    ),
+    name: Annotated[str, typer.Argument(help="Lab name, see `wxai lab list`.")],
+    overrides: Annotated[
+        list[str] | None,
+        typer.Argument(help="Hydra overrides, e.g. preset=smoke epochs=100 model=deep."),
+    ] = None,
     json_output: bool = typer.Option(
         False, "--json", help="Print the LabResult as JSON on stdout (progress goes to stderr)."
     ),
@@ -96,7 +98,9 @@ def run_command(
 
 @app.command("report")
 def report_command(
-    out: Path = typer.Option(None, "--out", help="Output folder (default: <wxai home>/report)."),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: <wxai home>/report).")
+    ] = None,
 ) -> None:
     """Write a static HTML gallery of the latest result of every lab."""
     from wxai.labs.framework.report import build_report

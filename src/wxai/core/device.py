@@ -42,6 +42,4 @@ def select_device(preference: str | None = None) -> torch.device:
         return torch.device("cuda")
     if choice in available:
         return torch.device(choice)
-    raise ConfigError(
-        f"device {choice!r} is not available here; available: {', '.join(available)}"
-    )
+    raise ConfigError(f"device {choice!r} is not available here; available: {', '.join(available)}")

@@ -58,8 +58,8 @@ def fit(
     for epoch in range(epochs):
         model.train()
         total, count = 0.0, 0
-        for x, y in train_loader:
-            x, y = x.to(device), y.to(device)
+        for x_batch, y_batch in train_loader:
+            x, y = x_batch.to(device), y_batch.to(device)
             optimizer.zero_grad()
             loss = loss_fn(model(x), y)
             loss.backward()
@@ -84,8 +84,8 @@ def evaluate(
     """Mean of ``loss_fn`` over ``loader`` (weighted by batch size)."""
     model.eval()
     total, count = 0.0, 0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
+    for x_batch, y_batch in loader:
+        x, y = x_batch.to(device), y_batch.to(device)
         total += loss_fn(model(x), y).item() * len(x)
         count += len(x)
     return total / max(count, 1)
