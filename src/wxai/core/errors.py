@@ -40,6 +40,8 @@ class UnknownNameError(WxaiError, KeyError):
         nearest = difflib.get_close_matches(self.name, self.valid, n=1, cutoff=0.5)
         if nearest:
             msg += f"; did you mean {nearest[0]!r}?"
+        else:
+            msg += "."
         if self.valid:
             msg += f" Valid {self.kind} names: {', '.join(self.valid)}"
         return msg

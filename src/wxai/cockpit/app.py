@@ -1,0 +1,133 @@
+"""The cockpit application factory (the server of ``wxai serve``).
+
+``uvicorn.run("wxai.cockpit.app:create_app", factory=True)`` builds a fresh app;
+importing this module starts nothing. At startup the app opens the task database,
+marks tasks a previous process left running as failed ("interrupted"), and starts
+the worker; at shutdown it stops the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from wxai import __version__
+from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
+from wxai.cockpit.errors import install_error_handlers
+from wxai.cockpit.jobs import Worker
+from wxai.cockpit.routers import health, labs, pages, tasks
+from wxai.cockpit.storage import TaskStore
+from wxai.core.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+DESCRIPTION = """\
+The cockpit of **wxai**: the course labs and long-running work as REST resources.
+
+* **tasks**: create a task (`POST /api/tasks`), follow its state and progress
+  (`GET /api/tasks/{id}`), cancel it (`PUT` with `{"action": "cancel"}`), delete it.
+  States: `created -> checked -> executing -> completed | failed`, or `cancelled`.
+* **labs**: the labs by course day with their last results and figures.
+* **health**: liveness and version.
+"""
+
+OPENAPI_TAGS = [
+    {"name": "tasks", "description": "Long-running work (lab runs) as REST resources."},
+    {"name": "labs", "description": "The course labs, their last results and figures."},
+    {"name": "health", "description": "Liveness and version of the server."},
+]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the task store and run the worker for as long as the app serves."""
+    settings: Settings = app.state.settings
+    store = TaskStore(settings.resolved_database_url)
+    store.create_tables()
+    interrupted = store.fail_interrupted()
+    if interrupted:
+        log.warning("marked %d task(s) of a previous server process as interrupted", interrupted)
+    worker = Worker(store)
+    app.state.store = store
+    app.state.worker = worker
+    if app.state.start_worker:
+        worker.start()
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(worker.stop)
+        store.close()
+
+
+def _openapi_with_400(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """``app.openapi`` without FastAPI's 422 answers: this app answers 400 instead."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", {"$ref": "#/components/responses/BadRequest"})
+        components = schema.setdefault("components", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.get("schemas", {}).pop(name, None)
+        components.setdefault("responses", {})["BadRequest"] = {
+            "description": "Malformed JSON, or a body or query that does not match the schema",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        return schema
+
+    return openapi
+
+
+def create_app(settings: Settings | None = None, *, start_worker: bool = True) -> FastAPI:
+    """Build the cockpit app.
+
+    Parameters
+    ----------
+    settings:
+        Where the task database is (``resolved_database_url``) and the MLflow UI
+        link; default: the process settings (``WXAI_*`` environment variables).
+        Lab runs themselves use the process settings (``WXAI_HOME``).
+    start_worker:
+        Start the background worker at startup. Tests switch it off to drive the
+        worker step by step (``app.state.worker.run_once()``).
+
+    Returns
+    -------
+    FastAPI
+        The app; its lifespan opens the database and starts the worker.
+    """
+    settings = settings or get_settings()
+    docs_assets = swagger_assets_dir()
+    app = FastAPI(
+        title="wxai cockpit",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
+        docs_url=None if docs_assets else DOCS_URL,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.start_worker = start_worker
+    app.openapi = _openapi_with_400(app)  # type: ignore[method-assign]
+    install_error_handlers(app)
+    for router in (health.router, tasks.router, labs.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if docs_assets is not None:
+        install_offline_docs(app, docs_assets)
+    return app

@@ -1,0 +1,1 @@
+"""One router per resource: health, tasks, labs, and the HTML pages."""
