@@ -103,9 +103,17 @@ def test_every_schema_field_can_be_overridden(spec):
     """Each field of a lab's schema is in its YAML, so `key=value` works without `+`."""
     config, resolved = compose_config(spec, ["preset=smoke"])
     overrides = ["preset=smoke"]
+
+    def add(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                add(f"{prefix}.{key}", item)
+        else:
+            overrides.append(f"{prefix}={json.dumps(value)}")
+
     for key, value in resolved.items():
         if key != "preset":
-            overrides.append(f"{key}={json.dumps(value)}")
+            add(key, value)
     assert compose_config(spec, overrides)[0] == config
 
 

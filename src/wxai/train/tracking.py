@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wxai.core.errors import WxaiError
+from wxai.core.errors import UnknownNameError, WxaiError
 from wxai.core.paths import artifacts_dir
 from wxai.core.settings import get_settings
 
@@ -182,19 +183,31 @@ class MlflowTracker:
         with torch.no_grad():
             output = model(torch.as_tensor(input_example)).numpy()
         signature = infer_signature(input_example, output)
-        previous_uri = mlflow.get_tracking_uri()
-        mlflow.set_tracking_uri(self._client.tracking_uri)
-        try:
-            with mlflow.start_run(run_id=self._run_id):
-                mlflow.pytorch.log_model(
-                    model, name=name, signature=signature, input_example=input_example
-                )
-        finally:
-            mlflow.end_run()
-            mlflow.set_tracking_uri(previous_uri)
+        status = self._client.get_run(self._run_id).info.status
+        with _global_tracking_uri(self._client.tracking_uri), mlflow.start_run(self._run_id):
+            # Explicit requirements: inferring them loads the model in a subprocess
+            # (seconds) and adds nothing for a plain torch module.
+            info = mlflow.pytorch.log_model(
+                model,
+                name=name,
+                signature=signature,
+                input_example=input_example,
+                pip_requirements=_torch_requirements(),
+            )
+        # Leaving ``start_run`` ends the run; put back the state it had.
+        self._client.update_run(self._run_id, status=status)
         uri = f"runs:/{self._run_id}/{name}"
         if registered_name:
-            register_model(self._client, uri, registered_name, alias=alias, run_id=self._run_id)
+            # MLflow 3 keeps the files with the logged model, not under the run's
+            # artifacts: the version's source must be the ``models:/<model_id>`` URI.
+            register_model(
+                self._client,
+                info.model_uri,
+                registered_name,
+                alias=alias,
+                run_id=self._run_id,
+                model_id=info.model_id,
+            )
         return uri
 
     def finish(self, status: str = "FINISHED") -> None:
@@ -209,35 +222,117 @@ def register_model(
     *,
     alias: str | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
 ) -> str:
     """Register ``model_uri`` as a new version of ``name``; return the version.
 
     The registered model is created on first use; ``alias`` (for example
-    ``champion``) is moved to the new version.
+    ``champion``) is moved to the new version. A ``runs:/<id>/<name>`` URI is
+    resolved to the model logged under that name in that run.
     """
     from mlflow.exceptions import MlflowException
 
+    if model_uri.startswith("runs:/") and model_id is None:
+        run_id, model_id = _logged_model_of_run(client, model_uri)
+        model_uri = f"models:/{model_id}"
     try:
         client.get_registered_model(name)
     except MlflowException:
         client.create_registered_model(name)
-    version = client.create_model_version(name, model_uri, run_id=run_id)
+    # The registry looks the logged model up through MLflow's default client.
+    with _global_tracking_uri(client.tracking_uri):
+        version = client.create_model_version(name, model_uri, run_id=run_id, model_id=model_id)
     if alias:
         client.set_registered_model_alias(name, alias, version.version)
     return str(version.version)
 
 
+def model_version_for_alias(client: MlflowClient, name: str, alias: str) -> str:
+    """The version of registered model ``name`` that ``alias`` points to.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``name`` has no such alias; the message lists its aliases.
+    """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        try:
+            aliases = client.get_registered_model(name).aliases
+        except MlflowException:
+            aliases = {}
+        raise UnknownNameError("model alias", alias, aliases) from None
+
+
+def lineage_tags(
+    *, parent_run_id: str, source_model_uri: str, training_type: str
+) -> dict[str, str]:
+    """Tags that record where a run's model comes from.
+
+    Parameters
+    ----------
+    parent_run_id:
+        The run that produced the source model.
+    source_model_uri:
+        URI the training started from, e.g. ``runs:/<id>/model``.
+    training_type:
+        For example ``"fine-tune"``, ``"continuation"`` or ``"from-scratch"``.
+    """
+    return {
+        PARENT_RUN_TAG: parent_run_id,
+        SOURCE_MODEL_TAG: source_model_uri,
+        TRAINING_TYPE_TAG: training_type,
+    }
+
+
+def _logged_model_of_run(client: MlflowClient, model_uri: str) -> tuple[str, str]:
+    """``(run_id, model_id)`` of the model logged as ``runs:/<run_id>/<name>``."""
+    run_id, _, name = model_uri.removeprefix("runs:/").partition("/")
+    run = client.get_run(run_id)
+    models = client.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"name = '{name or 'model'}' AND source_run_id = '{run_id}'",
+    )
+    if not models:
+        raise WxaiError(f"run {run_id} has no model logged as {name!r}; log it first")
+    latest = max(models, key=lambda model: model.creation_timestamp)
+    return run_id, latest.model_id
+
+
 def load_torch_model(model_uri: str, uri: str | None = None) -> Any:
     """Load a PyTorch model from ``runs:/...`` or ``models:/name@alias``."""
-    import mlflow
     import mlflow.pytorch
 
+    with _global_tracking_uri(uri or tracking_uri()):
+        try:
+            return mlflow.pytorch.load_model(model_uri, map_location="cpu")
+        except Exception as exc:
+            raise WxaiError(f"could not load model {model_uri!r}: {exc}") from exc
+
+
+def _torch_requirements() -> list[str]:
+    """Pinned pip requirements of a logged torch model (without local labels like ``+cpu``)."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name).split('+')[0]}" for name in ("torch", "cloudpickle")]
+
+
+@contextmanager
+def _global_tracking_uri(uri: str) -> Iterator[None]:
+    """Point MLflow's fluent API at ``uri`` for the duration of the block.
+
+    Some MLflow calls (model logging and loading, model-version creation) go
+    through the process-wide default client; the previous URI is put back after.
+    """
+    import mlflow
+
     previous_uri = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(uri or tracking_uri())
+    mlflow.set_tracking_uri(uri)
     try:
-        return mlflow.pytorch.load_model(model_uri, map_location="cpu")
-    except Exception as exc:
-        raise WxaiError(f"could not load model {model_uri!r}: {exc}") from exc
+        yield
     finally:
         mlflow.set_tracking_uri(previous_uri)
 

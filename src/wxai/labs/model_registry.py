@@ -1,0 +1,398 @@
+"""MLOps lab ``wind-chill``: a tracked model, the registry with aliases, lineage (unit U10)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from wxai.core.device import torch_threads
+from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
+from wxai.labs.framework.context import LabContext
+from wxai.labs.mlops import U10
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+_THREADS_HELP = "intra-op torch threads while training (None: torch default)"
+
+#: Validity of the wind-chill formula: air temperature at most 10 degC, wind at least 4.8 km/h.
+WIND_CHILL_MAX_TEMPERATURE_C = 10.0
+WIND_CHILL_MIN_WIND_KMH = 4.8
+
+
+def wind_chill_index(temperature_c: torch.Tensor, wind_kmh: torch.Tensor) -> torch.Tensor:
+    """Wind-chill temperature (degC) of the North American / UK index (2001).
+
+    ``WCT = 13.12 + 0.6215 T - 11.37 v^0.16 + 0.3965 T v^0.16`` with air temperature
+    ``T`` in degC and wind speed ``v`` at 10 m in km/h; valid for ``T <= 10 degC`` and
+    ``v >= 4.8 km/h``. Works element-wise on tensors (or arrays) of equal shape.
+    """
+    wind_term = wind_kmh**0.16
+    return 13.12 + 0.6215 * temperature_c - 11.37 * wind_term + 0.3965 * temperature_c * wind_term
+
+
+class DataRange(BaseModel):
+    """A box of (temperature, wind) inputs inside the formula's validity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    temperature_c: tuple[float, float] = Field(description="air temperature range [degC]")
+    wind_kmh: tuple[float, float] = Field(description="wind speed range [km/h]")
+
+    @model_validator(mode="after")
+    def _inside_validity(self) -> DataRange:
+        (t_low, t_high), (v_low, v_high) = self.temperature_c, self.wind_kmh
+        if not (t_low < t_high <= WIND_CHILL_MAX_TEMPERATURE_C):
+            raise ValueError(
+                f"temperature range must be increasing and end at or below "
+                f"{WIND_CHILL_MAX_TEMPERATURE_C} degC, got {self.temperature_c}"
+            )
+        if not (WIND_CHILL_MIN_WIND_KMH <= v_low < v_high):
+            raise ValueError(
+                f"wind range must be increasing and start at or above "
+                f"{WIND_CHILL_MIN_WIND_KMH} km/h, got {self.wind_kmh}"
+            )
+        return self
+
+    def sample(self, rng: np.random.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` uniform inputs ``(n, 2)`` = (T [degC], v [km/h]) and their WCT ``(n, 1)``."""
+        import numpy as np
+        import torch
+
+        inputs = np.column_stack(
+            [rng.uniform(*self.temperature_c, size=n), rng.uniform(*self.wind_kmh, size=n)]
+        )
+        x = torch.from_numpy(inputs).float()
+        return x, wind_chill_index(x[:, :1], x[:, 1:])
+
+
+class FineTuneConfig(BaseModel):
+    """The fine-tuning run on a shifted input range."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data: DataRange
+    n_train: int = Field(ge=16)
+    epochs: int = Field(ge=1)
+    lr: float = Field(gt=0)
+
+
+class WindChillConfig(LabConfig):
+    """Settings of ``wind-chill``."""
+
+    data: DataRange
+    n_train: int = Field(ge=16)
+    n_test: int = Field(ge=16)
+    hidden: list[int] = Field(default=[20, 20], min_length=1)
+    activation: str = "relu"
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    lr: float = Field(gt=0)
+    rmse_threshold_c: float = Field(default=0.5, gt=0, description="test RMSE to beat [degC]")
+    registered_name: str = Field(default="wind-chill", min_length=1)
+    finetune: FineTuneConfig
+    torch_threads: int | None = Field(default=1, ge=1, description=_THREADS_HELP)
+
+
+def _linear_fit_rmse(
+    x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor
+) -> tuple[float, np.ndarray]:
+    """Least-squares ``y ~ a + b T + c v``: test RMSE and test predictions."""
+    import numpy as np
+
+    from wxai.verify.metrics import rmse
+
+    design = np.column_stack([np.ones(len(x)), x.numpy()])
+    coefficients, *_ = np.linalg.lstsq(design, y.numpy(), rcond=None)
+    prediction = np.column_stack([np.ones(len(x_test)), x_test.numpy()]) @ coefficients
+    return rmse(prediction, y_test.numpy()), prediction
+
+
+@lab(
+    "wind-chill",
+    title="Wind chill 2-20-20-1: tracked, registered, reloaded and fine-tuned with lineage",
+    topic=U10,
+    day=3,
+    config=WindChillConfig,
+)
+def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
+    """Learn the wind-chill index, register it as champion, fine-tune a challenger."""
+    import copy
+
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from wxai.core.progress import scaled
+    from wxai.nn.mlp import MLP
+    from wxai.train.loop import fit, predict
+    from wxai.train.normalize import NormalizedRegressor, Normalizer
+    from wxai.train.tracking import lineage_tags, load_torch_model, model_version_for_alias
+    from wxai.verify.metrics import rmse
+
+    x, y = cfg.data.sample(ctx.rng, cfg.n_train)
+    x_test, y_test = cfg.data.sample(ctx.rng, cfg.n_test)
+    model = NormalizedRegressor(
+        MLP(2, 1, cfg.hidden, act=cfg.activation), Normalizer.fit(x), Normalizer.fit(y)
+    )
+
+    def loader(inputs: torch.Tensor, targets: torch.Tensor, seed: int) -> DataLoader:
+        pairs = model.normalized_pairs(inputs, targets)
+        return DataLoader(
+            TensorDataset(*pairs),
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    # 1. Base model: the inner network learns standardized WCT from standardized (T, v).
+    with torch_threads(cfg.torch_threads):
+        base_history = fit(
+            model.net,
+            loader(x, y, cfg.seed),
+            epochs=cfg.epochs,
+            lr=cfg.lr,
+            device=ctx.device,
+            log=ctx.log_metrics,
+            progress=scaled(ctx.progress, 0.0, 0.6),
+            log_every=max(cfg.epochs // 25, 1),
+        )
+    model.cpu()  # the logged model, its reload and all predictions below live on the CPU
+    prediction = predict(model, x_test)
+    test_rmse = rmse(prediction.numpy(), y_test.numpy())
+    linear = _linear_fit_rmse(x, y, x_test, y_test)
+    linear_rmse = linear[0]
+    ctx.log_metrics({"test_rmse_c": test_rmse, "linear_test_rmse_c": linear_rmse})
+
+    # 2. Log with a signature, register as champion, reload by its runs:/ URI.
+    model_uri = ctx.tracker.log_torch_model(
+        model,
+        input_example=x_test[:5].numpy(),
+        registered_name=cfg.registered_name,
+        alias="champion",
+    )
+    reloaded = load_torch_model(model_uri, uri=ctx.tracker.client.tracking_uri)
+    with torch.no_grad():
+        reload_diff = float((reloaded(x_test) - prediction).abs().max())
+    ctx.progress(0.7, "champion registered")
+
+    # 3. Fine-tune a copy of the champion on a shifted range in a child run with lineage.
+    x_shift, y_shift = cfg.finetune.data.sample(ctx.rng, cfg.finetune.n_train)
+    x_shift_test, y_shift_test = cfg.finetune.data.sample(ctx.rng, cfg.n_test)
+    base_shift_rmse = rmse(predict(model, x_shift_test).numpy(), y_shift_test.numpy())
+    tuned = copy.deepcopy(model)
+    tuned.load_state_dict(reloaded.state_dict())
+    child = ctx.child_tracker(
+        "fine-tune",
+        tags=lineage_tags(
+            parent_run_id=ctx.tracker.run_id,
+            source_model_uri=model_uri,
+            training_type="fine-tune",
+        ),
+    )
+    try:
+        child.log_params(
+            {
+                "finetune": cfg.finetune.model_dump(mode="json"),
+                "source_model_uri": model_uri,
+                "registered_name": cfg.registered_name,
+            }
+        )
+        with torch_threads(cfg.torch_threads):
+            tune_history = fit(
+                tuned.net,
+                loader(x_shift, y_shift, cfg.seed + 1),
+                epochs=cfg.finetune.epochs,
+                lr=cfg.finetune.lr,
+                device=ctx.device,
+                log=child.log_metrics,
+                progress=scaled(ctx.progress, 0.7, 0.9),
+                log_every=max(cfg.finetune.epochs // 25, 1),
+            )
+        tuned.cpu()
+        tuned_shift_rmse = rmse(predict(tuned, x_shift_test).numpy(), y_shift_test.numpy())
+        tuned_rmse = rmse(predict(tuned, x_test).numpy(), y_test.numpy())
+        child.log_metrics({"shifted_test_rmse_c": tuned_shift_rmse, "test_rmse_c": tuned_rmse})
+        tuned_uri = child.log_torch_model(
+            tuned,
+            input_example=x_shift_test[:5].numpy(),
+            registered_name=cfg.registered_name,
+            alias="challenger",
+        )
+    except BaseException:
+        child.finish("FAILED")
+        raise
+    child.finish("FINISHED")
+    client = ctx.tracker.client
+    champion = model_version_for_alias(client, cfg.registered_name, "champion")
+    challenger = model_version_for_alias(client, cfg.registered_name, "challenger")
+    ctx.tracker.set_tags(
+        {
+            "wxai.registered_model": cfg.registered_name,
+            "wxai.champion_version": champion,
+            "wxai.challenger_version": challenger,
+            "wxai.challenger_uri": tuned_uri,
+            "wxai.finetune_run_id": child.run_id,
+        }
+    )
+
+    _wind_chill_figures(
+        ctx,
+        cfg,
+        model=model,
+        x_test=x_test,
+        y_test=y_test,
+        linear=linear,
+        test_rmse=test_rmse,
+        histories=(base_history.train_loss, tune_history.train_loss),
+        rmses={
+            "champion": (test_rmse, base_shift_rmse),
+            "challenger": (tuned_rmse, tuned_shift_rmse),
+        },
+    )
+
+    return LabOutcome(
+        metrics={
+            "test_rmse_c": test_rmse,
+            "linear_test_rmse_c": linear_rmse,
+            "reload_max_abs_diff_c": reload_diff,
+            "champion_shifted_rmse_c": base_shift_rmse,
+            "challenger_shifted_rmse_c": tuned_shift_rmse,
+            "challenger_test_rmse_c": tuned_rmse,
+            "champion_version": float(champion),
+            "challenger_version": float(challenger),
+        },
+        acceptance=Acceptance(
+            metric="test_rmse_c",
+            value=test_rmse,
+            comparison="<",
+            threshold=cfg.rmse_threshold_c,
+            baseline=(
+                f"test RMSE below {cfg.rmse_threshold_c} degC "
+                "(baseline_value: linear regression on T and v)"
+            ),
+            baseline_value=linear_rmse,
+        ),
+        model_uri=model_uri,
+        summary=(
+            f"2-{'-'.join(map(str, cfg.hidden))}-1 reaches {test_rmse:.3f} degC "
+            f"(linear {linear_rmse:.2f} degC); reload max |diff| {reload_diff:.1e}; "
+            f"{cfg.registered_name} v{champion} is champion, fine-tuned v{challenger} "
+            f"challenger ({base_shift_rmse:.2f} -> {tuned_shift_rmse:.2f} degC "
+            "on the shifted range)."
+        ),
+    )
+
+
+def _wind_chill_figures(
+    ctx: LabContext,
+    cfg: WindChillConfig,
+    *,
+    model: torch.nn.Module,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    linear: tuple[float, np.ndarray],
+    test_rmse: float,
+    histories: tuple[list[float], list[float]],
+    rmses: dict[str, tuple[float, float]],
+) -> None:
+    """The fit figure (surface, error map, scatter) and the fine-tuning figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import torch
+
+    from wxai.train.loop import predict
+
+    t_axis = torch.linspace(*cfg.data.temperature_c, 120)
+    v_axis = torch.linspace(*cfg.data.wind_kmh, 100)
+    t_mesh, v_mesh = torch.meshgrid(t_axis, v_axis, indexing="xy")
+    inputs = torch.stack([t_mesh.reshape(-1), v_mesh.reshape(-1)], dim=1)
+    truth = wind_chill_index(t_mesh, v_mesh).numpy()
+    error = predict(model, inputs).reshape(t_mesh.shape).numpy() - truth
+    t_grid, v_grid = t_mesh.numpy(), v_mesh.numpy()
+
+    fig, (ax_truth, ax_error, ax_scatter) = plt.subplots(
+        1, 3, figsize=(16, 4.4), layout="constrained"
+    )
+    filled = ax_truth.contourf(t_grid, v_grid, truth, levels=20, cmap="Blues_r")
+    lines = ax_truth.contour(t_grid, v_grid, truth, levels=10, colors="k", linewidths=0.5)
+    ax_truth.clabel(lines, fmt="%.0f", fontsize=7)
+    fig.colorbar(filled, ax=ax_truth, label="wind-chill temperature [\u00b0C]")
+    ax_truth.set(
+        xlabel="air temperature T [\u00b0C]",
+        ylabel="wind speed v [km/h]",
+        title="Wind-chill formula",
+    )
+    limit = max(float(np.abs(error).max()), 1e-3)
+    mesh = ax_error.pcolormesh(
+        t_grid, v_grid, error, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto"
+    )
+    fig.colorbar(mesh, ax=ax_error, label="network \u2212 formula [\u00b0C]")
+    ax_error.set(
+        xlabel="air temperature T [\u00b0C]",
+        ylabel="wind speed v [km/h]",
+        title=f"Network error (test RMSE {test_rmse:.3f} \u00b0C)",
+    )
+    linear_rmse, linear_prediction = linear
+    y_true = y_test.squeeze(1).numpy()
+    ax_scatter.scatter(
+        y_true,
+        np.ravel(linear_prediction),
+        s=4,
+        c="0.6",
+        alpha=0.5,
+        label=f"linear regression (RMSE {linear_rmse:.2f} \u00b0C)",
+    )
+    ax_scatter.scatter(
+        y_true,
+        predict(model, x_test).squeeze(1).numpy(),
+        s=4,
+        c="C0",
+        label=f"2-{'-'.join(map(str, cfg.hidden))}-1 network (RMSE {test_rmse:.3f} \u00b0C)",
+    )
+    span = [float(y_true.min()), float(y_true.max())]
+    ax_scatter.plot(span, span, "k--", lw=1, label="1:1")
+    ax_scatter.set(
+        xlabel="formula WCT [\u00b0C]", ylabel="predicted WCT [\u00b0C]", title="Test set"
+    )
+    ax_scatter.legend(fontsize=8, loc="upper left")
+    ctx.save_figure(fig, "wind_chill_fit.png")
+
+    base_loss, tune_loss = histories
+    fig, (ax_loss, ax_bar) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+    ax_loss.semilogy(range(1, len(base_loss) + 1), base_loss, "C0", label="champion (base run)")
+    ax_loss.semilogy(
+        range(len(base_loss) + 1, len(base_loss) + len(tune_loss) + 1),
+        tune_loss,
+        "C3",
+        label="challenger (fine-tune child run)",
+    )
+    ax_loss.set(
+        xlabel="epoch (fine-tuning continues the count)",
+        ylabel="training MSE (standardized)",
+        title="Training loss",
+    )
+    ax_loss.grid(alpha=0.3)
+    ax_loss.legend()
+    t_new, v_new = cfg.finetune.data.temperature_c, cfg.finetune.data.wind_kmh
+    t_old, v_old = cfg.data.temperature_c, cfg.data.wind_kmh
+    groups = [
+        f"training range\nT {t_old[0]:g}..{t_old[1]:g} \u00b0C, v {v_old[0]:g}..{v_old[1]:g} km/h",
+        f"shifted range\nT {t_new[0]:g}..{t_new[1]:g} \u00b0C, v {v_new[0]:g}..{v_new[1]:g} km/h",
+    ]
+    positions = np.arange(len(groups))
+    for offset, (name, color) in zip(
+        (-0.2, 0.2), (("champion", "C0"), ("challenger", "C3")), strict=True
+    ):
+        values = rmses[name]
+        bars = ax_bar.bar(positions + offset, values, width=0.4, color=color, label=name)
+        ax_bar.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax_bar.set(
+        xticks=positions,
+        xticklabels=groups,
+        ylabel="test RMSE [\u00b0C]",
+        title="Champion vs fine-tuned challenger, per input range",
+    )
+    ax_bar.legend()
+    ctx.save_figure(fig, "fine_tune.png")
