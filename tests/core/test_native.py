@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import require_tool
 from wxai.core.errors import NativeBuildError
 from wxai.core.native import build
 from wxai.core.native.kernels import NativeKernels, load_kernels
@@ -22,9 +23,7 @@ COMPILERS = {"fortran": "gfortran", "cpp": "g++"}
 
 
 def _needs_compiler(language: str) -> None:
-    compiler = COMPILERS[language]
-    if shutil.which(compiler) is None:
-        pytest.skip(f"{compiler} is not installed (apt-get install {compiler})")
+    require_tool(COMPILERS[language])
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)

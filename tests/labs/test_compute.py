@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_tool
 from wxai.core.errors import ConfigError, NativeBuildError
 from wxai.labs.framework.runner import run_lab
 
 
 def test_native_kernels_smoke_passes() -> None:
     for compiler in ("gfortran", "g++"):
-        if shutil.which(compiler) is None:
-            pytest.skip(f"{compiler} is not installed (apt-get install {compiler})")
+        require_tool(compiler)
     result = run_lab("native-kernels", ["preset=smoke"])
     assert result.passed, result.acceptance.describe()
     assert result.acceptance.metric == "max_rel_error"
