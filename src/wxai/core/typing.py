@@ -37,3 +37,24 @@ class Tracker(Protocol):
     def log_dict(self, data: Mapping[str, Any], name: str) -> None: ...
 
     def finish(self, status: str = "FINISHED") -> None: ...
+
+
+@runtime_checkable
+class DataSource(Protocol):
+    """Delivers local files for a request to a data provider (open-data server, archive).
+
+    A data source turns a request (run, step, variable, time, ...) into files on local
+    disk, downloading them into its cache when needed. With ``offline=True`` it must
+    not touch the network and answers from its cache only, raising a
+    :class:`~wxai.core.errors.WxaiError` that names what is missing otherwise.
+    Readers (``wxai.data.formats``) turn the returned files into xarray objects.
+    """
+
+    @property
+    def name(self) -> str:
+        """Short registry name of the source (``"icon-eu"``, ``"ifs"``)."""
+        ...
+
+    def fetch(self, *, offline: bool = False, **request: Any) -> list[Path]:
+        """Return the local files answering ``request``, downloading what is missing."""
+        ...

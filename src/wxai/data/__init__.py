@@ -1,0 +1,1 @@
+"""Weather data: sources, formats, observations and grids."""
