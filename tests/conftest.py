@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3  # noqa: F401 - load the system SQLite before ecCodes can (see wxai.data)
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -1,0 +1,424 @@
+"""GRIB: list messages, read into xarray (cfgrib), write GRIB2 from xarray (eccodes).
+
+Readers turn eccodes/cfgrib failures into :class:`~wxai.core.errors.DataFormatError`
+naming the file and what is wrong. The writer starts every message from the
+eccodes ``GRIB2`` sample and sets the keys for a regular lat/lon grid
+(template 3.0) or an ICON unstructured grid (template 3.101).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from wxai.core.errors import DataFormatError, UnknownNameError
+from wxai.data.formats._common import atomic_path, existing_file
+from wxai.vocab import from_source, get_variable
+
+__all__ = ["UnstructuredGrid", "list_messages", "read_grib", "write_grib"]
+
+#: Keys reported by :func:`list_messages` (each where the message defines it).
+MESSAGE_KEYS: tuple[str, ...] = (
+    "shortName",
+    "paramId",
+    "name",
+    "units",
+    "typeOfLevel",
+    "level",
+    "step",
+    "stepRange",
+    "dataDate",
+    "dataTime",
+    "validityDate",
+    "validityTime",
+    "number",
+    "gridType",
+    "numberOfValues",
+    "Ni",
+    "Nj",
+    "edition",
+    "packingType",
+)
+
+#: cfgrib's dimension names -> wxai's fixed dimension names.
+CANONICAL_DIMS = {
+    "number": "member",
+    "time": "init_time",
+    "step": "lead_time",
+    "values": "cell",
+}
+_LEVEL_DIMS = ("isobaricInhPa", "heightAboveGround", "hybrid", "depthBelowLandLayer")
+_PACKING = {
+    "simple": "grid_simple",
+    "grid_simple": "grid_simple",
+    "ccsds": "grid_ccsds",
+    "grid_ccsds": "grid_ccsds",
+}
+_MISSING = 9.999e20
+
+
+def _eccodes():
+    import eccodes
+
+    return eccodes
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def list_messages(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Header keys of every message in a GRIB file (values are not decoded).
+
+    Parameters
+    ----------
+    path:
+        A GRIB1 or GRIB2 file.
+
+    Returns
+    -------
+    list of dict
+        One dict per message, in file order, with the keys of
+        :data:`MESSAGE_KEYS` that the message defines (``validityDate/Time``,
+        ``number``, ``Ni``/``Nj`` only where present) plus ``index`` (0-based).
+
+    Raises
+    ------
+    DataFormatError
+        If the file holds no GRIB message, or a message is corrupt or truncated.
+    """
+    ec = _eccodes()
+    p = existing_file(path)
+    out: list[dict[str, Any]] = []
+    with p.open("rb") as f:
+        while True:
+            try:
+                h = ec.codes_grib_new_from_file(f)
+            except ec.GribInternalError as exc:
+                raise DataFormatError(
+                    f"{p}: GRIB message {len(out)} (at byte {f.tell()}) is corrupt or "
+                    f"truncated: {exc}"
+                ) from exc
+            if h is None:
+                break
+            try:
+                row: dict[str, Any] = {"index": len(out)}
+                for key in MESSAGE_KEYS:
+                    if ec.codes_is_defined(h, key) and not ec.codes_is_missing(h, key):
+                        row[key] = ec.codes_get(h, key)
+                out.append(row)
+            except ec.GribInternalError as exc:
+                raise DataFormatError(f"{p}: GRIB message {len(out)}: {exc}") from exc
+            finally:
+                ec.codes_release(h)
+    if not out:
+        raise DataFormatError(f"{p}: no GRIB message found (not a GRIB file, or empty)")
+    return out
+
+
+def read_grib(
+    path: str | os.PathLike,
+    *,
+    filter_by_keys: dict[str, Any] | None = None,
+    canonical_dims: bool = True,
+    **filters: Any,
+) -> xr.Dataset:
+    """Read GRIB messages into an xarray Dataset through cfgrib.
+
+    Parameters
+    ----------
+    path:
+        A GRIB1 or GRIB2 file (regular_ll, regular_gg, reduced grids,
+        unstructured_grid, ...).
+    filter_by_keys:
+        cfgrib filter, e.g. ``{"typeOfLevel": "isobaricInhPa", "shortName": "t"}``.
+    canonical_dims:
+        Rename cfgrib's dimensions to wxai's: ``number`` -> ``member``,
+        ``time`` -> ``init_time``, ``step`` -> ``lead_time``, ``values`` ->
+        ``cell`` (unstructured grids), and a vertical dimension such as
+        ``isobaricInhPa`` -> ``level`` (its ``typeOfLevel`` kept in the
+        ``GRIB_typeOfLevel`` attribute of ``level``).
+    **filters:
+        More filter keys, merged into ``filter_by_keys``.
+
+    Returns
+    -------
+    xr.Dataset
+        Loaded into memory. Variables keep cfgrib's names (``t2m``, ``z``)
+        and ``GRIB_*`` attributes; see :func:`wxai.vocab.rename_to_canonical`.
+
+    Raises
+    ------
+    DataFormatError
+        On a corrupt file, or when the selected messages do not form one
+        hypercube (the message says which key to filter by).
+    """
+    p = existing_file(path)
+    keys = {**(filter_by_keys or {}), **filters}
+    try:
+        ds = xr.open_dataset(
+            p,
+            engine="cfgrib",
+            backend_kwargs={"filter_by_keys": keys, "indexpath": "", "errors": "raise"},
+            decode_timedelta=True,
+        )
+        ds = ds.load()
+    except DataFormatError:
+        raise
+    except Exception as exc:
+        hint = ""
+        if "multiple values for" in str(exc) or "DatasetBuildError" in type(exc).__name__:
+            hint = " Select one kind of message with filter_by_keys (e.g. typeOfLevel)."
+        raise DataFormatError(
+            f"{p}: cannot read GRIB ({type(exc).__name__}: {exc}).{hint}"
+        ) from exc
+    if not ds.data_vars:
+        # cfgrib yields an empty dataset for a non-GRIB or corrupt file; say why.
+        list_messages(p)
+        raise DataFormatError(f"{p}: no GRIB message matches the filter {keys}")
+    if canonical_dims:
+        ds = _canonical_dims(ds)
+    return ds
+
+
+def _canonical_dims(ds: xr.Dataset) -> xr.Dataset:
+    names = {old: new for old, new in CANONICAL_DIMS.items() if old in ds.dims or old in ds.coords}
+    vertical = [d for d in _LEVEL_DIMS if d in ds.dims]
+    if len(vertical) == 1 and "level" not in ds.variables:
+        names[vertical[0]] = "level"
+    ds = ds.rename(names)
+    if "level" in ds.coords and len(vertical) == 1:
+        ds["level"].attrs["GRIB_typeOfLevel"] = vertical[0]
+    return ds
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass(frozen=True)
+class UnstructuredGrid:
+    """An ICON horizontal grid, as referenced by GRIB2 template 3.101.
+
+    Attributes
+    ----------
+    number_of_grid_used:
+        ICON grid number (``numberOfGridUsed``), e.g. 26 for the global R03B07 grid.
+    number_of_grid_in_reference:
+        ``numberOfGridInReference`` (1 for the cell-centre grid).
+    uuid:
+        ``uuidOfHGrid``, 32 hex digits (dashes allowed).
+    """
+
+    number_of_grid_used: int
+    number_of_grid_in_reference: int
+    uuid: str
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[0-9a-fA-F]{32}", self.uuid.replace("-", "")):
+            raise DataFormatError(f"uuidOfHGrid must be 32 hex digits, got {self.uuid!r}")
+
+
+def _grib_param(name: str, da: xr.DataArray) -> tuple[int, str, int | None, float]:
+    """(paramId, typeOfLevel, fixed level or None, factor canonical->native) for a variable."""
+    if "GRIB_paramId" in da.attrs:
+        pid = int(da.attrs["GRIB_paramId"])
+        type_of_level = str(da.attrs.get("GRIB_typeOfLevel", ""))
+        try:
+            var = from_source("ifs", pid)
+        except UnknownNameError:
+            return pid, type_of_level, None, 1.0
+        return pid, type_of_level or var.level_type, var.level, 1.0
+    try:
+        var = get_variable(name)
+    except UnknownNameError:
+        try:
+            var = from_source("ifs", name)
+        except UnknownNameError:
+            raise UnknownNameError("variable (GRIB writable)", name, _writable()) from None
+        entry = var.in_source("ifs")
+        return int(entry.param_id or 0), var.level_type, var.level, 1.0
+    entry = var.sources.get("ifs")
+    if entry is None or entry.param_id is None:
+        raise UnknownNameError("variable (GRIB writable)", name, _writable())
+    return entry.param_id, var.level_type, var.level, 1.0 / entry.factor
+
+
+def _writable() -> list[str]:
+    from wxai.vocab import list_variables
+
+    return [v.name for v in list_variables() if "ifs" in v.sources]
+
+
+def _regular_ll_keys(lat: np.ndarray, lon: np.ndarray) -> dict[str, Any]:
+    if lat.size < 2 or lon.size < 2:
+        raise DataFormatError("a regular lat/lon grid needs at least 2 latitudes and 2 longitudes")
+    dlat, dlon = np.diff(lat), np.diff(lon)
+    if not (np.allclose(dlat, dlat[0], atol=1e-6) and np.allclose(dlon, dlon[0], atol=1e-6)):
+        raise DataFormatError("latitude/longitude are not equally spaced: not a regular_ll grid")
+    if dlon[0] <= 0:
+        raise DataFormatError("longitude must increase (sort the data by longitude first)")
+    return {
+        "Ni": int(lon.size),
+        "Nj": int(lat.size),
+        "iScansNegatively": 0,
+        "jScansPositively": int(dlat[0] > 0),
+        "latitudeOfFirstGridPointInDegrees": float(lat[0]),
+        "longitudeOfFirstGridPointInDegrees": float(lon[0]),
+        "latitudeOfLastGridPointInDegrees": float(lat[-1]),
+        "longitudeOfLastGridPointInDegrees": float(lon[-1]),
+        "iDirectionIncrementInDegrees": float(abs(dlon[0])),
+        "jDirectionIncrementInDegrees": float(abs(dlat[0])),
+    }
+
+
+def _step_hours(value: Any) -> int:
+    td = np.asarray(value).astype("timedelta64[s]").astype(np.int64)
+    if td % 3600:
+        raise DataFormatError(f"lead time {value} is not a whole number of hours")
+    return int(td // 3600)
+
+
+def _date_time(value: Any) -> tuple[int, int]:
+    t = np.datetime64(value, "m").astype(object)
+    return t.year * 10000 + t.month * 100 + t.day, t.hour * 100 + t.minute
+
+
+def write_grib(
+    data: xr.Dataset | xr.DataArray,
+    path: str | os.PathLike,
+    *,
+    packing: str = "grid_simple",
+    bits_per_value: int = 16,
+    type_of_level: str | None = None,
+    grid: UnstructuredGrid | None = None,
+    centre: str = "ecmf",
+) -> Path:
+    """Write GRIB2 messages from xarray, one per (init time, lead time, level, variable).
+
+    Parameters
+    ----------
+    data:
+        Variables named canonically (``t2m``, ``z500``, ``z``; see
+        :mod:`wxai.vocab`) or carrying cfgrib's ``GRIB_paramId`` attribute,
+        values in canonical units (converted to the paramId's units).
+        Horizontal dims: ``(latitude, longitude)`` with equally spaced 1D
+        coordinates [degrees] for a regular lat/lon grid, or ``(cell,)`` for
+        an ICON grid (``grid`` required). Optional dims/coords:
+        ``init_time`` (or ``time``) datetime64, ``lead_time`` (or ``step``)
+        timedelta64 in whole hours, ``level`` (or ``isobaricInhPa``) in the
+        level type's units (hPa, m). NaN values are written through a bitmap.
+    path:
+        Output file, written atomically.
+    packing:
+        ``"grid_simple"`` or ``"grid_ccsds"`` (``"simple"``/``"ccsds"`` accepted).
+    bits_per_value:
+        Packing precision; the absolute error is at most
+        ``(max - min) / 2**bits_per_value`` per field.
+    type_of_level:
+        Override the eccodes ``typeOfLevel`` (default: from the vocabulary).
+    grid:
+        The ICON grid for ``cell`` data (template 3.101).
+    centre:
+        Originating centre (``"ecmf"``, ``"edzw"``).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    DataFormatError
+        For grids or dimensions GRIB2 cannot take.
+    UnknownNameError
+        For a variable without a GRIB paramId.
+    """
+    ec = _eccodes()
+    ds = data.to_dataset(name=data.name or "data") if isinstance(data, xr.DataArray) else data
+    packing_type = _PACKING.get(packing)
+    if packing_type is None:
+        raise UnknownNameError("packing", packing, _PACKING)
+    ds = ds.rename(
+        {k: v for k, v in {"time": "init_time", "step": "lead_time"}.items() if k in ds.variables}
+    )
+    if "isobaricInhPa" in ds.variables and "level" not in ds.variables:
+        ds = ds.rename({"isobaricInhPa": "level"})
+    with atomic_path(path) as tmp, tmp.open("wb") as out:
+        for name, da in ds.data_vars.items():
+            for handle in _messages(
+                ec, str(name), da, packing_type, bits_per_value, type_of_level, grid, centre
+            ):
+                try:
+                    ec.codes_write(handle, out)
+                finally:
+                    ec.codes_release(handle)
+    return Path(path)
+
+
+def _messages(ec, name, da, packing_type, bits, type_of_level, grid, centre):  # noqa: PLR0917
+    param_id, level_type, fixed_level, factor = _grib_param(name, da)
+    level_type = type_of_level or level_type or "surface"
+    if "cell" in da.dims:
+        if grid is None:
+            raise DataFormatError(f"{name}: data on 'cell' needs grid=UnstructuredGrid(...)")
+        horiz: tuple[str, ...] = ("cell",)
+        grid_keys: dict[str, Any] = {}
+    elif "latitude" in da.dims and "longitude" in da.dims:
+        horiz = ("latitude", "longitude")
+        grid_keys = _regular_ll_keys(da["latitude"].values, da["longitude"].values)
+    else:
+        raise DataFormatError(
+            f"{name}: needs dims (latitude, longitude) or (cell,), has {tuple(da.dims)}"
+        )
+    outer = [d for d in da.dims if d not in horiz]
+    unknown = [d for d in outer if d not in ("init_time", "lead_time", "level", "member")]
+    if unknown:
+        raise DataFormatError(f"{name}: dimension(s) {unknown} cannot be written to GRIB")
+    da = da.transpose(*outer, *horiz)
+    for idx in np.ndindex(*[da.sizes[d] for d in outer]):
+        field = da[dict(zip(outer, idx, strict=True))]
+        h = ec.codes_grib_new_from_samples("GRIB2")
+        ec.codes_set(h, "centre", centre)
+        if grid is not None and horiz == ("cell",):
+            ec.codes_set(h, "gridDefinitionTemplateNumber", 101)
+            ec.codes_set(h, "numberOfDataPoints", int(field.size))
+            ec.codes_set(h, "numberOfGridUsed", grid.number_of_grid_used)
+            ec.codes_set(h, "numberOfGridInReference", grid.number_of_grid_in_reference)
+            ec.codes_set_string(h, "uuidOfHGrid", grid.uuid.replace("-", "").lower())
+        else:
+            for key, value in grid_keys.items():
+                ec.codes_set(h, key, value)
+        if "init_time" in field.coords:
+            date, time = _date_time(field["init_time"].values)
+            ec.codes_set(h, "dataDate", date)
+            ec.codes_set(h, "dataTime", time)
+        ec.codes_set(h, "paramId", param_id)
+        ec.codes_set(h, "typeOfLevel", level_type)
+        level = field["level"].values if "level" in field.coords else fixed_level
+        if level is not None:
+            ec.codes_set(h, "level", float(level) if level_type != "isobaricInhPa" else int(level))
+        if "member" in field.coords:
+            instant = ec.codes_get(h, "stepType") == "instant"
+            ec.codes_set(h, "productDefinitionTemplateNumber", 1 if instant else 11)
+            ec.codes_set(h, "numberOfForecastsInEnsemble", int(da.sizes.get("member", 1)))
+            ec.codes_set(h, "perturbationNumber", int(field["member"].values))
+        ec.codes_set(h, "stepUnits", 1)
+        step = _step_hours(field["lead_time"].values) if "lead_time" in field.coords else 0
+        if ec.codes_get(h, "stepType") == "instant":
+            ec.codes_set(h, "step", step)
+        else:
+            ec.codes_set_string(h, "stepRange", f"0-{step}")
+        ec.codes_set(h, "packingType", packing_type)
+        ec.codes_set(h, "bitsPerValue", int(bits))
+        values = np.asarray(field.values, dtype=np.float64).reshape(-1) * factor
+        if np.isnan(values).any():
+            ec.codes_set(h, "missingValue", _MISSING)
+            ec.codes_set(h, "bitmapPresent", 1)
+            values = np.where(np.isnan(values), _MISSING, values)
+        ec.codes_set_values(h, values)
+        yield h
