@@ -1,0 +1,1 @@
+"""Assistant layer: language models, retrieval and agents built on the science code."""

@@ -1,0 +1,1 @@
+"""Language models: providers, streaming, tool calling and the from-scratch tinylm."""
