@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3  # noqa: F401 - load the system SQLite before ecCodes can (see wxai.data)
 from collections.abc import Iterator
@@ -46,17 +45,3 @@ def _isolated_wxai_home(
     yield home
     monkeypatch.undo()
     reload_settings()
-
-
-def require_tool(name: str, debian_package: str | None = None) -> None:
-    """Skip the test when tool ``name`` is missing locally; fail in CI (``CI`` set).
-
-    ``make test`` installs the Debian tools the suite needs, so a missing tool in CI
-    is a broken set-up, not a reason to skip.
-    """
-    if shutil.which(name) is not None:
-        return
-    reason = f"{name} is not installed (apt-get install {debian_package or name})"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import require_tool
+from toolcheck import require_tool
 from wxai.core.errors import NativeBuildError
 from wxai.core.native import build
 from wxai.core.native.kernels import NativeKernels, load_kernels

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from toolcheck import require_tool
 from wxai.core.errors import ConfigError, NativeBuildError
 from wxai.labs.framework.runner import run_lab
 
