@@ -168,3 +168,38 @@ def fetch_command(
         return
     for path in paths:
         Console().print(str(path), highlight=False, soft_wrap=True)
+
+
+@app.command("samples")
+def samples_command(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Target directory (default: <wxai home>/samples)."),
+    ] = None,
+) -> None:
+    """Write synthetic sample files (GRIB2, SYNOP, feedback, radar, CTH) and print them."""
+    from wxai.core.paths import home_dir
+    from wxai.data.synthetic.samples import write_samples
+
+    target = out if out is not None else home_dir() / "samples"
+    paths = write_samples(target)
+    console = Console(soft_wrap=True)
+    for key, path in paths.items():
+        console.print(f"{key:12s} {path} ({path.stat().st_size / 1e3:.0f} kB)", highlight=False)
+
+
+@app.command("plot")
+def plot_command(
+    path: Annotated[Path, typer.Argument(help="GRIB, NetCDF or ODIM file.")],
+    var: Annotated[str | None, typer.Option("--var", help="Variable to draw.")] = None,
+    projection: Annotated[
+        str,
+        typer.Option(help="PlateCarree, Geostationary, TransverseMercator or LambertConformal."),
+    ] = "PlateCarree",
+    out: Annotated[Path | None, typer.Option("--out", help="PNG to write.")] = None,
+) -> None:
+    """Draw a quick-look map of a file's first (or the named) variable."""
+    from wxai.viz.quicklook import plot_file
+
+    png = plot_file(path, var=var, projection=projection, out=out)
+    Console().print(f"map written: {png}", highlight=False, soft_wrap=True)

@@ -1,6 +1,9 @@
 """Weather data: sources, formats, observations and grids."""
 
-# The ecCodes wheel bundles an old libsqlite3 (3.26). Whichever library is loaded
-# first wins for the whole process, and MLflow needs SQLite >= 3.31, so Python's
-# own sqlite3 is loaded before any data module can pull in ecCodes.
+# The ecCodes wheels bundle their own libsqlite3 (3.26) and libproj. Whichever copy
+# of a shared library a process loads first wins, and the old ones break MLflow
+# (needs SQLite >= 3.31) and pyproj/cartopy (crash in PROJ). So Python's sqlite3
+# and pyproj's PROJ are loaded here, before any data module can pull in ecCodes.
 import sqlite3  # noqa: F401
+
+import pyproj  # noqa: F401

@@ -28,6 +28,27 @@ def _first(da: xr.DataArray) -> xr.DataArray:
     return da.isel(extra) if extra else da
 
 
+def _grib_short_name(src: Path, var: str | None) -> str:
+    """The GRIB shortName to read: ``var`` as a shortName or canonical name, else the first."""
+    from wxai.data.formats.grib import list_messages
+    from wxai.vocab import from_source
+
+    names: dict[str, str] = {}  # shortName or canonical name -> shortName
+    for message in list_messages(src):
+        short_name = str(message["shortName"])
+        names.setdefault(short_name, short_name)
+        try:
+            canonical = from_source("ifs", short_name, message.get("level")).name
+        except (KeyError, ValueError):
+            continue
+        names.setdefault(canonical, short_name)
+    if var is None:
+        return next(iter(names.values()))
+    if var not in names:
+        raise UnknownNameError("variable", var, names)
+    return names[var]
+
+
 def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, float] | None:
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -92,7 +113,9 @@ def plot_file(
         if fmt == "grib":
             from wxai.data.formats.grib import read_grib
 
-            ds = read_grib(src)
+            short_name = _grib_short_name(src, var)
+            ds = read_grib(src, filter_by_keys={"shortName": short_name})
+            var = next(iter(ds.data_vars), var)  # cfgrib names 2t as t2m, 10u as u10, ...
         elif fmt == "netcdf":
             from wxai.data.formats.netcdf import read_netcdf
 
