@@ -68,6 +68,8 @@ class ConvBlock1d(nn.Module):
     input ``(batch, in_channels, length)`` -> output ``(batch, out_channels, length)``.
     """
 
+    _conv: type[nn.Module] = nn.Conv1d
+
     def __init__(
         self,
         in_channels: int,
@@ -79,7 +81,7 @@ class ConvBlock1d(nn.Module):
         act: str | None = "relu",
     ) -> None:
         super().__init__()
-        self.conv = nn.Conv1d(
+        self.conv = self._conv(
             in_channels,
             out_channels,
             kernel_size,
@@ -90,11 +92,11 @@ class ConvBlock1d(nn.Module):
         self.act = activation(act) if act is not None else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Convolve ``x`` of shape ``(batch, in_channels, length)``."""
+        """Convolve ``x`` of shape ``(batch, in_channels, *spatial)``."""
         return self.act(self.conv(x))
 
 
-class ConvBlock2d(nn.Module):
+class ConvBlock2d(ConvBlock1d):
     """A 'same'-size 2D convolution followed by an optional activation.
 
     Parameters are those of :class:`ConvBlock1d`; ``"circular"`` padding wraps both axes.
@@ -105,30 +107,7 @@ class ConvBlock2d(nn.Module):
     width)``.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int = 3,
-        *,
-        dilation: int = 1,
-        padding_mode: PaddingMode = "zeros",
-        act: str | None = "relu",
-    ) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(
-            in_channels,
-            out_channels,
-            kernel_size,
-            padding=_same_padding(kernel_size, dilation),
-            dilation=dilation,
-            padding_mode=padding_mode,
-        )
-        self.act = activation(act) if act is not None else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Convolve ``x`` of shape ``(batch, in_channels, height, width)``."""
-        return self.act(self.conv(x))
+    _conv = nn.Conv2d
 
 
 class ConvNet1d(nn.Module):
