@@ -78,12 +78,11 @@ def forecast_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> LabOutcome:
     from torch.utils.data import DataLoader, TensorDataset
 
     from wxai.core.errors import ConfigError
-    from wxai.core.progress import scaled
     from wxai.data.archive import extract_points, town_table
     from wxai.data.formats.zarr_store import ChunkPolicy, read_zarr, write_zarr
     from wxai.data.synthetic import Domain, SyntheticAtmosphere
     from wxai.nn.conv import ConvBlock2d
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.metrics import rmse
     from wxai.viz import find_place, label_cities, make_map, plot_field
 
@@ -283,15 +282,8 @@ def forecast_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> LabOutcome:
         *layers, ConvBlock2d(widths[-1], 1, cfg.kernel_size, padding_mode="replicate", act=None)
     )
     with torch_threads(cfg.torch_threads):
-        history = fit(
-            model,
-            loader,
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            device=ctx.device,
-            log=ctx.log_metrics,
-            progress=scaled(ctx.progress, 0.35, 0.8),
-            log_every=max(cfg.epochs // 25, 1),
+        history = ctx.fit(
+            model, loader, epochs=cfg.epochs, lr=cfg.lr, span=(0.35, 0.8), log_points=25
         )
 
         def step(state: np.ndarray) -> np.ndarray:

@@ -102,7 +102,7 @@ def gnn_ring_advection(cfg: GnnRingAdvectionConfig, ctx: LabContext) -> LabOutco
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.metrics import rmse
 
     def pairs(count: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,17 +121,7 @@ def gnn_ring_advection(cfg: GnnRingAdvectionConfig, ctx: LabContext) -> LabOutco
     val_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=len(x_test))
     model = _ring_stepper(cfg)
     with torch_threads(cfg.torch_threads):
-        history = fit(
-            model,
-            loader,
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            val_loader=val_loader,
-            device=ctx.device,
-            log=ctx.log_metrics,
-            progress=ctx.progress,
-            log_every=max(cfg.epochs // 50, 1),
-        )
+        history = ctx.fit(model, loader, epochs=cfg.epochs, lr=cfg.lr, val_loader=val_loader)
         forecast = predict(model, x_test, ctx.device)
     error = rmse(forecast.numpy(), y_test.numpy())
     persistence = rmse(x_test.numpy(), y_test.numpy())

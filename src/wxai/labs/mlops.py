@@ -80,7 +80,7 @@ def hydra_variants(cfg: HydraVariantsConfig, ctx: LabContext) -> LabOutcome:
     from torch.utils.data import DataLoader, TensorDataset
 
     from wxai.nn.mlp import MLP, count_parameters
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.metrics import rmse
 
     x, y = _sine_data(ctx.rng, cfg.n_train, cfg.noise_std)
@@ -94,18 +94,15 @@ def hydra_variants(cfg: HydraVariantsConfig, ctx: LabContext) -> LabOutcome:
     model = MLP(1, 1, cfg.model.hidden, act=cfg.model.activation)
     sizes = "-".join(map(str, [1, *cfg.model.hidden, 1]))
     ctx.tracker.set_tags({"wxai.model_variant": cfg.model.name})
-    with torch_threads(cfg.torch_threads):
-        history = fit(
-            model,
-            loader,
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            val_loader=val_loader,
-            device=ctx.device,
-            log=ctx.log_metrics,
-            progress=ctx.progress,
-            log_every=max(cfg.epochs // 25, 1),
-        )
+    history = ctx.fit(
+        model,
+        loader,
+        epochs=cfg.epochs,
+        lr=cfg.lr,
+        threads=cfg.torch_threads,
+        val_loader=val_loader,
+        log_points=25,
+    )
     val_rmse = rmse(predict(model, x_val, ctx.device).numpy(), y_val.numpy())
     mean_rmse = rmse(0.0 * y_val.numpy() + float(y.mean()), y_val.numpy())
     model_uri = ctx.tracker.log_torch_model(model.cpu(), input_example=x_val[:5].numpy())

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wxai.core.device import torch_threads
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
 from wxai.labs.mlops import U10
@@ -124,9 +123,8 @@ def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    from wxai.core.progress import scaled
     from wxai.nn.mlp import MLP
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.train.normalize import NormalizedRegressor, Normalizer
     from wxai.train.tracking import lineage_tags, load_torch_model, model_version_for_alias
     from wxai.verify.metrics import rmse
@@ -147,17 +145,15 @@ def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
         )
 
     # 1. Base model: the inner network learns standardized WCT from standardized (T, v).
-    with torch_threads(cfg.torch_threads):
-        base_history = fit(
-            model.net,
-            loader(x, y, cfg.seed),
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            device=ctx.device,
-            log=ctx.log_metrics,
-            progress=scaled(ctx.progress, 0.0, 0.6),
-            log_every=max(cfg.epochs // 25, 1),
-        )
+    base_history = ctx.fit(
+        model.net,
+        loader(x, y, cfg.seed),
+        epochs=cfg.epochs,
+        lr=cfg.lr,
+        threads=cfg.torch_threads,
+        span=(0.0, 0.6),
+        log_points=25,
+    )
     model.cpu()  # the logged model, its reload and all predictions below live on the CPU
     prediction = predict(model, x_test)
     test_rmse = rmse(prediction.numpy(), y_test.numpy())
@@ -199,17 +195,16 @@ def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
                 "registered_name": cfg.registered_name,
             }
         )
-        with torch_threads(cfg.torch_threads):
-            tune_history = fit(
-                tuned.net,
-                loader(x_shift, y_shift, cfg.seed + 1),
-                epochs=cfg.finetune.epochs,
-                lr=cfg.finetune.lr,
-                device=ctx.device,
-                log=child.log_metrics,
-                progress=scaled(ctx.progress, 0.7, 0.9),
-                log_every=max(cfg.finetune.epochs // 25, 1),
-            )
+        tune_history = ctx.fit(
+            tuned.net,
+            loader(x_shift, y_shift, cfg.seed + 1),
+            epochs=cfg.finetune.epochs,
+            lr=cfg.finetune.lr,
+            threads=cfg.torch_threads,
+            span=(0.7, 0.9),
+            tracker=child,
+            log_points=25,
+        )
         tuned.cpu()
         tuned_shift_rmse = rmse(predict(tuned, x_shift_test).numpy(), y_shift_test.numpy())
         tuned_rmse = rmse(predict(tuned, x_test).numpy(), y_test.numpy())

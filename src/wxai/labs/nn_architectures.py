@@ -22,13 +22,6 @@ if TYPE_CHECKING:
 U3 = "U3 Neural-network foundations"
 
 
-def _log_prefixed(ctx: LabContext, prefix: str):
-    """A ``fit`` logger that prefixes metric names (several trainings in one run)."""
-    return lambda metrics, step: ctx.log_metrics(
-        {f"{prefix}_{key}": value for key, value in metrics.items()}, step
-    )
-
-
 # --------------------------------------------------------------------------- blob-forecast-cnn
 
 
@@ -90,7 +83,7 @@ def blob_forecast_cnn(cfg: BlobForecastConfig, ctx: LabContext) -> LabOutcome:
 
     from wxai.core.errors import ConfigError
     from wxai.nn.conv import ConvNet1d, input_support
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.metrics import rmse
 
     kernels = [cfg.kernel_size] * len(cfg.hidden_channels) + [1]
@@ -111,16 +104,7 @@ def blob_forecast_cnn(cfg: BlobForecastConfig, ctx: LabContext) -> LabOutcome:
         shuffle=True,
     )
     with torch_threads(cfg.torch_threads):
-        history = fit(
-            model,
-            loader,
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            device=ctx.device,
-            log=ctx.log_metrics,
-            progress=lambda f, m: ctx.progress(0.9 * f, m),
-            log_every=max(cfg.epochs // 50, 1),
-        )
+        history = ctx.fit(model, loader, epochs=cfg.epochs, lr=cfg.lr, span=(0.0, 0.9))
         forecast = predict(model, torch.from_numpy(x_test), ctx.device).numpy()
         centre = cfg.n_points // 2
         support = input_support(model, cfg.n_points, centre).numpy()
@@ -259,9 +243,8 @@ def classifier_gradients(cfg: ClassifierGradientsConfig, ctx: LabContext) -> Lab
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
 
-    from wxai.core.progress import scaled
     from wxai.nn.mlp import MLP
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.classification import accuracy
 
     def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -282,16 +265,15 @@ def classifier_gradients(cfg: ClassifierGradientsConfig, ctx: LabContext) -> Lab
     )
     for index, (name, model) in enumerate(models.items()):
         with torch_threads(cfg.torch_threads):
-            histories[name] = fit(
+            histories[name] = ctx.fit(
                 model,
                 loader,
                 epochs=cfg.epochs,
                 lr=cfg.lr,
                 loss_fn=nn.BCEWithLogitsLoss(),
-                device=ctx.device,
-                log=_log_prefixed(ctx, name.lower()),
-                progress=scaled(ctx.progress, 0.45 * index, 0.45 * (index + 1)),
-                log_every=max(cfg.epochs // 25, 1),
+                span=(0.45 * index, 0.45 * (index + 1)),
+                metric_prefix=f"{name.lower()}_",
+                log_points=25,
             ).train_loss
         logits = predict(model, torch.from_numpy(x_test), ctx.device).squeeze(1).numpy()
         scores[name] = accuracy((logits > 0).astype("float32"), y_test)
@@ -431,7 +413,7 @@ def cnn_function_classifier(cfg: FunctionClassifierConfig, ctx: LabContext) -> L
     from torch.utils.data import DataLoader, TensorDataset
 
     from wxai.nn.conv import ConvClassifier1d
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.classification import accuracy
 
     x_train, y_train = _function_shapes(ctx.rng, cfg.n_train, cfg.n_points, cfg.noise_std)
@@ -446,16 +428,13 @@ def cnn_function_classifier(cfg: FunctionClassifierConfig, ctx: LabContext) -> L
         shuffle=True,
     )
     with torch_threads(cfg.torch_threads):
-        history = fit(
+        history = ctx.fit(
             model,
             loader,
             epochs=cfg.epochs,
             lr=cfg.lr,
             loss_fn=nn.CrossEntropyLoss(),
-            device=ctx.device,
-            log=ctx.log_metrics,
-            progress=lambda f, m: ctx.progress(0.9 * f, m),
-            log_every=max(cfg.epochs // 50, 1),
+            span=(0.0, 0.9),
         )
         predicted = predict(model, torch.from_numpy(x_test), ctx.device).argmax(1).numpy()
         predicted_noisy = predict(model, torch.from_numpy(x_noisy), ctx.device).argmax(1).numpy()
@@ -597,7 +576,7 @@ def lstm_anomaly(cfg: LstmAnomalyConfig, ctx: LabContext) -> LabOutcome:
     from torch.utils.data import DataLoader, TensorDataset
 
     from wxai.nn.autoencoder import LSTMAutoencoder, reconstruction_error
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.classification import roc_auc, roc_curve
 
     x_train, _ = _sensor_sequences(ctx.rng, cfg, cfg.n_train, anomalous=False)
@@ -609,16 +588,7 @@ def lstm_anomaly(cfg: LstmAnomalyConfig, ctx: LabContext) -> LabOutcome:
     train = torch.from_numpy(x_train)
     loader = DataLoader(TensorDataset(train, train), batch_size=cfg.batch_size, shuffle=True)
     with torch_threads(cfg.torch_threads):
-        history = fit(
-            model,
-            loader,
-            epochs=cfg.epochs,
-            lr=cfg.lr,
-            device=ctx.device,
-            log=ctx.log_metrics,
-            progress=lambda f, m: ctx.progress(0.9 * f, m),
-            log_every=max(cfg.epochs // 50, 1),
-        )
+        history = ctx.fit(model, loader, epochs=cfg.epochs, lr=cfg.lr, span=(0.0, 0.9))
         test = torch.from_numpy(x_test)
         scores = reconstruction_error(model, test.to(ctx.device)).cpu().numpy()
         recon = predict(model, test, ctx.device).numpy()

@@ -48,7 +48,7 @@ def sine_regression(cfg: SineRegressionConfig, ctx: LabContext) -> LabOutcome:
     from torch.utils.data import DataLoader, TensorDataset
 
     from wxai.nn.mlp import MLP
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.metrics import rmse
 
     x = ctx.rng.uniform(0.0, 2 * math.pi, size=(cfg.n_train, 1)).astype("float32")
@@ -57,16 +57,7 @@ def sine_regression(cfg: SineRegressionConfig, ctx: LabContext) -> LabOutcome:
         TensorDataset(torch.from_numpy(x), y), batch_size=cfg.batch_size, shuffle=True
     )
     model = MLP(1, 1, cfg.hidden, act=cfg.activation)
-    history = fit(
-        model,
-        loader,
-        epochs=cfg.epochs,
-        lr=cfg.lr,
-        device=ctx.device,
-        log=ctx.log_metrics,
-        progress=ctx.progress,
-        log_every=max(cfg.epochs // 50, 1),
-    )
+    history = ctx.fit(model, loader, epochs=cfg.epochs, lr=cfg.lr)
     grid = torch.linspace(0, 2 * math.pi, 500).unsqueeze(1)
     fitted = predict(model, grid, ctx.device).squeeze(1).numpy()
     truth = torch.sin(grid).squeeze(1).numpy()
@@ -282,9 +273,8 @@ def ffnn_capacity(cfg: FfnnCapacityConfig, ctx: LabContext) -> LabOutcome:
     from torch.utils.data import DataLoader, TensorDataset
 
     from wxai.core.errors import ConfigError
-    from wxai.core.progress import scaled
     from wxai.nn.mlp import MLP, count_parameters, mlp_parameter_count, shallow_width_for_budget
-    from wxai.train.loop import fit, predict
+    from wxai.train.loop import predict
     from wxai.verify.metrics import rmse
 
     if len(cfg.frequencies) != len(cfg.amplitudes):
@@ -322,17 +312,14 @@ def ffnn_capacity(cfg: FfnnCapacityConfig, ctx: LabContext) -> LabOutcome:
             TensorDataset(x, y), batch_size=cfg.batch_size, shuffle=True, generator=generator
         )
         with torch_threads(cfg.torch_threads):
-            histories[name] = fit(
+            histories[name] = ctx.fit(
                 model,
                 loader,
                 epochs=cfg.epochs,
                 lr=cfg.lr,
-                device=ctx.device,
-                log=lambda metrics, step, name=name: ctx.log_metrics(
-                    {f"{name}_{key}": value for key, value in metrics.items()}, step
-                ),
-                progress=scaled(ctx.progress, index / 2, (index + 1) / 2),
-                log_every=max(cfg.epochs // 25, 1),
+                span=(index / 2, (index + 1) / 2),
+                metric_prefix=f"{name}_",
+                log_points=25,
             ).train_loss
         fits[name] = predict(model, grid, ctx.device).squeeze(1).numpy()
         sizes_of[name] = [1, *hidden, 1]
