@@ -83,3 +83,23 @@ class TaskStateError(WxaiError):
 
 class DataFormatError(WxaiError, ValueError):
     """A file is corrupt, truncated or not in the expected format."""
+
+
+class ProviderError(WxaiError, RuntimeError):
+    """A language-model provider failed: unreachable, timed out, or answered garbage.
+
+    ``provider`` names the backend (``"ollama"``, ``"openai-compatible"``, ...) so a
+    caller can tell the user which service to check.
+    """
+
+    def __init__(self, provider: str, message: str) -> None:
+        self.provider = provider
+        super().__init__(f"{provider}: {message}")
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider cannot be reached (connection refused, DNS, timeout)."""
+
+
+class ProviderResponseError(ProviderError):
+    """The provider answered with an HTTP error or a response that cannot be parsed."""
