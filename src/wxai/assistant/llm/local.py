@@ -29,16 +29,27 @@ _DONE = object()
 
 @dataclass
 class LocalEngine:
-    """A loaded llama.cpp model; one request at a time (``lock``)."""
+    """A loaded llama.cpp model; one request at a time (``lock``).
+
+    llama.cpp also serves the model over its OpenAI-compatible HTTP API on a loopback
+    port (:attr:`base_url`); requests there need ``api_key``, a random key made at
+    load time that only this process knows.
+    """
 
     server: Any
     model_path: str
     context_length: int
     lock: threading.Lock
+    api_key: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of llama.cpp's HTTP listener in this process."""
+        return str(self.server.listening_address)
 
 
 @lru_cache(maxsize=4)
-def load_engine(asset: str, context_length: int = 2048, threads: int = 2) -> LocalEngine:
+def load_engine(asset: str, context_length: int = 2048, threads: int = 1) -> LocalEngine:
     """Load the GGUF asset ``asset`` with llama.cpp; cached per process and setting.
 
     Raises
@@ -59,9 +70,10 @@ def load_engine(asset: str, context_length: int = 2048, threads: int = 2) -> Loc
     params.cpuparams_batch.n_threads = threads
     params.verbosity = 0
     # llama.cpp also opens an HTTP listener on a loopback port; require a key nobody knows.
-    params.api_keys = [secrets.token_hex(16)]
+    api_key = secrets.token_hex(16)
+    params.api_keys = [api_key]
     server = xllamacpp.Server(params)
-    return LocalEngine(server, str(path), context_length, threading.Lock())
+    return LocalEngine(server, str(path), context_length, threading.Lock(), api_key)
 
 
 class LocalProvider:
@@ -74,13 +86,16 @@ class LocalProvider:
     context_length:
         Context window (tokens) to allocate; the KV cache grows with it.
     threads:
-        CPU threads for prompt processing and generation.
+        CPU threads for prompt processing and generation. The default, 1, is the
+        fastest for this small, memory-bound model on a shared machine: llama.cpp's
+        threads spin-wait for each other, and with more threads than free cores one
+        answer measured 10-60x slower (2 threads on a busy 2-core box).
     """
 
     name = "local"
 
     def __init__(
-        self, asset: str = "smollm2-135m-instruct", *, context_length: int = 2048, threads: int = 2
+        self, asset: str = "smollm2-135m-instruct", *, context_length: int = 2048, threads: int = 1
     ) -> None:
         if context_length < 256:
             raise ConfigError(f"context_length must be >= 256 tokens, got {context_length}")
@@ -108,6 +123,7 @@ class LocalProvider:
     def _request(
         self,
         messages: Sequence[Message],
+        *,
         tools: Sequence[ToolSpec] | None,
         json_schema: Mapping[str, Any] | None,
         max_tokens: int,
@@ -146,7 +162,14 @@ class LocalProvider:
         max_tokens: int = 512,
         temperature: float = 0.0,
     ) -> ChatResponse:
-        request = self._request(messages, tools, json_schema, max_tokens, temperature, False)
+        request = self._request(
+            messages,
+            tools=tools,
+            json_schema=json_schema,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=False,
+        )
         engine = self.engine
         with engine.lock:
             response = engine.server.handle_chat_completions(request)
@@ -173,19 +196,32 @@ class LocalProvider:
         """Yield the answer token by token while llama.cpp generates it.
 
         Generation runs in a worker thread that feeds a queue; the iterator yields
-        from the queue, so the caller sees each token as soon as it exists.
+        from the queue, so the caller sees each token as soon as it exists. Closing
+        the iterator early stops the generation at the next token.
         """
-        request = self._request(messages, tools, json_schema, max_tokens, temperature, True)
+        request = self._request(
+            messages,
+            tools=tools,
+            json_schema=json_schema,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
+        )
         engine = self.engine
         chunks: queue.Queue[Any] = queue.Queue()
+        stop = threading.Event()
+
+        def on_chunk(item: Any) -> bool:
+            chunks.put(item)
+            return stop.is_set()  # True makes llama.cpp stop generating
 
         def generate() -> None:
             try:
                 with engine.lock:
-                    result = engine.server.handle_chat_completions(request, chunks.put)
+                    result = engine.server.handle_chat_completions(request, on_chunk)
                 if isinstance(result, dict) and "error" in result:
                     chunks.put(ProviderResponseError(self.name, str(result["error"])))
-            except Exception as exc:  # noqa: BLE001 - handed to the consuming thread
+            except Exception as exc:  # handed to the consuming thread
                 chunks.put(ProviderError(self.name, f"generation failed: {exc}"))
             finally:
                 chunks.put(_DONE)
@@ -200,6 +236,9 @@ class LocalProvider:
                 if chunk is not None:
                     yield chunk
         finally:
+            # The caller may stop early (break, Ctrl-C, a closed connection): end the
+            # generation at the next token instead of running on to max_tokens.
+            stop.set()
             worker.join()
 
 
