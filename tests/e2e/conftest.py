@@ -39,11 +39,14 @@ class CockpitServer:
         The ``WXAI_HOME`` of the server (task database, lab runs, tracking store).
     log_path:
         Where the server's stdout and stderr go (shown when a start fails).
+    env:
+        Extra environment variables of the server process.
     """
 
-    def __init__(self, home: Path, log_path: Path) -> None:
+    def __init__(self, home: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.home = home
         self.log_path = log_path
+        self.extra_env = dict(env or {})
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -69,6 +72,7 @@ class CockpitServer:
             OMP_NUM_THREADS="1",  # one compute thread keeps the server responsive on 2 cores
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         command = [sys.executable, "-m", "uvicorn", "wxai.cockpit.app:create_app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("ab") as log:
@@ -130,13 +134,14 @@ def cockpit_server(
 @pytest.fixture
 def server_factory(
     tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Callable[[Path | None], CockpitServer]]:
-    """Start extra servers (``factory(home)``; a new home when None), stopped at the end."""
+) -> Iterator[Callable[..., CockpitServer]]:
+    """Start extra servers (``factory(home, env)``; a new home when None), stopped at the end."""
     servers: list[CockpitServer] = []
 
-    def start(home: Path | None = None) -> CockpitServer:
+    def start(home: Path | None = None, env: dict[str, str] | None = None) -> CockpitServer:
         home = home or _new_home(tmp_path / f"server-{len(servers)}", request)
-        server = CockpitServer(home, tmp_path / f"server-{len(servers)}.log").start()
+        log = tmp_path / f"server-{len(servers)}.log"
+        server = CockpitServer(home, log, env).start()
         servers.append(server)
         return server
 

@@ -8,6 +8,7 @@ ConfigError, DataFormatError           400
 unknown name, unknown task or figure   404
 TaskStateError (wrong state)           409
 MissingExtra, AssetNotFound            503
+ProviderError (LLM service failed)     502
 any other error                        500
 =====================================  ======
 """
@@ -27,6 +28,7 @@ from wxai.core.errors import (
     ConfigError,
     DataFormatError,
     MissingExtra,
+    ProviderError,
     TaskStateError,
     WxaiError,
 )
@@ -67,6 +69,8 @@ def wxai_error_status(exc: WxaiError) -> int:
         return status.HTTP_400_BAD_REQUEST
     if isinstance(exc, MissingExtra | AssetNotFound):
         return status.HTTP_503_SERVICE_UNAVAILABLE
+    if isinstance(exc, ProviderError):
+        return status.HTTP_502_BAD_GATEWAY
     return status.HTTP_500_INTERNAL_SERVER_ERROR
 
 

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wxai.cockpit.storage import TaskRecord, TaskState
 
+#: Limits of a chat request, so one request cannot exhaust the server.
+MAX_CHAT_MESSAGES = 64
+MAX_MESSAGE_CHARS = 16_000
+
 
 def finite(value: Any) -> Any:
     """``value`` with every NaN or infinite float replaced by ``None`` (JSON has neither)."""
@@ -141,3 +145,47 @@ class LabOut(BaseModel):
     day: int
     presets: list[str]
     last_result: LabRunOut | None
+
+
+class ModelOut(BaseModel):
+    """A language-model alias as clients see it; the backend behind it stays on the server."""
+
+    alias: str = Field(examples=["local-fast"])
+    tier: str = Field(examples=["fast"])
+    supplier: str = Field(examples=["local"])
+    description: str = ""
+    default: bool = False
+    available: bool = Field(description="false when the alias needs an API key that is not set")
+    native_tools: bool
+    vision: bool
+    constrained_output: bool
+    context_length: int
+
+
+class ChatMessageIn(BaseModel):
+    """One message of a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=MAX_MESSAGE_CHARS)
+
+
+class ChatIn(BaseModel):
+    """Body of ``POST /api/llm/chat``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(default=None, description="model alias; default: the server's")
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_CHAT_MESSAGES)
+    max_tokens: int = Field(default=256, ge=1, le=4096)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    stream: bool = Field(default=False, description="answer as server-sent events")
+
+
+class ChatOut(BaseModel):
+    """A complete (non-streamed) answer of ``POST /api/llm/chat``."""
+
+    model: str
+    content: str
+    finish_reason: str
