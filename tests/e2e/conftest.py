@@ -126,7 +126,9 @@ def cockpit_server(
 ) -> Iterator[CockpitServer]:
     """The cockpit of the session, on its own temporary wxai home."""
     base = tmp_path_factory.mktemp("cockpit")
-    server = CockpitServer(_new_home(base, request), base / "server.log").start()
+    # Ollama is pointed at a port nobody listens on, so its aliases fail the same way everywhere.
+    env = {"WXAI_OLLAMA_URL": "http://127.0.0.1:9"}
+    server = CockpitServer(_new_home(base, request), base / "server.log", env).start()
     yield server
     server.stop()
 

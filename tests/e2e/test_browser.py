@@ -72,3 +72,28 @@ def test_run_a_lab_from_the_page(browser, cockpit_server, fast_lab, tmp_path):
     assert (tmp_path / "cockpit_home.png").stat().st_size > 10_000
     assert errors == []
     page.close()
+
+
+def test_ask_the_assistant_and_see_the_answer_stream_in(browser, cockpit_server, tmp_path):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(cockpit_server.url + "/#assistant")
+    model = page.get_by_test_id("assistant-model")
+    expect(model).to_have_value("local-fast")  # the default alias, loaded from /api/llm/models
+    page.get_by_test_id("assistant-prompt").fill("What is a cold front?")
+    page.locator('input[name="max_tokens"]').fill("24")
+    page.get_by_test_id("assistant-send").click()
+    status = page.get_by_test_id("assistant-status")
+    expect(status).to_have_text("done (length)", timeout=60_000)
+    assert len(page.get_by_test_id("assistant-answer").inner_text().split()) >= 5
+
+    model.select_option("ollama-core")  # nobody serves Ollama here: a clear error, no crash
+    page.get_by_test_id("assistant-send").click()
+    expect(status).to_have_attribute("data-state", "error", timeout=30_000)
+    expect(status).to_contain_text("ollama")
+    page.screenshot(path=str(tmp_path / "assistant.png"), full_page=True)
+    assert errors == []
+    page.close()
