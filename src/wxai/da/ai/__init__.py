@@ -1,0 +1,1 @@
+"""Learned assimilation: AI-Var (needs torch)."""
