@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from wxai import __version__
-from wxai.cli import data, doctor, lab, serve
+from wxai.cli import data, doctor, lab, llm, rag, serve
 from wxai.core.errors import ConfigError, UnknownNameError, WxaiError
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app = typer.Typer(
 app.command("doctor")(doctor.doctor)
 app.add_typer(lab.app, name="lab")
 app.add_typer(data.app, name="data")
+app.add_typer(llm.app, name="llm")
+app.add_typer(rag.app, name="rag")
 app.command("serve")(serve.serve)
 
 

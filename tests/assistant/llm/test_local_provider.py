@@ -1,4 +1,4 @@
-"""The embedded SmolLM2 model for real, in-process and over llama.cpp's own HTTP server."""
+"""The embedded SmolLM2 model for real, and llama.cpp's HTTP server behind it."""
 
 from __future__ import annotations
 
@@ -69,8 +69,11 @@ def test_closing_a_stream_stops_the_generation(local):
     assert next(chunks).delta is not None and next(chunks) and next(chunks)
     start = time.perf_counter()
     chunks.close()  # what a `break`, Ctrl-C or a dropped client does
-    assert time.perf_counter() - start < 3.0  # not the ~1500 tokens still to go
-    assert not local.engine.lock.locked()
+    assert time.perf_counter() - start < 3.0
+    # llama.cpp stopped too: the next request is not queued behind ~1500 tokens.
+    start = time.perf_counter()
+    local.chat([Message.user("Hi")], max_tokens=2)
+    assert time.perf_counter() - start < 5.0
 
 
 @pytest.mark.parametrize(
@@ -131,3 +134,28 @@ def test_real_server_rejects_a_wrong_key(local):
         wrong.chat(QUESTION, max_tokens=4)
     with pytest.raises(ProviderResponseError, match="HTTP 401"):
         list(wrong.stream(QUESTION, max_tokens=4))
+
+
+def test_runs_beside_the_weather_data_libraries():
+    """netCDF4, cftime and ecCodes break llama.cpp in one process; the child keeps them apart."""
+    import subprocess
+    import sys
+
+    code = (
+        "import netCDF4, cftime, eccodes, xarray\n"
+        "from wxai.assistant.llm.local import LocalProvider\n"
+        "from wxai.assistant.llm.types import Message\n"
+        "print(LocalProvider().chat([Message.user('Hi')], max_tokens=3).finish_reason)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "length"
+
+
+def test_a_dead_model_process_is_restarted(local):
+    engine = local.engine
+    engine.process.kill()
+    engine.process.wait(10)
+    answer = local.chat([Message.user("Hi")], max_tokens=3)
+    assert answer.finish_reason == "length"
+    assert local.engine.process.pid != engine.process.pid

@@ -1,79 +1,155 @@
-"""The embedded local model: a GGUF shipped in a PyPI package, run in-process by llama.cpp.
+"""The embedded local model: a GGUF shipped in a PyPI package, run by llama.cpp.
 
 The model file comes from :mod:`wxai.core.assets` (``smollm2-135m-instruct`` by
-default), so nothing is downloaded. :mod:`xllamacpp` loads it once per process and
-per setting (:func:`load_engine` caches the engine); the chat template stored in
-the GGUF formats the messages. Decoding is greedy unless a temperature is given,
-so answers are reproducible. ``json_schema`` turns on grammar-constrained decoding:
-every token the model may emit keeps the output a prefix of a document valid for
-the schema.
+default), so nothing is downloaded. :func:`load_engine` starts llama.cpp's server
+(:mod:`xllamacpp`) once per process and setting in a child process,
+:mod:`wxai.assistant.llm.llama_worker`, which listens on a loopback port behind a
+random API key; :class:`LocalProvider` talks to it with the OpenAI-compatible
+client. A child process keeps llama.cpp's native libraries apart from those of
+the weather-data stack (netCDF4, cftime and ecCodes cannot share a process with
+it), and a crash of the model cannot take the cockpit down: the next request
+starts a new child.
+
+The chat template stored in the GGUF formats the messages. Decoding is greedy
+unless a temperature is given, so answers are reproducible. ``json_schema`` turns
+on grammar-constrained decoding: every token the model may emit keeps the output a
+prefix of a document valid for the schema.
 """
 
 from __future__ import annotations
 
-import queue
+import atexit
+import json
+import os
 import secrets
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from wxai.assistant.llm.openai_compat import OpenAICompatibleProvider
 from wxai.assistant.llm.types import Capabilities, ChatChunk, ChatResponse, Message, ToolSpec
-from wxai.core.errors import ConfigError, ProviderError, ProviderResponseError
+from wxai.core.errors import ConfigError, ProviderUnavailable
 
 __all__ = ["LocalEngine", "LocalProvider", "load_engine"]
 
-_DONE = object()
+#: Seconds to wait for the child to load the model and announce its URL.
+START_TIMEOUT_S = 120.0
+#: Seconds one request may take (a long answer on a busy CPU).
+REQUEST_TIMEOUT_S = 600.0
+
+_ENGINES: dict[tuple[str, int, int], LocalEngine] = {}
+_ENGINES_LOCK = threading.Lock()
 
 
 @dataclass
 class LocalEngine:
-    """A loaded llama.cpp model; one request at a time (``lock``).
+    """A running llama.cpp server process serving one GGUF model.
 
-    llama.cpp also serves the model over its OpenAI-compatible HTTP API on a loopback
-    port (:attr:`base_url`); requests there need ``api_key``, a random key made at
-    load time that only this process knows.
+    Attributes
+    ----------
+    base_url:
+        ``http://127.0.0.1:PORT`` of its OpenAI-compatible HTTP API.
+    api_key:
+        The random key the server requires; only this process knows it.
     """
 
-    server: Any
+    process: subprocess.Popen[bytes]
+    base_url: str
+    api_key: str
     model_path: str
     context_length: int
-    lock: threading.Lock
-    api_key: str = ""
+    log_path: Path
 
     @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` of llama.cpp's HTTP listener in this process."""
-        return str(self.server.listening_address)
+    def alive(self) -> bool:
+        """Whether the server process still runs."""
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """Stop the server process and delete its log."""
+        if self.alive:
+            if self.process.stdin is not None:
+                self.process.stdin.close()  # the worker exits at EOF
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log_path.unlink(missing_ok=True)
 
 
-@lru_cache(maxsize=4)
 def load_engine(asset: str, context_length: int = 2048, threads: int = 1) -> LocalEngine:
-    """Load the GGUF asset ``asset`` with llama.cpp; cached per process and setting.
+    """The llama.cpp server for the GGUF asset ``asset``, started on first use.
+
+    One server runs per process and setting; a server that died is replaced.
 
     Raises
     ------
     AssetNotFound
         The package that ships the model is not installed (the message names it).
+    ProviderUnavailable
+        The server process did not start; the message has the end of its log.
     """
-    import xllamacpp
-
     from wxai.core.assets import resolve
 
-    path = resolve(asset)
-    params = xllamacpp.CommonParams()
-    params.model.path = str(path)
-    params.n_ctx = context_length
-    params.n_parallel = 1
-    params.cpuparams.n_threads = threads
-    params.cpuparams_batch.n_threads = threads
-    params.verbosity = 0
-    # llama.cpp also opens an HTTP listener on a loopback port; require a key nobody knows.
+    key = (asset, context_length, threads)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None or not engine.alive:
+            if engine is not None:
+                engine.close()
+            engine = _start(resolve(asset), context_length, threads)
+            atexit.register(engine.close)
+            _ENGINES[key] = engine
+        return engine
+
+
+def _start(path: Path, context_length: int, threads: int) -> LocalEngine:
     api_key = secrets.token_hex(16)
-    params.api_keys = [api_key]
-    server = xllamacpp.Server(params)
-    return LocalEngine(server, str(path), context_length, threading.Lock(), api_key)
+    from wxai.assistant.llm.llama_worker import API_KEY_ENV
+
+    fd, log_name = tempfile.mkstemp(prefix="wxai-llama-", suffix=".log")
+    log_path = Path(log_name)
+    command = [sys.executable, "-m", "wxai.assistant.llm.llama_worker"]
+    command += [str(path), str(context_length), str(threads)]
+    with os.fdopen(fd, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env={**os.environ, API_KEY_ENV: api_key},
+        )
+    line: list[bytes] = []
+    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(START_TIMEOUT_S)
+    try:
+        url = json.loads(line[0])["url"] if line and line[0] else None
+    except (ValueError, KeyError):
+        url = None
+    if url is None:
+        process.kill()
+        process.wait(10)
+        tail = log_path.read_text(errors="replace")[-2000:].strip()
+        log_path.unlink(missing_ok=True)
+        raise ProviderUnavailable(
+            "local",
+            f"the llama.cpp process for {path.name} did not start within "
+            f"{START_TIMEOUT_S:.0f} s (exit code {process.returncode}); its log ends with:\n{tail}",
+        )
+    return LocalEngine(process, url, api_key, str(path), context_length, log_path)
+
+
+class _LlamaServerClient(OpenAICompatibleProvider):
+    """The OpenAI-compatible client, reporting errors as the ``local`` provider."""
+
+    name = "local"
 
 
 class LocalProvider:
@@ -118,18 +194,22 @@ class LocalProvider:
 
     @property
     def engine(self) -> LocalEngine:
+        """The running llama.cpp server of this model (started on first use)."""
         return load_engine(self.asset, self._context_length, self._threads)
 
-    def _request(
-        self,
-        messages: Sequence[Message],
-        *,
-        tools: Sequence[ToolSpec] | None,
-        json_schema: Mapping[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        stream: bool,
-    ) -> dict[str, Any]:
+    def _client(self) -> _LlamaServerClient:
+        engine = self.engine
+        return _LlamaServerClient(
+            self.asset,
+            engine.base_url,
+            engine.api_key,
+            timeout=REQUEST_TIMEOUT_S,
+            capabilities=self.capabilities,
+        )
+
+    def _check(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec] | None
+    ) -> list[Message]:
         if tools:
             raise ConfigError(
                 "the local model has no native tool calling; call tools through "
@@ -138,20 +218,7 @@ class LocalProvider:
         for message in messages:
             if message.images:
                 raise ConfigError(f"the local model {self.asset!r} cannot read images")
-        request: dict[str, Any] = {
-            "messages": [_to_wire(m) for m in messages],
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "stream": stream,
-        }
-        if temperature == 0.0:
-            request["top_k"] = 1
-        if json_schema is not None:
-            request["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "answer", "schema": dict(json_schema), "strict": True},
-            }
-        return request
+        return [_to_wire(m) for m in messages]
 
     def chat(
         self,
@@ -162,26 +229,9 @@ class LocalProvider:
         max_tokens: int = 512,
         temperature: float = 0.0,
     ) -> ChatResponse:
-        request = self._request(
-            messages,
-            tools=tools,
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=False,
-        )
-        engine = self.engine
-        with engine.lock:
-            response = engine.server.handle_chat_completions(request)
-        if not isinstance(response, dict) or "choices" not in response:
-            raise ProviderResponseError(self.name, f"llama.cpp returned an error: {response}")
-        choice = response["choices"][0]
-        usage = response.get("usage", {})
-        return ChatResponse(
-            content=choice["message"].get("content") or "",
-            finish_reason=choice.get("finish_reason") or "stop",
-            model=self.asset,
-            usage={k: int(v) for k, v in usage.items() if isinstance(v, int)},
+        wire = self._check(messages, tools)
+        return self._client().chat(
+            wire, json_schema=json_schema, max_tokens=max_tokens, temperature=temperature
         )
 
     def stream(
@@ -195,72 +245,17 @@ class LocalProvider:
     ) -> Iterator[ChatChunk]:
         """Yield the answer token by token while llama.cpp generates it.
 
-        Generation runs in a worker thread that feeds a queue; the iterator yields
-        from the queue, so the caller sees each token as soon as it exists. Closing
-        the iterator early stops the generation at the next token.
+        Closing the iterator early (``break``, Ctrl-C, a dropped client) closes the
+        HTTP stream, and llama.cpp stops generating at the next token.
         """
-        request = self._request(
-            messages,
-            tools=tools,
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=True,
+        wire = self._check(messages, tools)
+        yield from self._client().stream(
+            wire, json_schema=json_schema, max_tokens=max_tokens, temperature=temperature
         )
-        engine = self.engine
-        chunks: queue.Queue[Any] = queue.Queue()
-        stop = threading.Event()
-
-        def on_chunk(item: Any) -> bool:
-            chunks.put(item)
-            return stop.is_set()  # True makes llama.cpp stop generating
-
-        def generate() -> None:
-            try:
-                with engine.lock:
-                    result = engine.server.handle_chat_completions(request, on_chunk)
-                if isinstance(result, dict) and "error" in result:
-                    chunks.put(ProviderResponseError(self.name, str(result["error"])))
-            except Exception as exc:  # handed to the consuming thread
-                chunks.put(ProviderError(self.name, f"generation failed: {exc}"))
-            finally:
-                chunks.put(_DONE)
-
-        worker = threading.Thread(target=generate, name="wxai-local-llm", daemon=True)
-        worker.start()
-        try:
-            while (item := chunks.get()) is not _DONE:
-                if isinstance(item, Exception):
-                    raise item
-                chunk = _from_wire_chunk(item, self.name)
-                if chunk is not None:
-                    yield chunk
-        finally:
-            # The caller may stop early (break, Ctrl-C, a closed connection): end the
-            # generation at the next token instead of running on to max_tokens.
-            stop.set()
-            worker.join()
 
 
-def _to_wire(message: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+def _to_wire(message: Message) -> Message:
     if message.role == "tool":
-        # SmolLM2's template has no tool role; present the result as user-visible text.
-        wire = {"role": "user", "content": f"Tool result:\n{message.content}"}
-    return wire
-
-
-def _from_wire_chunk(item: Any, provider: str) -> ChatChunk | None:
-    if not isinstance(item, dict):
-        raise ProviderResponseError(provider, f"unexpected stream item {item!r}")
-    if "error" in item:
-        raise ProviderResponseError(provider, str(item["error"]))
-    choices = item.get("choices") or []
-    if not choices:
-        return None
-    choice = choices[0]
-    delta = (choice.get("delta") or {}).get("content") or ""
-    finish = choice.get("finish_reason")
-    if not delta and finish is None:
-        return None
-    return ChatChunk(delta=delta, finish_reason=finish)
+        # SmolLM2's template has no tool role; present the result as text the model reads.
+        return Message.user(f"Tool result:\n{message.content}")
+    return message

@@ -1,0 +1,171 @@
+"""Text summaries of weather data files, so that retrieval can find them too.
+
+A NetCDF or GRIB file is not text, but its metadata is: variables with their long
+names and units, the grid, the levels, the time range. :func:`summarise_data_file`
+writes that metadata as a few lines of English that the embedding model and BM25
+can match against a question such as "where is the 2 m temperature forecast?".
+Values are never read: NetCDF is opened lazily (only coordinates are loaded), GRIB
+through its message headers (:func:`wxai.data.formats.grib.list_messages`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wxai.core.errors import DataFormatError
+
+__all__ = ["DATA_SUFFIXES", "GRIB_SUFFIXES", "NETCDF_SUFFIXES", "summarise_data_file"]
+
+NETCDF_SUFFIXES = frozenset({".nc", ".nc4", ".netcdf", ".cdf"})
+GRIB_SUFFIXES = frozenset({".grib", ".grib1", ".grib2", ".grb", ".grb2"})
+DATA_SUFFIXES = NETCDF_SUFFIXES | GRIB_SUFFIXES
+
+_GLOBAL_ATTRS = ("title", "summary", "institution", "source", "references", "comment")
+_MAX_VALUES = 12
+
+
+def summarise_data_file(path: Path) -> str:
+    """A plain-text summary of a NetCDF or GRIB file's metadata.
+
+    Parameters
+    ----------
+    path:
+        A file whose suffix is in :data:`DATA_SUFFIXES`.
+
+    Returns
+    -------
+    str
+        Lines such as ``"Variable t2m: 2 metre temperature [K], dims (time, latitude,
+        longitude)"`` and ``"Time: 2024-01-01T00 to 2024-01-02T00 (5 steps)"``.
+
+    Raises
+    ------
+    DataFormatError
+        If the file cannot be read as its suffix says (corrupt, truncated, other format).
+    """
+    suffix = path.suffix.lower()
+    if suffix in GRIB_SUFFIXES:
+        return _summarise_grib(path)
+    if suffix in NETCDF_SUFFIXES:
+        return _summarise_netcdf(path)
+    raise DataFormatError(f"{path}: not a NetCDF or GRIB file name ({sorted(DATA_SUFFIXES)})")
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, np.datetime64):
+        return np.datetime_as_string(value, unit="m")
+    if isinstance(value, np.timedelta64):
+        hours = value / np.timedelta64(1, "h")
+        return f"{hours:g} h"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+def _fmt_values(values: np.ndarray) -> str:
+    values = np.asarray(values).ravel()
+    if values.size == 0:
+        return "none"
+    if values.size <= _MAX_VALUES:
+        return ", ".join(_fmt_value(v) for v in values)
+    return (
+        f"{_fmt_value(values.min())} to {_fmt_value(values.max())} ({values.size} values)"
+        if values.dtype.kind in "fiuMm"
+        else f"{_fmt_value(values[0])} ... {_fmt_value(values[-1])} ({values.size} values)"
+    )
+
+
+def _summarise_netcdf(path: Path) -> str:
+    from wxai.data.formats.netcdf import read_netcdf
+
+    ds = read_netcdf(path, chunks={})
+    try:
+        lines = [f"NetCDF data file {path.name}."]
+        for key in _GLOBAL_ATTRS:
+            if key in ds.attrs:
+                lines.append(f"{key.capitalize()}: {str(ds.attrs[key])[:300]}")
+        dims = ", ".join(f"{name}={size}" for name, size in ds.sizes.items())
+        lines.append(f"Dimensions: {dims}")
+        for name, coord in ds.coords.items():
+            units = coord.attrs.get("units")
+            unit_text = f" [{units}]" if units and coord.dtype.kind not in "Mm" else ""
+            lines.append(f"Coordinate {name}{unit_text}: {_fmt_values(coord.values)}")
+        for name, da in ds.data_vars.items():
+            long_name = da.attrs.get("long_name") or da.attrs.get("standard_name") or ""
+            units = da.attrs.get("units", "")
+            desc = f"Variable {name}"
+            if long_name:
+                desc += f": {long_name}"
+            if units:
+                desc += f" [{units}]"
+            if da.attrs.get("standard_name") and da.attrs.get("standard_name") != long_name:
+                desc += f", standard name {da.attrs['standard_name']}"
+            desc += f", dims ({', '.join(map(str, da.dims))})"
+            lines.append(desc)
+        return "\n".join(lines)
+    finally:
+        ds.close()
+
+
+def _grib_date(date: Any, time: Any) -> str:
+    d, t = int(date), int(time)
+    return f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}T{t // 100:02d}:{t % 100:02d}"
+
+
+def _summarise_grib(path: Path) -> str:
+    from wxai.data.formats.grib import list_messages
+
+    messages = list_messages(path)
+    lines = [f"GRIB data file {path.name}: {len(messages)} messages."]
+    params: dict[tuple[str, str, str, str], dict[str, set]] = defaultdict(
+        lambda: {"levels": set(), "steps": set()}
+    )
+    dates: set[str] = set()
+    grids: set[str] = set()
+    editions: set[int] = set()
+    for msg in messages:
+        key = (
+            str(msg.get("shortName", "?")),
+            str(msg.get("name", "")),
+            str(msg.get("units", "")),
+            str(msg.get("typeOfLevel", "")),
+        )
+        if "level" in msg:
+            params[key]["levels"].add(msg["level"])
+        params[key]["steps"].add(str(msg.get("stepRange", msg.get("step", 0))))
+        if "dataDate" in msg and "dataTime" in msg:
+            dates.add(_grib_date(msg["dataDate"], msg["dataTime"]))
+        grid = str(msg.get("gridType", "unknown grid"))
+        if "Ni" in msg and "Nj" in msg:
+            grid += f" {msg['Ni']} x {msg['Nj']} points (Ni x Nj)"
+        elif "numberOfValues" in msg:
+            grid += f" {msg['numberOfValues']} values"
+        grids.add(grid)
+        if "edition" in msg:
+            editions.add(int(msg["edition"]))
+    if editions:
+        lines.append(f"GRIB edition: {', '.join(map(str, sorted(editions)))}")
+    lines.append(f"Grid: {'; '.join(sorted(grids))}")
+    if dates:
+        ordered = sorted(dates)
+        span = ordered[0] if len(ordered) == 1 else f"{ordered[0]} to {ordered[-1]}"
+        lines.append(f"Reference time: {span} ({len(ordered)} dates)")
+    for (short, name, units, level_type), info in params.items():
+        desc = f"Variable {short}"
+        if name:
+            desc += f": {name}"
+        if units:
+            desc += f" [{units}]"
+        if level_type:
+            levels = sorted(info["levels"])
+            desc += f", {level_type} levels {_fmt_values(np.array(levels))}" if levels else ""
+        steps = sorted(info["steps"], key=lambda s: (len(s), s))
+        desc += f", steps {', '.join(steps[:_MAX_VALUES])}"
+        if len(steps) > _MAX_VALUES:
+            desc += f" ... ({len(steps)} steps)"
+        lines.append(desc)
+    return "\n".join(lines)
