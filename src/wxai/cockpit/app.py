@@ -22,7 +22,7 @@ from wxai import __version__
 from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
 from wxai.cockpit.errors import install_error_handlers
 from wxai.cockpit.jobs import Worker
-from wxai.cockpit.routers import health, labs, llm, pages, tasks
+from wxai.cockpit.routers import health, labs, llm, pages, rag, tasks
 from wxai.cockpit.storage import TaskStore
 from wxai.core.settings import Settings, get_settings
 
@@ -39,6 +39,8 @@ The cockpit of **wxai**: the course labs and long-running work as REST resources
 * **labs**: the labs by course day with their last results and figures.
 * **llm**: the language-model aliases (`GET /api/llm/models`) and chat
   (`POST /api/llm/chat`), streamed as server-sent events with `"stream": true`.
+* **rag**: document stores; upload a document (`PUT .../documents/{filename}`),
+  search it, and ask questions answered from its passages with citations.
 * **health**: liveness and version.
 """
 
@@ -46,6 +48,7 @@ OPENAPI_TAGS = [
     {"name": "tasks", "description": "Long-running work (lab runs) as REST resources."},
     {"name": "labs", "description": "The course labs, their last results and figures."},
     {"name": "llm", "description": "Language-model aliases and chat, streamed or not."},
+    {"name": "rag", "description": "Document stores, uploads, search, cited answers."},
     {"name": "health", "description": "Liveness and version of the server."},
 ]
 
@@ -128,7 +131,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     app.state.start_worker = start_worker
     app.openapi = _openapi_with_400(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    for router in (health.router, tasks.router, labs.router, llm.router, pages.router):
+    routers = (health, tasks, labs, llm, rag, pages)
+    for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if docs_assets is not None:

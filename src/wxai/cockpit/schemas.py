@@ -189,3 +189,60 @@ class ChatOut(BaseModel):
     model: str
     content: str
     finish_reason: str
+
+
+class StoreOut(BaseModel):
+    """A document store of the retrieval engine."""
+
+    name: str = Field(examples=["docs"])
+    documents: int
+    chunks: int
+
+
+class DocumentOut(BaseModel):
+    """One indexed document of a store."""
+
+    source: str = Field(examples=["report.pdf"])
+    kind: str = Field(examples=["pdf"])
+    chunks: int
+    size: int = Field(description="bytes")
+
+
+class IngestOut(BaseModel):
+    """What indexing an uploaded document did."""
+
+    source: str
+    status: Literal["added", "updated", "unchanged"]
+    chunks: int = Field(description="chunks written (0 when unchanged)")
+
+
+class HitOut(BaseModel):
+    """One retrieved passage."""
+
+    rank: int
+    citation: str = Field(examples=["[README.md, lines 10-24]"])
+    source: str
+    score: float = Field(description="reciprocal-rank-fusion score")
+    cosine: float | None = None
+    bm25: float | None = None
+    text: str
+
+
+class AskIn(BaseModel):
+    """Body of ``POST /api/rag/stores/{store}/ask``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=2000)
+    model: str | None = Field(default=None, description="model alias; default: the server's")
+    k: int = Field(default=5, ge=1, le=20)
+    max_tokens: int = Field(default=256, ge=1, le=2048)
+    stream: bool = False
+
+
+class AnswerOut(BaseModel):
+    """An answer from a store's documents, with the citations of its context."""
+
+    answer: str
+    found: bool = Field(description="false when no passage was relevant: the model was not asked")
+    citations: list[str]

@@ -31,6 +31,7 @@ __all__ = [
     "answer",
     "build_context",
     "build_messages",
+    "retrieve_context",
     "stream_answer",
     "without_repeated_lines",
 ]
@@ -156,9 +157,13 @@ def _is_relevant(hits: Sequence[Hit], min_score: float) -> bool:
     return max(cosines) >= min_score
 
 
-def _retrieve(
+def retrieve_context(
     question: str, retriever: Retriever, k: int, min_score: float, budget_chars: int
 ) -> tuple[list[Hit], bool, list[Message], list[str]]:
+    """Retrieve for ``question``: ``(hits, found, messages for the model, citations)``.
+
+    ``found`` is False below the relevance floor; then there are no messages.
+    """
     hits = list(retriever.search(question, k=k))
     if not _is_relevant(hits, min_score):
         return hits, False, [], []
@@ -200,7 +205,9 @@ def answer(
     -------
     RagAnswer
     """
-    hits, found, messages, citations = _retrieve(question, retriever, k, min_score, budget_chars)
+    hits, found, messages, citations = retrieve_context(
+        question, retriever, k, min_score, budget_chars
+    )
     if not found:
         return RagAnswer(NOT_FOUND, [], False, hits)
     response = provider.chat(messages, max_tokens=max_tokens, temperature=0.0)
@@ -225,7 +232,7 @@ def stream_answer(
     ``"\\n\\nSources:\\n[a]\\n[b]"``. Below the relevance floor the only item is
     :data:`NOT_FOUND`.
     """
-    _, found, messages, cited = _retrieve(question, retriever, k, min_score, budget_chars)
+    _, found, messages, cited = retrieve_context(question, retriever, k, min_score, budget_chars)
     if not found:
         yield NOT_FOUND
         return

@@ -26,7 +26,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -383,6 +383,27 @@ class RagStore:
         """
         report = IngestReport()
         files = self._collect(paths, report)
+        self._ingest(files, report, progress)
+        if progress is not None:
+            progress("", len(files), len(files))
+        return report
+
+    def add_document(self, file: str | os.PathLike, source: str) -> IngestReport:
+        """Index one file under the source name ``source`` (an upload keeps its own name).
+
+        Like :meth:`add`, an unchanged file is skipped and a changed one replaces its
+        old chunks; a file that cannot be read is reported as failed.
+        """
+        report = IngestReport()
+        self._ingest([(Path(file), source)], report, None)
+        return report
+
+    def _ingest(
+        self,
+        files: Sequence[tuple[Path, str]],
+        report: IngestReport,
+        progress: ProgressCallback | None,
+    ) -> None:
         with self._write_lock():
             index = self._load_index()
             try:
@@ -394,9 +415,6 @@ class RagStore:
                 version = self.version()
                 index.save(self.index_path, store_version=version)
                 self._index, self._index_version = index, version
-        if progress is not None:
-            progress("", len(files), len(files))
-        return report
 
     def _add_file(self, index: VectorIndex, file: Path, source: str, report: IngestReport) -> None:
         try:
