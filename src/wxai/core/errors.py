@@ -103,3 +103,14 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderResponseError(ProviderError):
     """The provider answered with an HTTP error or a response that cannot be parsed."""
+
+
+class ToolCallError(WxaiError, ValueError):
+    """A model's tool call could not be used: unknown tool, or arguments invalid after a retry.
+
+    ``attempts`` holds what was wrong with each attempt, in order.
+    """
+
+    def __init__(self, message: str, attempts: tuple[str, ...] = ()) -> None:
+        self.attempts = attempts
+        super().__init__(message)
