@@ -1,0 +1,257 @@
+"""Vector search at scale with :class:`wxai.assistant.rag.vector_index.VectorIndex`.
+
+Usage::
+
+    python benchmarks/rag_scaling.py [--sizes 10000 100000 1000000] [--data clustered]
+                                     [--nprobe 8 32] [--hnsw-max 100000] [--threads 1]
+                                     [--ingest README.md src/wxai] [--no-ingest]
+
+For each size N it measures, in the same run, single-query latency (p50/p95 over
+``--queries`` queries, ``--threads`` BLAS/OpenMP threads) and recall@k against the
+exact answer for: the exact FAISS flat index (the reference), IVF at each
+``--nprobe`` and HNSW (up to ``--hnsw-max``); the Python loop of the lecture runs at
+the smallest size only (``--loop-queries`` queries). Build times use every thread.
+Ratios are to flat at the same N. Then it ingests real files (``--ingest``) into a
+temporary :class:`~wxai.assistant.rag.store.RagStore` with the MiniLM model and
+reports chunks per second.
+
+``--data clustered`` (default) scatters unit vectors around ``--topics`` random topic
+centres, as text embeddings cluster by topic; ``--data isotropic`` draws them
+uniformly on the sphere, where every neighbour is about as far as any other and no
+approximate index can find the exact ones cheaply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_vectors(
+    rng: np.random.Generator, n: int, centres: np.ndarray | None, spread: float, dim: int
+) -> np.ndarray:
+    """``n`` unit vectors (float32, (n, dim)): around ``centres`` rows, or isotropic."""
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        stop = min(start + 100_000, n)
+        x = rng.standard_normal((stop - start, dim), dtype=np.float32)
+        if centres is not None:
+            x *= spread / math.sqrt(dim)
+            x += centres[rng.integers(0, len(centres), stop - start)]
+        out[start:stop] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+@contextmanager
+def threads(n: int | None) -> Iterator[None]:
+    """At most ``n`` FAISS OpenMP and NumPy BLAS threads inside the block."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    if n is None:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def latencies(search: Callable[[np.ndarray], object], queries: np.ndarray) -> np.ndarray:
+    """Wall time in ms of ``search`` on each single query."""
+    out = np.empty(len(queries))
+    for i in range(len(queries)):
+        clock = time.perf_counter()
+        search(queries[i : i + 1])
+        out[i] = 1e3 * (time.perf_counter() - clock)
+    return out
+
+
+def recall(found: np.ndarray, exact: np.ndarray) -> float:
+    """Mean fraction of each row of ``exact`` present in the same row of ``found``."""
+    k = exact.shape[1]
+    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, exact, strict=True)]))
+
+
+def loop_search(database: np.ndarray, query: np.ndarray, k: int) -> list[int]:
+    """One cosine per stored vector in a Python loop, then a sort (the lecture's first search)."""
+    q = query.ravel()
+    qn = float(np.linalg.norm(q))
+    scores = [
+        (float(np.dot(q, z)) / (qn * float(np.linalg.norm(z))), i) for i, z in enumerate(database)
+    ]
+    scores.sort(reverse=True)
+    return [i for _, i in scores[:k]]
+
+
+def row(name: str, n: int, *, build_s: float, ms: np.ndarray, rec: float, flat_p50: float) -> str:
+    """One line of the result table."""
+    p50, p95 = np.percentile(ms, [50, 95])
+    ratio = p50 / flat_p50
+    return f"{n:>9,} {name:<18} {build_s:>9.1f} {p50:>9.3f} {p95:>9.3f} {rec:>9.3f} {ratio:>10.3g}"
+
+
+def bench_size(
+    args: argparse.Namespace, rng: np.random.Generator, centres, n: int, first: bool
+) -> None:
+    """Measure every index kind at size ``n`` and print its rows."""
+    from wxai.assistant.rag.vector_index import VectorIndex
+
+    queries = make_vectors(rng, args.queries, centres, args.spread, args.dim)
+    clock = time.perf_counter()
+    data = make_vectors(rng, n, centres, args.spread, args.dim)
+    ids = np.arange(n, dtype=np.int64)
+    print(
+        f"# N = {n:,}: {data.nbytes / 1e9:.2f} GB of vectors made in "
+        f"{time.perf_counter() - clock:.1f} s",
+        flush=True,
+    )
+
+    clock = time.perf_counter()
+    flat = VectorIndex(args.dim, kind="flat")
+    flat.add(ids, data)
+    build = time.perf_counter() - clock
+    with threads(args.threads):
+        ms = latencies(lambda q, f=flat: f.search(q, args.k), queries)
+        exact = flat.search(queries, args.k)[1]
+    flat_p50 = float(np.median(ms))
+    print(row("flat (exact)", n, build_s=build, ms=ms, rec=1.0, flat_p50=flat_p50), flush=True)
+    del flat
+
+    if first and args.loop_queries:
+        loop_q = queries[: args.loop_queries]
+        with threads(args.threads):
+            ms = latencies(lambda q: loop_search(data, q, args.k), loop_q)
+        found = np.array([loop_search(data, q, args.k) for q in loop_q[:1]])
+        print(
+            row(
+                "python loop",
+                n,
+                build_s=0.0,
+                ms=ms,
+                rec=recall(found, exact[:1]),
+                flat_p50=flat_p50,
+            ),
+            flush=True,
+        )
+
+    clock = time.perf_counter()
+    ivf = VectorIndex(args.dim, kind="ivf", exact_max=0, nprobe=args.nprobe[0])
+    ivf.add(ids, data)
+    build = time.perf_counter() - clock
+    for nprobe in args.nprobe:
+        ivf.nprobe = nprobe
+        inner = getattr(ivf, "_index", None)  # VectorIndex applies nprobe when it builds
+        if inner is not None and hasattr(inner, "nprobe"):
+            inner.nprobe = min(nprobe, int(inner.nlist))
+        with threads(args.threads):
+            ms = latencies(lambda q, i=ivf: i.search(q, args.k), queries)
+            rec = recall(ivf.search(queries, args.k)[1], exact)
+        label = f"ivf {ivf.nlist}/{nprobe}"
+        print(row(label, n, build_s=build, ms=ms, rec=rec, flat_p50=flat_p50), flush=True)
+        build = 0.0
+    del ivf
+
+    if n <= args.hnsw_max:
+        clock = time.perf_counter()
+        hnsw = VectorIndex(
+            args.dim, kind="hnsw", exact_max=0, hnsw_m=args.hnsw_m, ef_search=args.ef_search
+        )
+        hnsw.add(ids, data)
+        build = time.perf_counter() - clock
+        with threads(args.threads):
+            ms = latencies(lambda q, h=hnsw: h.search(q, args.k), queries)
+            rec = recall(hnsw.search(queries, args.k)[1], exact)
+        print(
+            row(
+                f"hnsw M{args.hnsw_m}/ef{args.ef_search}",
+                n,
+                build_s=build,
+                ms=ms,
+                rec=rec,
+                flat_p50=flat_p50,
+            ),
+            flush=True,
+        )
+        del hnsw
+
+
+def bench_ingest(paths: list[str]) -> None:
+    """Chunks per second of RagStore.add (read, chunk, embed with MiniLM, index, store)."""
+    from wxai.assistant.rag.embedding import Embedder
+    from wxai.assistant.rag.store import RagStore
+
+    embedder = Embedder()
+    embedder.encode(["warm-up"])  # model loading is not ingestion
+    with tempfile.TemporaryDirectory() as tmp:
+        store = RagStore.open(Path(tmp) / "store", embedder=embedder)
+        clock = time.perf_counter()
+        report = store.add([REPO / p for p in paths])
+        seconds = time.perf_counter() - clock
+    print(f"# ingestion of {', '.join(paths)}: {report.summary()}")
+    print(
+        f"ingestion: {report.n_chunks} chunks in {seconds:.1f} s = "
+        f"{report.n_chunks / seconds:.1f} chunks/s (MiniLM on CPU)"
+    )
+
+
+def main() -> None:
+    """Parse the options, run the measurements, print the table."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--data", choices=["clustered", "isotropic"], default="clustered")
+    parser.add_argument("--topics", type=int, default=100)
+    parser.add_argument("--spread", type=float, default=2.0)
+    parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--hnsw-max", type=int, default=100_000)
+    parser.add_argument("--hnsw-m", type=int, default=32)
+    parser.add_argument("--ef-search", type=int, default=64)
+    parser.add_argument("--loop-queries", type=int, default=5)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads while querying (0: all); builds use all"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ingest", nargs="+", default=["README.md", "docs", "src/wxai"])
+    parser.add_argument("--no-ingest", action="store_true")
+    args = parser.parse_args()
+    args.threads = args.threads or None
+
+    rng = np.random.default_rng(args.seed)
+    centres = None
+    if args.data == "clustered":
+        centres = rng.standard_normal((args.topics, args.dim), dtype=np.float32)
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    print(
+        f"# {args.data} {args.dim}-d unit vectors"
+        + (f" ({args.topics} topics, spread {args.spread})" if centres is not None else "")
+        + f"; {args.queries} single queries, top-{args.k}, {args.threads or 'all'} thread(s)"
+    )
+    print(
+        f"{'N':>9} {'index':<18} {'build s':>9} {'p50 ms':>9} {'p95 ms':>9} "
+        f"{'recall':>9} {'p50/flat':>10}"
+    )
+    for i, n in enumerate(sorted(args.sizes)):
+        bench_size(args, rng, centres, n, first=i == 0)
+    if not args.no_ingest:
+        bench_ingest(args.ingest)
+
+
+if __name__ == "__main__":
+    main()
