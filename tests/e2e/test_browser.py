@@ -97,3 +97,43 @@ def test_ask_the_assistant_and_see_the_answer_stream_in(browser, cockpit_server,
     page.screenshot(path=str(tmp_path / "assistant.png"), full_page=True)
     assert errors == []
     page.close()
+
+
+def test_upload_a_document_and_get_a_cited_answer(browser, cockpit_server, tmp_path):
+    from playwright.sync_api import expect
+
+    notes = tmp_path / "station-notes.md"
+    notes.write_text(
+        "# Station notes\n\n## Radar maintenance\n\nThe Feldberg radar is switched off for "
+        "maintenance every first Monday of the month between 06 and 08 UTC.\n"
+    )
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 not really a pdf")
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(cockpit_server.url + "/#assistant")
+
+    page.get_by_test_id("upload-store").fill("station")
+    page.get_by_test_id("upload-file").set_input_files(str(broken))
+    page.get_by_test_id("upload-send").click()
+    upload_status = page.get_by_test_id("upload-status")
+    expect(upload_status).to_have_attribute("data-state", "error", timeout=60_000)
+    expect(upload_status).to_contain_text("broken.pdf")
+
+    page.get_by_test_id("upload-file").set_input_files(str(notes))
+    page.get_by_test_id("upload-send").click()
+    expect(upload_status).to_contain_text("station-notes.md: added", timeout=60_000)
+    expect(page.get_by_test_id("assistant-store")).to_have_value("station")
+
+    page.get_by_test_id("assistant-prompt").fill("When is the Feldberg radar switched off?")
+    page.locator('input[name="max_tokens"]').fill("32")
+    page.get_by_test_id("assistant-send").click()
+    status = page.get_by_test_id("assistant-status")
+    expect(status).to_have_text("done (from the documents)", timeout=60_000)
+    sources = page.get_by_test_id("assistant-sources")
+    expect(sources.locator("li").first).to_contain_text("[station-notes.md, lines")
+    assert page.get_by_test_id("assistant-answer").inner_text().strip()
+    page.screenshot(path=str(tmp_path / "assistant_rag.png"), full_page=True)
+    assert errors == []
+    page.close()

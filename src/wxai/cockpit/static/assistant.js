@@ -1,5 +1,7 @@
-// wxai cockpit, assistant panel: chat with a model alias, the answer streamed from
-// POST /api/llm/chat as server-sent events. Plain JavaScript, no framework.
+// wxai cockpit, assistant panel: chat with a model alias, or ask a document store,
+// the answer streamed as server-sent events from POST /api/llm/chat or
+// POST /api/rag/stores/{store}/ask; upload documents into a store with PUT.
+// Plain JavaScript, no framework.
 "use strict";
 
 (function () {
@@ -11,7 +13,35 @@
   const send = form.querySelector('[data-testid="assistant-send"]');
   const stop = form.querySelector('[data-testid="assistant-stop"]');
   const select = form.elements.model;
+  const storeSelect = form.elements.store;
+  const sources = document.querySelector('[data-testid="assistant-sources"]');
+  const upload = document.querySelector('[data-testid="upload-form"]');
+  const uploadStatus = document.querySelector('[data-testid="upload-status"]');
   let controller = null;
+
+  async function loadStores(selected) {
+    const response = await fetch(ROOT + "/api/rag/stores");
+    if (!response.ok) return;
+    const keep = selected === undefined ? storeSelect.value : selected;
+    while (storeSelect.options.length > 1) storeSelect.remove(1);
+    for (const store of await response.json()) {
+      const option = document.createElement("option");
+      option.value = store.name;
+      const noun = store.documents === 1 ? " document)" : " documents)";
+      option.textContent = "store " + store.name + " (" + store.documents + noun;
+      storeSelect.appendChild(option);
+    }
+    storeSelect.value = keep;
+  }
+
+  function showSources(citations) {
+    sources.textContent = "";
+    for (const citation of citations || []) {
+      const item = document.createElement("li");
+      item.textContent = citation;
+      sources.appendChild(item);
+    }
+  }
 
   async function loadModels() {
     const response = await fetch(ROOT + "/api/llm/models");
@@ -52,18 +82,21 @@
     const prompt = form.elements.prompt.value.trim();
     if (!prompt) return;
     answer.textContent = "";
+    showSources([]);
     status.textContent = "thinking...";
     status.dataset.state = "running";
     setBusy(true);
     controller = new AbortController();
-    const body = {
-      messages: [{ role: "user", content: prompt }],
-      max_tokens: Number(form.elements.max_tokens.value) || 256,
-      stream: true,
-    };
+    const store = storeSelect.value;
+    const body = { max_tokens: Number(form.elements.max_tokens.value) || 256, stream: true };
+    if (store) body.question = prompt;
+    else body.messages = [{ role: "user", content: prompt }];
     if (select.value) body.model = select.value;
+    const url = store
+      ? "/api/rag/stores/" + encodeURIComponent(store) + "/ask"
+      : "/api/llm/chat";
     try {
-      const response = await fetch(ROOT + "/api/llm/chat", {
+      const response = await fetch(ROOT + url, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
@@ -84,7 +117,9 @@
           if (item.name === "error") throw new Error(item.data.detail || "the model failed");
           if (item.data.delta) answer.textContent += item.data.delta;
           if (item.data.done) {
-            status.textContent = "done (" + item.data.finish_reason + ")";
+            showSources(item.data.citations);
+            const how = item.data.finish_reason || (item.data.found ? "from the documents" : "not found");
+            status.textContent = "done (" + how + ")";
             status.dataset.state = "done";
           }
         }
@@ -99,9 +134,33 @@
     }
   }
 
+  async function sendDocument(event) {
+    event.preventDefault();
+    const file = upload.elements.file.files[0];
+    const store = upload.elements.store.value.trim();
+    if (!file || !store) return;
+    uploadStatus.textContent = "indexing " + file.name + "...";
+    uploadStatus.dataset.state = "running";
+    try {
+      const path = "/api/rag/stores/" + encodeURIComponent(store) + "/documents/" +
+        encodeURIComponent(file.name);
+      const response = await fetch(ROOT + path, { method: "PUT", body: file });
+      const data = await response.json().catch(function () { return {}; });
+      if (!response.ok) throw new Error(data.detail || response.status + " " + response.statusText);
+      uploadStatus.textContent = file.name + ": " + data.status + ", " + data.chunks + " chunks";
+      uploadStatus.dataset.state = "done";
+      await loadStores(store);
+    } catch (error) {
+      uploadStatus.textContent = "error: " + error.message;
+      uploadStatus.dataset.state = "error";
+    }
+  }
+
   form.addEventListener("submit", ask);
+  upload.addEventListener("submit", sendDocument);
   stop.addEventListener("click", function () {
     if (controller) controller.abort();
   });
   loadModels();
+  loadStores("");
 })();
