@@ -4,8 +4,13 @@ Runs the packaged evaluation set (35 weather requests, 5 tools) through each
 strategy of :class:`wxai.assistant.llm.tools.ToolCaller` with the local GGUF model
 (SmolLM2-135M-Instruct, greedy) and prints one row per strategy. The baseline is a
 one-step constrained call with one-line tool descriptions; the rows after it add
-the improvements one at a time. The JSON-block rows show the same model without
-constrained decoding, before (first attempt) and after one retry with the error.
+the improvements one at a time. The ``semantic`` rows choose the tool by MiniLM
+sentence-embedding similarity (no model request) and fill its arguments in one
+constrained request; "hints" lists each argument with its description and asks
+for numbers copied with their sign, "grounded" restricts required numbers to those
+written in the request, "top-2" lets the model choose between the two closest tools.
+The JSON-block rows show the same model without constrained decoding, before
+(first attempt) and after one retry with the error.
 
 Usage::
 
@@ -15,23 +20,40 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import time
+from typing import Any
 
 from wxai.assistant.llm.local import LocalProvider
 from wxai.assistant.llm.tools.evaluation import evaluate_tool_calling, load_cases
+from wxai.assistant.llm.tools.router import SemanticRouter
 from wxai.assistant.llm.tools.weather import weather_tools
 
-#: label -> (strategy, detailed descriptions, few-shot: "" (none), "turns" or "system")
-RUNS = {
-    "baseline: constrained, plain descriptions": ("constrained", False, ""),
-    "constrained + clear descriptions": ("constrained", True, ""),
-    "constrained + clear + few-shot as chat turns": ("constrained", True, "turns"),
-    "constrained + clear + few-shot in system prompt": ("constrained", True, "system"),
-    "routed (name enum, then arguments), plain": ("routed", False, ""),
-    "routed + clear descriptions": ("routed", True, ""),
-    "routed + clear + few-shot as chat turns": ("routed", True, "turns"),
-    "routed + clear + few-shot in system prompt": ("routed", True, "system"),
-    "json_block (no constraint), plain": ("json_block", False, ""),
-    "json_block (no constraint), clear + few-shot turns": ("json_block", True, "turns"),
+_OLD_FILL = {"argument_hints": False}  # the signature and description (the default)
+_HINTS = {"argument_hints": True}
+
+#: label -> (strategy, detailed descriptions, few-shot: "" (none), "turns" or "system",
+#: further ToolCaller options)
+RUNS: dict[str, tuple[str, bool, str, dict[str, Any]]] = {
+    "baseline: constrained, plain descriptions": ("constrained", False, "", {}),
+    "constrained + clear descriptions": ("constrained", True, "", {}),
+    "constrained + clear + few-shot as chat turns": ("constrained", True, "turns", {}),
+    "constrained + clear + few-shot in system prompt": ("constrained", True, "system", {}),
+    "routed (name enum, then arguments), plain": ("routed", False, "", _OLD_FILL),
+    "routed + clear descriptions": ("routed", True, "", _OLD_FILL),
+    "routed + clear + argument hints": ("routed", True, "", _HINTS),
+    "routed + clear + few-shot as chat turns": ("routed", True, "turns", _OLD_FILL),
+    "routed + clear + few-shot in system prompt": ("routed", True, "system", _OLD_FILL),
+    "semantic (embedding route), signature only": ("semantic", True, "", _OLD_FILL),
+    "semantic + argument hints": ("semantic", True, "", _HINTS),
+    "semantic + hints + grounded numbers": (
+        "semantic",
+        True,
+        "",
+        {**_HINTS, "ground_numbers": True},
+    ),
+    "semantic top-2 + model choice + hints": ("semantic", True, "", {**_HINTS, "shortlist": 2}),
+    "json_block (no constraint), plain": ("json_block", False, "", {}),
+    "json_block (no constraint), clear + few-shot turns": ("json_block", True, "turns", {}),
 }
 
 
@@ -43,14 +65,25 @@ def main() -> None:
     provider = LocalProvider()
     cases = load_cases()
     print(f"model {provider.model}, {len(cases)} prompts, {len(weather_tools())} tools")
+    router = None
     header = (
         f"{'run':48s} {'valid':>6s} {'valid@1':>7s} {'right':>6s} {'args':>6s} {'s/prompt':>8s}"
     )
     print(header)
-    for label, (strategy, detailed, shots) in RUNS.items():
+    for label, (strategy, detailed, shots, extra) in RUNS.items():
         if args.only and not any(part in label for part in args.only):
             continue
-        tools = weather_tools(detailed=detailed, examples=bool(shots))
+        if strategy == "semantic":
+            if router is None:  # load MiniLM and embed the tools' texts once, outside timings
+                start = time.perf_counter()
+                router = SemanticRouter(weather_tools())
+                router.rank("warm-up")
+                print(f"  (semantic router ready in {time.perf_counter() - start:.1f} s)")
+            options = {**extra, "router": router}
+            tools = router.tools
+        else:
+            options = extra
+            tools = weather_tools(detailed=detailed, examples=bool(shots))
         result = evaluate_tool_calling(
             provider,
             tools,
@@ -59,6 +92,7 @@ def main() -> None:
             few_shot=bool(shots),
             shot_style=shots or "system",
             label=label,
+            **options,
         )
         s = result.summary()
         print(

@@ -13,6 +13,14 @@
 ``routed``
     Two constrained steps: first only the tool name (an ``enum``), then that
     tool's arguments under its own schema. Smaller choices suit small models.
+``semantic``
+    No language model for the choice: the tool whose description and example
+    requests are closest to the request in sentence-embedding space
+    (:class:`~wxai.assistant.llm.tools.router.SemanticRouter`), then its arguments
+    under its own schema, so one model request per call. With ``shortlist=2`` the
+    model chooses between the two closest tools (an ``enum`` of two) first. A
+    request far from every tool (similarity below the router's floor) is answered
+    in text when ``require_tool`` is false.
 ``json_block``
     Any provider: the model is asked for a fenced JSON block, which is extracted,
     parsed and validated.
@@ -26,18 +34,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from wxai.assistant.llm.tools.parsing import extract_json, to_tool_call
+from wxai.assistant.llm.tools.router import Route, SemanticRouter, _last_user_text
+from wxai.assistant.llm.tools.schema import ground_numbers
 from wxai.assistant.llm.tools.tool import Tool, ToolExample, ToolRegistry
 from wxai.assistant.llm.types import ChatResponse, LLMProvider, Message, ToolCall
 from wxai.core.errors import ConfigError, ToolCallError, WxaiError
 
 __all__ = ["Strategy", "ToolCaller", "ToolDecision", "ToolRun", "call_tools", "choice_schema"]
 
-Strategy = Literal["auto", "native", "constrained", "routed", "json_block"]
-_STRATEGIES = ("auto", "native", "constrained", "routed", "json_block")
+Strategy = Literal["auto", "native", "constrained", "routed", "semantic", "json_block"]
+_STRATEGIES = ("auto", "native", "constrained", "routed", "semantic", "json_block")
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class ToolDecision:
         Model requests made (more than one when a call was retried).
     errors:
         What was wrong with each rejected attempt, in order.
+    routes:
+        ``semantic`` strategy: every tool with its similarity to the request, best first.
     """
 
     calls: tuple[ToolCall, ...]
@@ -63,6 +75,7 @@ class ToolDecision:
     strategy: str = ""
     attempts: int = 1
     errors: tuple[str, ...] = ()
+    routes: tuple[Route, ...] = ()
 
     @property
     def call(self) -> ToolCall | None:
@@ -111,6 +124,25 @@ def choice_schema(tools: Iterable[Tool], *, allow_answer: bool = False) -> dict[
     return {"anyOf": branches}
 
 
+def _argument_lines(item: Tool) -> list[str]:
+    """One line per argument: name, type or choices, default, description."""
+    params = item.spec.parameters.get("properties", {})
+    required = set(item.spec.parameters.get("required", ()))
+    lines = []
+    for name, schema in params.items():
+        if "enum" in schema:
+            kind = "one of " + ", ".join(json.dumps(v) for v in schema["enum"])
+        else:
+            kind = str(schema.get("type", "any"))
+        if name not in required and "default" in schema:
+            kind += f", default {json.dumps(schema['default'])}"
+        text = f"- {name} ({kind})"
+        if schema.get("description"):
+            text += f": {schema['description']}"
+        lines.append(text)
+    return lines
+
+
 def _signature(item: Tool) -> str:
     params = item.spec.parameters.get("properties", {})
     required = set(item.spec.parameters.get("required", ()))
@@ -156,6 +188,20 @@ class ToolCaller:
         Extra attempts after an invalid call, each told what was wrong.
     max_tokens:
         Token budget of each model request.
+    router:
+        ``semantic`` strategy: the :class:`SemanticRouter` (default: one over
+        ``tools`` with the offline MiniLM embedder, built on first use).
+    shortlist:
+        ``semantic`` strategy: 1 takes the closest tool; k > 1 lets the model choose
+        among the k closest (one more model request).
+    argument_hints:
+        When filling arguments in a separate step (``routed``, ``semantic``), list
+        each argument with its description and tell the model to copy numbers with
+        their sign; when false (the default: hints did not help SmolLM2-135M, see
+        docs/tool-calling.md), show the tool's signature and description.
+    ground_numbers:
+        When filling arguments in a separate step, restrict each required number
+        argument to the numbers written in the request (see :func:`ground_numbers`).
 
     Raises
     ------
@@ -174,6 +220,10 @@ class ToolCaller:
         require_tool: bool = True,
         retries: int = 1,
         max_tokens: int = 160,
+        router: SemanticRouter | None = None,
+        shortlist: int = 1,
+        argument_hints: bool = False,
+        ground_numbers: bool = False,
     ) -> None:
         self.provider = provider
         self.tools = tools if isinstance(tools, ToolRegistry) else ToolRegistry(tools)
@@ -185,6 +235,12 @@ class ToolCaller:
         self.require_tool = require_tool
         self.retries = retries
         self.max_tokens = max_tokens
+        if shortlist < 1:
+            raise ConfigError(f"shortlist must be >= 1, got {shortlist}")
+        self.shortlist = shortlist
+        self.argument_hints = argument_hints
+        self.ground_numbers = ground_numbers
+        self._router = router
 
     def _resolve(self, strategy: str) -> str:
         caps = self.provider.capabilities
@@ -199,12 +255,19 @@ class ToolCaller:
                 f"provider {self.provider.name!r} has no native tool calling; "
                 "use strategy 'constrained' or 'json_block'"
             )
-        if strategy in {"constrained", "routed"} and not caps.constrained_output:
+        if strategy in {"constrained", "routed", "semantic"} and not caps.constrained_output:
             raise ConfigError(
                 f"strategy {strategy!r} needs constrained decoding, which provider "
                 f"{self.provider.name!r} lacks; use 'native' or 'json_block'"
             )
         return strategy
+
+    @property
+    def router(self) -> SemanticRouter:
+        """The semantic router over this caller's tools (built on first use)."""
+        if self._router is None:
+            self._router = SemanticRouter(self.tools)
+        return self._router
 
     # ------------------------------------------------------------------ prompts
 
@@ -252,15 +315,16 @@ class ToolCaller:
     def _loop(self, messages: list[Message], attempt: Any) -> ToolDecision:
         """Run ``attempt(messages)`` until it returns a decision; feed back each error."""
         errors: list[str] = []
-        for k in range(1 + self.retries):
+        for _ in range(1 + self.retries):
             try:
                 decision = attempt(messages)
             except _Rejected as rejected:
                 errors.append(str(rejected))
                 messages = [*messages, *rejected.feedback]
                 continue
-            return ToolDecision(
-                decision.calls, decision.answer, self.strategy, k + 1, tuple(errors)
+            errors += decision.errors  # rejected inner steps (argument filling)
+            return replace(
+                decision, strategy=self.strategy, attempts=len(errors) + 1, errors=tuple(errors)
             )
         raise ToolCallError(
             f"{self.provider.name} ({self.provider.model}) made no valid tool call in "
@@ -341,26 +405,76 @@ class ToolCaller:
                 if not self.require_tool:
                     return ToolDecision((), self._chat(messages).content)
                 raise _Rejected(f"{choice!r} is not a tool", [])
-            return ToolDecision((self._fill(self.tools[choice], messages),))
+            call, errors = self._fill(self.tools[choice], messages)
+            return ToolDecision((call,), errors=errors)
 
         return self._loop(prompt, attempt)
 
-    def _fill(self, item: Tool, messages: list[Message]) -> ToolCall:
-        """Second routed step: the arguments of ``item`` under its own schema."""
-        system = (
-            f"Fill in the arguments of the tool {_signature(item)}: {item.description}\n\n"
-            "Reply with the arguments as a JSON object."
-        )
+    def _decide_semantic(self, messages: list[Message]) -> ToolDecision:
+        routes = tuple(self.router.rank(_last_user_text(messages)))
+        if routes[0].score < self.router.floor and not self.require_tool:
+            return ToolDecision((), self._chat(messages).content, routes=routes)
+        names = [r.tool for r in routes[: self.shortlist]]
+        route = {
+            "type": "object",
+            "properties": {"tool": {"enum": names}},
+            "required": ["tool"],
+            "additionalProperties": False,
+        }
+        fmt = 'Reply with JSON naming the tool to call: {"tool": <tool name>}.'
+        chosen = [self.tools[n] for n in names]
+        prompt = self._with_system(self._system(chosen, fmt), messages)
+
+        def attempt(msgs: list[Message]) -> ToolDecision:
+            choice = names[0]
+            if len(names) > 1:
+                text = self._chat(msgs, json_schema=route, max_tokens=32).content
+                choice = self._parse(text, decode_only=True).get("tool")
+                if choice not in names:
+                    raise _Rejected(f"{choice!r} is not one of {names}", [])
+            call, errors = self._fill(self.tools[choice], messages)
+            return ToolDecision((call,), errors=errors, routes=routes)
+
+        return self._loop(prompt, attempt)
+
+    def _fill(self, item: Tool, messages: list[Message]) -> tuple[ToolCall, tuple[str, ...]]:
+        """Argument step: the arguments of ``item`` under its own schema.
+
+        Returns the validated call and what was wrong with rejected attempts.
+        """
+        if self.argument_hints:
+            summary = item.description.split("\n\n")[0]
+            system = "\n".join(
+                [
+                    f"You fill in the arguments of the tool {item.name}: {summary}",
+                    "",
+                    "Arguments:",
+                    *_argument_lines(item),
+                    "",
+                    "Copy every number exactly as the request writes it, with its minus sign. "
+                    "Reply with only the JSON object of the arguments.",
+                ]
+            )
+        else:
+            system = (
+                f"Fill in the arguments of the tool {_signature(item)}: {item.description}\n\n"
+                "Reply with the arguments as a JSON object."
+            )
         extra, shots = self._shots(lambda t, e: _dump(dict(e.arguments)), [item])
         prompt = self._with_system(system + extra, shots + messages)
+        errors: list[str] = []
+        schema = item.spec.parameters
+        if self.ground_numbers:
+            schema = ground_numbers(schema, _last_user_text(messages))
         for k in range(1 + self.retries):
-            text = self._chat(prompt, json_schema=item.spec.parameters).content
+            text = self._chat(prompt, json_schema=schema).content
             try:
                 document = self._parse(text, decode_only=True)
-                return self.tools.validate(ToolCall(item.name, document))
+                return self.tools.validate(ToolCall(item.name, document)), tuple(errors)
             except (_Rejected, ToolCallError) as exc:
                 if k == self.retries:
                     raise _Rejected(str(exc), []) from None
+                errors.append(str(exc))
                 prompt = [*prompt, Message.assistant(text), Message.user(f"Error: {exc}. Again.")]
         raise AssertionError("unreachable")
 

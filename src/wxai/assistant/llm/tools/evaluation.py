@@ -160,6 +160,7 @@ def evaluate_tool_calling(
     retries: int = 1,
     label: str | None = None,
     max_tokens: int = 160,
+    **options: Any,
 ) -> ToolEvaluation:
     """Ask ``provider`` for a tool call for each case and score the calls.
 
@@ -175,6 +176,9 @@ def evaluate_tool_calling(
         Passed to :class:`~wxai.assistant.llm.tools.caller.ToolCaller`.
     label:
         Name of this run in the summary (default: the strategy).
+    options:
+        Further :class:`~wxai.assistant.llm.tools.caller.ToolCaller` options
+        (``router``, ``shortlist``, ``argument_hints``).
 
     Raises
     ------
@@ -189,6 +193,7 @@ def evaluate_tool_calling(
         shot_style=shot_style,
         retries=retries,
         max_tokens=max_tokens,
+        **options,
     )
     missing = sorted({c.tool for c in cases} - set(caller.tools.names))
     if missing:

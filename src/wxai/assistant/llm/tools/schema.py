@@ -27,6 +27,8 @@ __all__ = [
     "arguments_schema",
     "docstring_parts",
     "grammar_gaps",
+    "ground_numbers",
+    "numbers_in",
 ]
 
 _SECTION = re.compile(r"^\s*-{3,}\s*$")
@@ -194,3 +196,55 @@ def grammar_gaps(schema: Mapping[str, Any], path: str = "$") -> list[str]:
         elif key in {"items", "additionalProperties"} and isinstance(value, Mapping):
             gaps += grammar_gaps(value, f"{path}.{key}")
     return gaps
+
+
+#: A number as written in text; a minus sign counts only after a space, bracket or start
+#: ("-5 C" gives -5, "15-20 km/h" gives 15 and 20).
+_NUMBER = re.compile(r"(?<![\w.])(?:(?<![\w)])-)?\d+(?:\.\d+)?")
+
+
+def numbers_in(text: str) -> list[float]:
+    """The numbers written in ``text``, signs kept, in order, without repeats.
+
+    >>> numbers_in("Wind chill at -5 C and 30 km/h, 15-20 km/h gusts?")
+    [-5.0, 30.0, 15.0, 20.0]
+    """
+    out: list[float] = []
+    for match in _NUMBER.finditer(text):
+        value = float(match.group())
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def ground_numbers(schema: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """``schema`` with each required number argument restricted to the numbers in ``text``.
+
+    A small model filling ``{"temperature_c": <number>}`` often drops a minus sign
+    or invents a value; as an ``enum`` of the numbers the request writes (within
+    the argument's bounds, whole numbers for integers) the grammar leaves it only
+    the choice of which number goes where. Arguments with a default, an ``enum``,
+    or no fitting number in ``text`` are left as they are (``"tomorrow"`` must
+    still become ``hours_ahead: 24``).
+    """
+    found = numbers_in(text)
+    out = dict(schema)
+    properties = dict(schema.get("properties", {}))
+    for name in schema.get("required", ()):
+        prop = properties.get(name)
+        if not isinstance(prop, Mapping) or "enum" in prop or "const" in prop:
+            continue
+        kind = prop.get("type")
+        if kind not in {"number", "integer"}:
+            continue
+        low = prop.get("minimum", float("-inf"))
+        high = prop.get("maximum", float("inf"))
+        values: list[float | int] = [
+            int(v) if kind == "integer" else v
+            for v in found
+            if low <= v <= high and (kind == "number" or v.is_integer())
+        ]
+        if values:
+            properties[name] = {**prop, "enum": values}
+    out["properties"] = properties
+    return out

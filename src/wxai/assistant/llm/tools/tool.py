@@ -44,13 +44,19 @@ class Tool:
     model:
         pydantic model of the arguments; it built ``spec.parameters`` and validates calls.
     examples:
-        Example requests for few-shot prompting (never part of the schema).
+        Example requests with their arguments, for few-shot prompting (never part
+        of the schema).
+    requests:
+        Short example requests the tool answers, for semantic routing
+        (:class:`~wxai.assistant.llm.tools.router.SemanticRouter` matches a user's
+        request against them and the description).
     """
 
     spec: ToolSpec
     function: Callable[..., Any]
     model: type[BaseModel]
     examples: tuple[ToolExample, ...] = field(default=())
+    requests: tuple[str, ...] = field(default=())
 
     @property
     def name(self) -> str:
@@ -90,6 +96,11 @@ class Tool:
         """The same tool, shown to models with another description."""
         return replace(self, spec=replace(self.spec, description=description))
 
+    @property
+    def routing_texts(self) -> tuple[str, ...]:
+        """Texts that characterise the tool: description, example requests, few-shot prompts."""
+        return (self.description, *self.requests, *(e.prompt for e in self.examples))
+
 
 def _describe(error: Mapping[str, Any]) -> str:
     where = ".".join(str(p) for p in error.get("loc", ())) or "arguments"
@@ -110,6 +121,7 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     examples: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    requests: Iterable[str] = (),
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -120,6 +132,7 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     examples: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    requests: Iterable[str] = (),
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a :class:`Tool` from a typed function (use as ``@tool`` or ``@tool(...)``).
 
@@ -134,6 +147,8 @@ def tool(
         and extended description).
     examples:
         ``(request, arguments)`` pairs for few-shot prompts; each is validated.
+    requests:
+        Short example requests the tool answers (for semantic routing).
 
     Raises
     ------
@@ -157,7 +172,10 @@ def tool(
             except ToolCallError as exc:
                 raise ConfigError(f"example {prompt!r}: {exc}") from None
             checked.append(ToolExample(prompt, dict(arguments)))
-        return replace(made, examples=tuple(checked))
+        asks = tuple(str(r).strip() for r in requests)
+        if any(not r for r in asks):
+            raise ConfigError(f"tool {label!r}: example requests must not be empty")
+        return replace(made, examples=tuple(checked), requests=asks)
 
     return build(function) if function is not None else build
 

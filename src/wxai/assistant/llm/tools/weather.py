@@ -102,9 +102,10 @@ def point_forecast(
     Parameters
     ----------
     city:
-        City name, e.g. "Berlin".
+        City name as written in the request, e.g. "Berlin".
     hours_ahead:
-        Forecast lead time in hours from now (0 = now, 24 = tomorrow).
+        Forecast lead time in hours from now: 0 = now, 6 = in six hours,
+        24 = tomorrow, 48 = in two days, 72 = in three days.
     """
     from wxai.viz.gazetteer import find_place
 
@@ -137,9 +138,11 @@ def active_warnings(region: Region, hours_ahead: Annotated[int, Field(ge=0, le=1
     Parameters
     ----------
     region:
-        Region or country group to check.
+        Region: british_isles = UK and Ireland, benelux = Belgium, Netherlands and
+        Luxembourg, alps = Switzerland and Austria, iberia = Spain and Portugal,
+        scandinavia = Norway, Sweden, Denmark and Finland.
     hours_ahead:
-        Hours from now at which to check (0 = warnings in force now).
+        Hours from now at which to check: 0 = warnings in force now, 24 = tomorrow.
     """
     from wxai.viz.gazetteer import places_in
 
@@ -182,9 +185,9 @@ def wind_chill(temperature_c: float, wind_speed_kmh: float) -> dict[str, Any]:
     Parameters
     ----------
     temperature_c:
-        Air temperature in degrees Celsius.
+        Air temperature in degrees Celsius, with its minus sign below freezing.
     wind_speed_kmh:
-        Wind speed at 10 m in km/h.
+        Wind speed in km/h.
     """
     if wind_speed_kmh < 0:
         raise ConfigError(f"wind_speed_kmh must be >= 0, got {wind_speed_kmh}")
@@ -211,9 +214,9 @@ def dew_point(
     Parameters
     ----------
     temperature_c:
-        Air temperature in degrees Celsius.
+        Air temperature in degrees Celsius, with its minus sign below freezing.
     relative_humidity:
-        Relative humidity in percent (1 to 100).
+        Relative humidity in percent, 1 to 100.
     """
     a, b = 17.625, 243.04  # Magnus coefficients (Alduchov and Eskridge 1996)
     gamma = np.log(relative_humidity / 100.0) + a * temperature_c / (b + temperature_c)
@@ -229,11 +232,12 @@ def convert_units(value: float, from_unit: Unit, to_unit: Unit) -> dict[str, Any
     Parameters
     ----------
     value:
-        The number to convert.
+        The number to convert, with its sign.
     from_unit:
-        Unit of the value.
+        Unit of the value: C = Celsius, F = Fahrenheit, K = Kelvin, kt = knots,
+        mph = miles per hour, inHg = inches of mercury, in = inches.
     to_unit:
-        Unit wanted.
+        Unit wanted, same codes as from_unit.
     """
     q_from, scale_from, offset_from = _UNITS[from_unit]
     q_to, scale_to, offset_to = _UNITS[to_unit]
@@ -278,10 +282,54 @@ _EXAMPLES: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
 }
 
+#: Short example requests per tool for semantic routing (none is in the evaluation set).
+_REQUESTS: dict[str, list[str]] = {
+    "point_forecast": [
+        "What's the weather in Rome today?",
+        "Will it snow in Munich next week?",
+        "Temperature in Lisbon tomorrow morning",
+        "How windy will it be in Copenhagen tonight?",
+        "Weather forecast for Zurich",
+        "Is it sunny in Prague at the moment?",
+    ],
+    "active_warnings": [
+        "Are there storm warnings in the Netherlands?",
+        "Any alerts for Norway and Sweden?",
+        "Is there a red warning for heavy rain in the Alps?",
+        "Weather warnings in force for Ireland and the UK",
+        "Are gale or frost alerts issued for the region?",
+        "Any severe weather alerts in Spain?",
+    ],
+    "wind_chill": [
+        "Wind chill for -8 C and 35 km/h wind",
+        "How cold does -2 degrees feel with a strong wind?",
+        "Feels-like temperature at 3 C in 45 km/h wind",
+        "What is the chill factor on a windy -12 C day?",
+        "Windchill index for 1 degree and wind 15 km/h",
+    ],
+    "dew_point": [
+        "Dew point at 18 C and 75% humidity",
+        "At what temperature does dew form at 25 degrees and 40% RH?",
+        "Compute the dew point from temperature and relative humidity",
+        "Will fog form? 7 C, humidity 96 percent",
+        "Saturation temperature of air at 28 C, 55 percent humidity",
+    ],
+    "convert_units": [
+        "Convert 100 km/h to knots",
+        "What is 1000 hPa in inHg?",
+        "How many Fahrenheit is 30 Celsius?",
+        "2 inches of rain in millimetres",
+        "Change 10 m/s to mph",
+        "What is 273 K in C?",
+    ],
+}
+
 _FUNCTIONS = (point_forecast, active_warnings, wind_chill, dew_point, convert_units)
 
 
-def weather_tools(*, detailed: bool = True, examples: bool = True) -> ToolRegistry:
+def weather_tools(
+    *, detailed: bool = True, examples: bool = True, requests: bool = True
+) -> ToolRegistry:
     """The five weather tools as a :class:`ToolRegistry`.
 
     Parameters
@@ -290,11 +338,17 @@ def weather_tools(*, detailed: bool = True, examples: bool = True) -> ToolRegist
         Describe each tool with its docstring's summary and the paragraph saying
         when to use it; when false only the one-line summary (the baseline).
     examples:
-        Attach two example requests per tool (for few-shot prompts).
+        Attach two example requests with arguments per tool (for few-shot prompts).
+    requests:
+        Attach five or six short example requests per tool (for semantic routing).
     """
     tools: list[Tool] = []
     for function in _FUNCTIONS:
-        made = tool(examples=_EXAMPLES[function.__name__] if examples else ())(function)
+        name = function.__name__
+        made = tool(
+            examples=_EXAMPLES[name] if examples else (),
+            requests=_REQUESTS[name] if requests else (),
+        )(function)
         if not detailed:
             made = made.with_description(docstring_parts(function.__doc__)[0])
         tools.append(made)
