@@ -1,6 +1,6 @@
 """wxai's classical DA methods on DAPPER's Lorenz-63/96 reference settings.
 
-Usage: ``python benchmarks/da_dapper_reference.py [--seeds 3] [--obs-times 1000]
+Usage: ``python benchmarks/da_dapper_reference.py [--seeds 20] [--obs-times 1000]
 [--setting lorenz63 lorenz96]``. For every method the time-mean analysis RMSE after
 burn-in (mean over the seeds that did not diverge) is printed next to the value
 measured with DAPPER for the same setting, with the ratio wxai / DAPPER, the number
@@ -17,7 +17,7 @@ def main() -> None:
     from wxai.da.reference import DAPPER_RMSE, METHOD_SETTINGS, run_reference, summarize
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
+    parser.add_argument("--seeds", type=int, default=20, help="number of seeds (0, 1, ...)")
     parser.add_argument("--obs-times", type=int, default=1000)
     parser.add_argument("--setting", nargs="+", default=["lorenz63", "lorenz96"])
     args = parser.parse_args()

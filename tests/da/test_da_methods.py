@@ -20,6 +20,7 @@ from wxai.da.methods import (
     var3d_control_cg,
     var3d_cost,
 )
+from wxai.da.methods.particle import compact_root, duplicated, weighted_cov_root
 from wxai.da.models import Lorenz96, PeriodicAdvection1D
 from wxai.da.operators import partial_components, point_sampling
 
@@ -110,6 +111,72 @@ def test_perturbed_obs_and_particle_filter_approach_the_kalman_mean():
     pf = ParticleFilter(4000, resample_threshold=1.0, jitter=0.0)
     prior = FilterState.from_ensemble(E, np.full(4000, 1 / 4000))
     np.testing.assert_allclose(pf.analyse(prior, y, obs, rng).mean, kf.mean, atol=0.05)
+
+
+def test_perturbed_obs_perturbations_keep_the_member_variance_of_r():
+    # The perturbations are centred and rescaled by sqrt(N / (N - 1)) (DAPPER's
+    # ``mean0``), so each member's perturbation keeps the variance R. For a fixed prior
+    # ensemble the expected analysis covariance is then
+    # (I - K H) Pf (I - K H)^T + N / (N - 1) K R K^T (centring alone would give 1
+    # instead of N / (N - 1): 0.07 less in the first variance here, with N = 4).
+    n_ens = 4
+    obs = partial_components(2, [0], variance=0.5)
+    E = _exact_ensemble(
+        np.zeros(2), np.array([[1.0, 0.6], [0.6, 1.0]]), n_ens, np.random.default_rng(8)
+    )
+    Pf = np.cov(E.T)
+    K = Pf @ obs.H.T @ np.linalg.inv(obs.H @ Pf @ obs.H.T + obs.R)
+    IKH = np.eye(2) - K @ obs.H
+    expected = IKH @ Pf @ IKH.T + n_ens / (n_ens - 1) * K @ obs.R @ K.T
+    rng = np.random.default_rng(9)
+    method, prior, y = EnKF(n_ens, "pertobs"), FilterState.from_ensemble(E), np.array([0.3])
+    posts = [method.analyse(prior, y, obs, rng) for _ in range(4000)]
+    np.testing.assert_allclose(
+        np.mean([np.cov(p.ensemble.T) for p in posts], axis=0), expected, atol=0.02
+    )
+    # The mean update is the Kalman update of the ensemble mean (perturbations are centred).
+    np.testing.assert_allclose(posts[0].mean, K @ (y - obs(prior.mean)), atol=1e-12)
+
+
+def test_particle_filter_scores_the_weighted_posterior_and_resamples_before_propagating():
+    pf = ParticleFilter(50, resample_threshold=0.5, jitter=1.0)
+    rng = np.random.default_rng(10)
+    prior = pf.initialize(np.zeros(2), np.eye(2), rng)
+    obs = partial_components(2, [0, 1], variance=0.05)
+    post = pf.analyse(prior, np.array([1.0, -0.5]), obs, rng)
+    # The analysis keeps the particles and carries the weights (its mean is weighted).
+    np.testing.assert_array_equal(post.ensemble, prior.ensemble)
+    np.testing.assert_allclose(post.mean, post.weights @ post.ensemble)
+    assert pf.needs_resampling(post)
+
+    class Identity:
+        def step(self, x, t, dt):
+            return x
+
+    moved = pf.forecast(post, Identity(), 0.0, 1.0, rng)
+    assert moved.weights is None and not pf.needs_resampling(moved)
+    # Resampled particles sit near the heavy ones; duplicates (all copies) were jittered.
+    assert len(np.unique(moved.ensemble[:, 0])) == 50
+    assert np.abs(moved.mean - post.mean).max() < 0.3
+
+
+def test_particle_filter_helpers():
+    idx = np.array([0, 0, 2, 3, 3, 3, 7])
+    np.testing.assert_array_equal(duplicated(idx), [1, 1, 0, 1, 1, 1, 0])
+    rng = np.random.default_rng(11)
+    c12 = rng.normal(size=(30, 3))
+    root = compact_root(c12)
+    assert root.shape == (3, 3) and np.all(root[:, 0] >= 0)
+    np.testing.assert_allclose(root.T @ root, c12.T @ c12, atol=1e-10)
+    E = rng.normal(size=(10, 2))
+    collapsed = weighted_cov_root(E, np.r_[1.0, np.zeros(9)])  # falls back to equal weights
+    np.testing.assert_allclose(collapsed.T @ collapsed, np.cov(E.T), atol=1e-12)
+    w = rng.random(10)
+    w /= w.sum()
+    root = weighted_cov_root(E, w)
+    anomalies = E - w @ E
+    unbiased = (w[:, None] * anomalies).T @ anomalies / (1 - w @ w)
+    np.testing.assert_allclose(root.T @ root, unbiased, atol=1e-12)
 
 
 def test_rotation_is_orthogonal_and_keeps_the_mean():

@@ -47,7 +47,11 @@ class FilterState:
                 n = self.ensemble.shape[0]
                 var = (anomalies**2).sum(axis=0) / max(n - 1, 1)
             else:
-                var = self.weights @ anomalies**2
+                # Unbiased weighted variance (reliability weights), except for
+                # collapsed weights where the factor would blow up.
+                w2 = float(self.weights @ self.weights)
+                unbias = 1.0 / (1.0 - w2) if w2 < 1.0 - 1e-10 else 1.0
+                var = unbias * (self.weights @ anomalies**2)
             return float(np.sqrt(var.mean()))
         if self.cov is not None:
             return float(np.sqrt(np.clip(np.diag(self.cov), 0.0, None).mean()))

@@ -112,7 +112,10 @@ class EnKF:
         if self.variant == "pertobs":
             C = Y.T @ Y + n1 * obs.R
             D = rng.standard_normal((n_ens, obs.n_obs)) @ np.linalg.cholesky(obs.R).T
-            D -= D.mean(axis=0)
+            # Centre the perturbations (the mean update is then the EnKF's Kalman update)
+            # and rescale them by sqrt(N / (N - 1)) so that each member's perturbation
+            # keeps the variance R that centring reduces (as DAPPER's ``mean0``).
+            D = (D - D.mean(axis=0)) * np.sqrt(n_ens / n1)
             YC = np.linalg.solve(C, Y.T).T  # Y C^{-1}, (N, m)
             gain = A.T @ YC  # (n, m)
             E = E + (y - D - Eo) @ gain.T

@@ -86,11 +86,14 @@ class LETKF:
         dy = (y - xo) @ r12.T  # (m,)
         rho = taper(obs.distances(), self.radius, self.taper_kind)  # (n, m)
         # Local matrices Y diag(rho_i) Y^T + (N - 1) I for every state variable i.
-        C = np.einsum("kj,ij,lj->ikl", Y, rho, Y) + n1 * np.eye(n_ens)
+        # (Batched matmuls rather than einsum: several times faster for these sizes.)
+        Yrho = Y[None, :, :] * rho[:, None, :]  # Y diag(rho_i), (n, N, m)
+        C = Yrho @ Y.T + n1 * np.eye(n_ens)
         d, V = np.linalg.eigh(C)  # (n, N), (n, N, N)
-        Pw = np.einsum("ikl,il,iml->ikm", V, 1.0 / d, V)
-        T = np.einsum("ikl,il,iml->ikm", V, 1.0 / np.sqrt(d), V) * np.sqrt(n1)
-        b = np.einsum("kj,ij,j->ik", Y, rho, dy)  # Y diag(rho_i) dy, (n, N)
+        Vt = V.transpose(0, 2, 1)
+        Pw = (V / d[:, None, :]) @ Vt
+        T = (V / np.sqrt(d)[:, None, :]) @ Vt * np.sqrt(n1)
+        b = Yrho @ dy  # Y diag(rho_i) dy, (n, N)
         w = np.einsum("ik,ikm->im", b, Pw)  # (n, N)
         local = np.einsum("im,mi->i", w, A)  # mean increment per variable
         E = mu + local + np.einsum("ikm,mi->ki", T, A)

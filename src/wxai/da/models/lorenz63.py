@@ -36,9 +36,11 @@ class Lorenz63:
     def rhs(self, x: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Tendency of ``x`` with shape ``(..., 3)``."""
         a, b, c = x[..., 0], x[..., 1], x[..., 2]
-        return np.stack(
-            [self.sigma * (b - a), a * (self.rho - c) - b, a * b - self.beta * c], axis=-1
-        )
+        out = np.empty(np.shape(x), dtype=np.result_type(x, float))
+        out[..., 0] = self.sigma * (b - a)
+        out[..., 1] = a * (self.rho - c) - b
+        out[..., 2] = a * b - self.beta * c
+        return out
 
     def jacobian(self, x: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Jacobian of :meth:`rhs` at one state ``x`` (shape ``(3,)``), shape ``(3, 3)``."""
