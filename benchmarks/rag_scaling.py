@@ -3,17 +3,20 @@
 Usage::
 
     python benchmarks/rag_scaling.py [--sizes 10000 100000 1000000] [--data clustered]
-                                     [--nprobe 8 32] [--hnsw-max 100000] [--threads 1]
+                                     [--nprobe 8 16 32] [--hnsw-max 100000] [--threads 1]
+                                     [--build-threads 0] [--embed-threads 0]
                                      [--ingest README.md src/wxai] [--no-ingest]
 
 For each size N it measures, in the same run, single-query latency (p50/p95 over
 ``--queries`` queries, ``--threads`` BLAS/OpenMP threads) and recall@k against the
 exact answer for: the exact FAISS flat index (the reference), IVF at each
-``--nprobe`` and HNSW (up to ``--hnsw-max``); the Python loop of the lecture runs at
-the smallest size only (``--loop-queries`` queries). Build times use every thread.
-Ratios are to flat at the same N. Then it ingests real files (``--ingest``) into a
-temporary :class:`~wxai.assistant.rag.store.RagStore` with the MiniLM model and
-reports chunks per second.
+``--nprobe`` (set through ``VectorIndex.nprobe``) and HNSW (up to ``--hnsw-max``);
+the Python loop of the lecture runs at the smallest size only (``--loop-queries``
+queries). Builds use ``--build-threads`` (0: every thread); IVF k-means trains on a
+seeded sample of ``--train-per-cell`` vectors per cell. Ratios are to flat at the
+same N. Then it ingests real files (``--ingest``) into a temporary
+:class:`~wxai.assistant.rag.store.RagStore` with the MiniLM model
+(``--embed-threads`` torch threads) and reports chunks per second.
 
 ``--data clustered`` (default) scatters unit vectors around ``--topics`` random topic
 centres, as text embeddings cluster by topic; ``--data isotropic`` draws them
@@ -54,19 +57,15 @@ def make_vectors(
 @contextmanager
 def threads(n: int | None) -> Iterator[None]:
     """At most ``n`` FAISS OpenMP and NumPy BLAS threads inside the block."""
-    import faiss
     from threadpoolctl import threadpool_limits
+
+    from wxai.assistant.rag.vector_index import faiss_threads
 
     if n is None:
         yield
         return
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(n)
-    try:
-        with threadpool_limits(limits=n):
-            yield
-    finally:
-        faiss.omp_set_num_threads(before)
+    with faiss_threads(n), threadpool_limits(limits=n):
+        yield
 
 
 def latencies(search: Callable[[np.ndarray], object], queries: np.ndarray) -> np.ndarray:
@@ -77,12 +76,6 @@ def latencies(search: Callable[[np.ndarray], object], queries: np.ndarray) -> np
         search(queries[i : i + 1])
         out[i] = 1e3 * (time.perf_counter() - clock)
     return out
-
-
-def recall(found: np.ndarray, exact: np.ndarray) -> float:
-    """Mean fraction of each row of ``exact`` present in the same row of ``found``."""
-    k = exact.shape[1]
-    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, exact, strict=True)]))
 
 
 def loop_search(database: np.ndarray, query: np.ndarray, k: int) -> list[int]:
@@ -108,6 +101,7 @@ def bench_size(
 ) -> None:
     """Measure every index kind at size ``n`` and print its rows."""
     from wxai.assistant.rag.vector_index import VectorIndex
+    from wxai.assistant.rag.vector_index import recall_at_k as recall
 
     queries = make_vectors(rng, args.queries, centres, args.spread, args.dim)
     clock = time.perf_counter()
@@ -120,7 +114,7 @@ def bench_size(
     )
 
     clock = time.perf_counter()
-    flat = VectorIndex(args.dim, kind="flat")
+    flat = VectorIndex(args.dim, kind="flat", threads=args.build_threads)
     flat.add(ids, data)
     build = time.perf_counter() - clock
     with threads(args.threads):
@@ -148,14 +142,19 @@ def bench_size(
         )
 
     clock = time.perf_counter()
-    ivf = VectorIndex(args.dim, kind="ivf", exact_max=0, nprobe=args.nprobe[0])
+    ivf = VectorIndex(
+        args.dim,
+        kind="ivf",
+        exact_max=0,
+        nprobe=args.nprobe[0],
+        train_per_cell=args.train_per_cell,
+        threads=args.build_threads,
+    )
     ivf.add(ids, data)
     build = time.perf_counter() - clock
+    print(f"# IVF nlist {ivf.nlist}: k-means trained on {ivf.trained_on:,} vectors", flush=True)
     for nprobe in args.nprobe:
         ivf.nprobe = nprobe
-        inner = getattr(ivf, "_index", None)  # VectorIndex applies nprobe when it builds
-        if inner is not None and hasattr(inner, "nprobe"):
-            inner.nprobe = min(nprobe, int(inner.nlist))
         with threads(args.threads):
             ms = latencies(lambda q, i=ivf: i.search(q, args.k), queries)
             rec = recall(ivf.search(queries, args.k)[1], exact)
@@ -167,7 +166,12 @@ def bench_size(
     if n <= args.hnsw_max:
         clock = time.perf_counter()
         hnsw = VectorIndex(
-            args.dim, kind="hnsw", exact_max=0, hnsw_m=args.hnsw_m, ef_search=args.ef_search
+            args.dim,
+            kind="hnsw",
+            exact_max=0,
+            hnsw_m=args.hnsw_m,
+            ef_search=args.ef_search,
+            threads=args.build_threads,
         )
         hnsw.add(ids, data)
         build = time.perf_counter() - clock
@@ -188,12 +192,12 @@ def bench_size(
         del hnsw
 
 
-def bench_ingest(paths: list[str]) -> None:
+def bench_ingest(paths: list[str], embed_threads: int | None) -> None:
     """Chunks per second of RagStore.add (read, chunk, embed with MiniLM, index, store)."""
     from wxai.assistant.rag.embedding import Embedder
     from wxai.assistant.rag.store import RagStore
 
-    embedder = Embedder()
+    embedder = Embedder(threads=embed_threads)
     embedder.encode(["warm-up"])  # model loading is not ingestion
     with tempfile.TemporaryDirectory() as tmp:
         store = RagStore.open(Path(tmp) / "store", embedder=embedder)
@@ -203,7 +207,8 @@ def bench_ingest(paths: list[str]) -> None:
     print(f"# ingestion of {', '.join(paths)}: {report.summary()}")
     print(
         f"ingestion: {report.n_chunks} chunks in {seconds:.1f} s = "
-        f"{report.n_chunks / seconds:.1f} chunks/s (MiniLM on CPU)"
+        f"{report.n_chunks / seconds:.1f} chunks/s (MiniLM on CPU, "
+        f"{embed_threads or 'default'} torch thread(s))"
     )
 
 
@@ -219,7 +224,8 @@ def main() -> None:
     parser.add_argument("--data", choices=["clustered", "isotropic"], default="clustered")
     parser.add_argument("--topics", type=int, default=100)
     parser.add_argument("--spread", type=float, default=2.0)
-    parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 32])
+    parser.add_argument("--train-per-cell", type=int, default=64)
     parser.add_argument("--hnsw-max", type=int, default=100_000)
     parser.add_argument("--hnsw-m", type=int, default=32)
     parser.add_argument("--ef-search", type=int, default=64)
@@ -227,11 +233,19 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="threads while querying (0: all); builds use all"
     )
+    parser.add_argument(
+        "--build-threads", type=int, default=0, help="FAISS threads while building (0: all)"
+    )
+    parser.add_argument(
+        "--embed-threads", type=int, default=0, help="torch threads for ingestion (0: default)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ingest", nargs="+", default=["README.md", "docs", "src/wxai"])
     parser.add_argument("--no-ingest", action="store_true")
     args = parser.parse_args()
     args.threads = args.threads or None
+    args.build_threads = args.build_threads or None
+    args.embed_threads = args.embed_threads or None
 
     rng = np.random.default_rng(args.seed)
     centres = None
@@ -250,7 +264,7 @@ def main() -> None:
     for i, n in enumerate(sorted(args.sizes)):
         bench_size(args, rng, centres, n, first=i == 0)
     if not args.no_ingest:
-        bench_ingest(args.ingest)
+        bench_ingest(args.ingest, args.embed_threads)
 
 
 if __name__ == "__main__":

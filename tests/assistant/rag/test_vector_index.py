@@ -134,3 +134,70 @@ def test_bad_input():
     index = VectorIndex(DIM)
     with pytest.raises(ConfigError, match="shape"):
         index.add(np.array([1]), np.zeros((1, DIM + 1), np.float32))
+
+
+def test_nprobe_and_ef_search_apply_to_the_built_index(tmp_path: Path):
+    n = 4000
+    x = _clustered(n, seed=6)
+    ids = np.arange(n, dtype=np.int64)
+    q = _clustered(50, seed=7)
+    _, truth = _brute(q, x, ids, 10)
+    ivf = VectorIndex(DIM, exact_max=0, kind="ivf", nprobe=1)
+    ivf.add(ids, x)
+    one_cell = _recall(ivf.search(q, 10)[1], truth)
+    ivf.nprobe = ivf.nlist  # every cell: exact
+    assert ivf.nprobe == ivf.nlist
+    assert _recall(ivf.search(q, 10)[1], truth) == 1.0 > one_cell
+    ivf.nprobe = 10 * ivf.nlist  # clipped to nlist, still exact
+    assert _recall(ivf.search(q, 10)[1], truth) == 1.0
+    # The setting survives save/load.
+    ivf.nprobe = 3
+    loaded = VectorIndex.load(ivf.save(tmp_path / "ivf.faiss"))
+    assert loaded.nprobe == 3
+    np.testing.assert_array_equal(loaded.search(q, 10)[1], ivf.search(q, 10)[1])
+
+    hnsw = VectorIndex(DIM, exact_max=0, kind="hnsw", hnsw_m=4, ef_search=1)
+    hnsw.add(ids, x)
+    narrow = _recall(hnsw.search(q, 10)[1], truth)
+    hnsw.ef_search = 400
+    assert _recall(hnsw.search(q, 10)[1], truth) > narrow
+    with pytest.raises(ConfigError, match="nprobe"):
+        ivf.nprobe = 0
+
+
+def test_ivf_trains_on_a_seeded_sample_and_keeps_recall():
+    n = 6000
+    x = _clustered(n, seed=8)
+    ids = np.arange(n, dtype=np.int64)
+    q = _clustered(100, seed=9)
+    _, truth = _brute(q, x, ids, 10)
+    found = []
+    for per_cell in (39, 39, 256):
+        index = VectorIndex(DIM, exact_max=0, kind="ivf", nprobe=16, train_per_cell=per_cell)
+        index.add(ids, x)
+        assert index.ntotal == n
+        assert index.trained_on == min(n, per_cell * index.nlist)
+        found.append(index.search(q, 10)[1])
+    assert 39 * index.nlist < n  # the first two trained on a sample
+    np.testing.assert_array_equal(found[0], found[1])  # same seed, same index
+    sampled, everything = _recall(found[0], truth), _recall(found[2], truth)
+    assert sampled >= 0.9 and sampled >= everything - 0.02
+    with pytest.raises(ConfigError, match="train_per_cell"):
+        VectorIndex(DIM, train_per_cell=10)
+
+
+def test_thread_settings_are_scoped_to_each_call():
+    import faiss
+
+    from wxai.assistant.rag.vector_index import faiss_threads
+
+    before = faiss.omp_get_max_threads()
+    with faiss_threads(1):
+        assert faiss.omp_get_max_threads() == 1
+    assert faiss.omp_get_max_threads() == before
+    index = VectorIndex(DIM, exact_max=100, threads=1)
+    x = _clustered(300)
+    index.add(np.arange(300), x)  # trains IVF on one thread
+    index.search(x[:1], 3)  # one query: one thread
+    index.search(x, 3)  # a batch: `threads`
+    assert faiss.omp_get_max_threads() == before

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from wxai.assistant.rag.embedding import Embedder
 from wxai.assistant.rag.store import RagStore
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -90,10 +91,16 @@ def is_hit(chunk, question: Question) -> bool:
 
 @pytest.fixture(scope="module")
 def docs_store(tmp_path_factory: pytest.TempPathFactory) -> RagStore:
-    """A store holding the corpus, with sources named relative to the repository root."""
+    """A store holding the corpus, with sources named relative to the repository root.
+
+    MiniLM embeds the corpus on one torch thread: on the shared 2-core CI machine a
+    second thread made batches ~1.3x slower (see docs/retrieval.md, "Scaling").
+    """
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
-        store = RagStore.open(tmp_path_factory.mktemp("docs") / "store")
+        store = RagStore.open(
+            tmp_path_factory.mktemp("docs") / "store", embedder=Embedder(threads=1)
+        )
         clock = time.perf_counter()
         report = store.add(corpus())
         print(f"\nindexed {report.summary()} in {time.perf_counter() - clock:.1f} s")

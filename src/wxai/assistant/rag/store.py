@@ -152,8 +152,9 @@ class RagStore:
         its model and refuses another one.
     chunk_chars, overlap_chars:
         Chunking of new documents.
-    exact_max, index_kind:
-        See :class:`~wxai.assistant.rag.vector_index.VectorIndex`.
+    exact_max, index_kind, nprobe:
+        See :class:`~wxai.assistant.rag.vector_index.VectorIndex`; ``nprobe`` also
+        applies to an index read from disk.
     """
 
     def __init__(
@@ -165,6 +166,7 @@ class RagStore:
         overlap_chars: int = 200,
         exact_max: int = 20_000,
         index_kind: IndexKind = "auto",
+        nprobe: int = 16,
     ) -> None:
         self.directory = Path(directory)
         self.name = self.directory.name
@@ -173,6 +175,7 @@ class RagStore:
         self.overlap_chars = overlap_chars
         self.exact_max = exact_max
         self.index_kind: IndexKind = index_kind
+        self.nprobe = nprobe
         self._lock = threading.RLock()
         self._index: VectorIndex | None = None
         self._index_version = -1
@@ -275,7 +278,9 @@ class RagStore:
             return int(db.execute("SELECT value FROM info WHERE key='version'").fetchone()[0])
 
     def _new_index(self) -> VectorIndex:
-        return VectorIndex(self.embedder.dim, exact_max=self.exact_max, kind=self.index_kind)
+        return VectorIndex(
+            self.embedder.dim, exact_max=self.exact_max, kind=self.index_kind, nprobe=self.nprobe
+        )
 
     def _load_index(self) -> VectorIndex:
         """The vector index matching the current version: from file, or rebuilt."""
@@ -291,6 +296,7 @@ class RagStore:
                         index = None
             if index is None:
                 index = self.rebuild_index(save=False)
+            index.nprobe = self.nprobe
             self._index, self._index_version = index, version
             return index
 
