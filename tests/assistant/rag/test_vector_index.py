@@ -201,3 +201,15 @@ def test_thread_settings_are_scoped_to_each_call():
     index.search(x[:1], 3)  # one query: one thread
     index.search(x, 3)  # a batch: `threads`
     assert faiss.omp_get_max_threads() == before
+
+
+def test_default_nprobe_grows_with_the_number_of_cells():
+    from wxai.assistant.rag.vector_index import auto_nprobe
+
+    assert [auto_nprobe(n) for n in (0, 256, 2048, 2049, 4000)] == [16, 16, 16, 17, 32]
+    index = VectorIndex(8)
+    assert index.nprobe == 16
+    index.nprobe = 5
+    assert index.nprobe == 5
+    index.nprobe = None
+    assert index.nprobe == 16

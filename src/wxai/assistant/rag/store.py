@@ -166,7 +166,7 @@ class RagStore:
         overlap_chars: int = 200,
         exact_max: int = 20_000,
         index_kind: IndexKind = "auto",
-        nprobe: int = 16,
+        nprobe: int | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.name = self.directory.name
