@@ -84,7 +84,7 @@ def test_auto_strategy_follows_capabilities() -> None:
     native = Capabilities(native_tools=True, constrained_output=True)
     assert ToolCaller(Scripted([], native), TOOLS).strategy == "native"
     assert ToolCaller(Scripted([], Capabilities(constrained_output=True)), TOOLS).strategy == (
-        "constrained"
+        "semantic"
     )
     assert ToolCaller(Scripted([]), TOOLS).strategy == "json_block"
     with pytest.raises(ConfigError, match="no native tool calling"):
@@ -161,7 +161,7 @@ def test_native_text_answer_is_retried_when_a_tool_is_required() -> None:
 
 def test_constrained_strategy_sends_the_choice_schema() -> None:
     provider = Scripted([text(GOOD)], Capabilities(constrained_output=True))
-    decision = ToolCaller(provider, TOOLS).decide(ASK)
+    decision = ToolCaller(provider, TOOLS, strategy="constrained").decide(ASK)
     assert decision.call == ToolCall("wind_chill", {"temperature_c": -5.0, "wind_speed_kmh": 30.0})
     schema = provider.requests[0]["schema"]
     assert schema == choice_schema(TOOLS)

@@ -175,7 +175,8 @@ class ToolCaller:
     tools:
         A :class:`ToolRegistry` or tools.
     strategy:
-        ``"auto"`` (native, else constrained, else JSON block) or one strategy.
+        ``"auto"`` (native, else semantic routing with constrained arguments, else
+        JSON block) or one strategy.
     few_shot:
         Show the tools' examples (text strategies only).
     shot_style:
@@ -249,7 +250,8 @@ class ToolCaller:
         if strategy == "auto":
             if caps.native_tools:
                 return "native"
-            return "constrained" if caps.constrained_output else "json_block"
+            # semantic routing measured best for constrained decoders (docs/tool-calling.md)
+            return "semantic" if caps.constrained_output else "json_block"
         if strategy == "native" and not caps.native_tools:
             raise ConfigError(
                 f"provider {self.provider.name!r} has no native tool calling; "
