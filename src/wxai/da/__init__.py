@@ -1,4 +1,4 @@
-"""Data assimilation: models, observation operators, classical methods and AI-Var.
+"""Data assimilation: models, observation operators, classical and learned methods.
 
 Submodules
 ----------
@@ -13,5 +13,9 @@ cycling
 reference
     The DAPPER reference settings (Lorenz-63 ``sakov2012``, Lorenz-96 ``sakov2008``).
 ai
-    AI-Var: increment networks trained with the variational cost (needs torch).
+    AI-Var, the AI particle filter and graph-based assimilation (need torch).
+origen
+    ORIGEN: iterative reconstruction from random partial observations, learned models.
+obs2obs
+    Obs-to-obs learning: satellite and radiosonde observations at t to those at t+1.
 """
