@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+
+from wxai.core.typing import PrognosticModel
 
 
 @dataclass(frozen=True)
@@ -106,3 +109,21 @@ def sample_gaussian(
     lam, vec = np.linalg.eigh(0.5 * (cov + cov.T))
     root = vec * np.sqrt(np.clip(lam, 0.0, None))
     return mean + rng.standard_normal((size, mean.size)) @ root.T
+
+
+class EnsembleMembers:
+    """Mixin of ensemble methods: ``N`` members drawn from the prior, each advanced alone."""
+
+    N: int
+
+    def initialize(
+        self, mean: np.ndarray, cov: np.ndarray, rng: np.random.Generator
+    ) -> FilterState:
+        """Draw ``N`` members from ``N(mean, cov)``."""
+        return FilterState.from_ensemble(sample_gaussian(np.asarray(mean, float), cov, self.N, rng))
+
+    def forecast(
+        self, state: FilterState, model: PrognosticModel, t: float, dt: float, rng: Any
+    ) -> FilterState:
+        """Advance every member."""
+        return FilterState.from_ensemble(model.step(state.ensemble, t, dt))

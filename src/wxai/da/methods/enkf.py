@@ -5,14 +5,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import scipy.linalg
 
 from wxai.core.errors import ConfigError
-from wxai.core.typing import PrognosticModel
-from wxai.da.methods.base import FilterState, post_process, sample_gaussian
+from wxai.da.methods.base import EnsembleMembers, FilterState, post_process
 from wxai.da.operators import LinearObservation
 
 
@@ -48,7 +47,7 @@ def etkf_transform(Y: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 @dataclass
-class EnKF:
+class EnKF(EnsembleMembers):
     """Ensemble Kalman filter with ``N`` members.
 
     Parameters
@@ -84,18 +83,6 @@ class EnKF:
     def name(self) -> str:
         """Metric label."""
         return self.label or f"enkf_{self.variant}"
-
-    def initialize(
-        self, mean: np.ndarray, cov: np.ndarray, rng: np.random.Generator
-    ) -> FilterState:
-        """Draw ``N`` members from ``N(mean, cov)``."""
-        return FilterState.from_ensemble(sample_gaussian(np.asarray(mean, float), cov, self.N, rng))
-
-    def forecast(
-        self, state: FilterState, model: PrognosticModel, t: float, dt: float, rng: Any
-    ) -> FilterState:
-        """Advance every member."""
-        return FilterState.from_ensemble(model.step(state.ensemble, t, dt))
 
     def analyse(
         self, state: FilterState, y: np.ndarray, obs: LinearObservation, rng: np.random.Generator

@@ -5,20 +5,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from wxai.core.errors import ConfigError
-from wxai.core.typing import PrognosticModel
 from wxai.da.localization import taper
-from wxai.da.methods.base import FilterState, post_process, sample_gaussian
+from wxai.da.methods.base import EnsembleMembers, FilterState, post_process
 from wxai.da.methods.enkf import sym_sqrt_inv
 from wxai.da.operators import LinearObservation
 
 
 @dataclass
-class LETKF:
+class LETKF(EnsembleMembers):
     """ETKF analysis computed separately for every state variable with tapered observations.
 
     Each state variable ``i`` is updated with the observations whose taper
@@ -57,18 +55,6 @@ class LETKF:
     def name(self) -> str:
         """Metric label."""
         return self.label
-
-    def initialize(
-        self, mean: np.ndarray, cov: np.ndarray, rng: np.random.Generator
-    ) -> FilterState:
-        """Draw ``N`` members from ``N(mean, cov)``."""
-        return FilterState.from_ensemble(sample_gaussian(np.asarray(mean, float), cov, self.N, rng))
-
-    def forecast(
-        self, state: FilterState, model: PrognosticModel, t: float, dt: float, rng: Any
-    ) -> FilterState:
-        """Advance every member."""
-        return FilterState.from_ensemble(model.step(state.ensemble, t, dt))
 
     def analyse(
         self, state: FilterState, y: np.ndarray, obs: LinearObservation, rng: np.random.Generator
