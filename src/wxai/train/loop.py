@@ -96,3 +96,56 @@ def predict(model: nn.Module, x: torch.Tensor, device: torch.device | str = "cpu
     """Model output for ``x`` in evaluation mode, returned on the CPU."""
     model.eval()
     return model(x.to(device)).cpu()
+
+
+def minimize_over_batches(
+    model: nn.Module,
+    data: tuple[torch.Tensor, ...],
+    batch_loss: Callable[[tuple[torch.Tensor, ...], torch.Generator], torch.Tensor],
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    progress: Callable[[float, str], None] | None = None,
+    reports: int = 10,
+    label: str = "loss",
+) -> list[float]:
+    """Minimise ``batch_loss`` over shuffled mini-batches of ``data`` with Adam.
+
+    For losses that need no targets (variational costs, likelihoods): ``batch_loss``
+    gets the batch (the tensors of ``data`` indexed alike along dim 0) and the
+    shuffling generator, and returns a scalar. The learning rate follows a cosine
+    decay to 1 % of ``lr`` over all steps. ``torch.manual_seed(seed)`` is set first.
+
+    Returns
+    -------
+    list[float]
+        The mean loss per epoch (weighted by batch size).
+    """
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    n_cases = data[0].shape[0]
+    steps = max(1, -(-n_cases // batch_size))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=epochs * steps, eta_min=0.01 * lr
+    )
+    losses: list[float] = []
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(n_cases, generator=generator)
+        total = 0.0
+        for i in range(steps):
+            idx = order[i * batch_size : (i + 1) * batch_size]
+            loss = batch_loss(tuple(d[idx] for d in data), generator)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += float(loss.detach()) * len(idx)
+        losses.append(total / n_cases)
+        if progress is not None and (epoch % max(1, epochs // reports) == 0 or epoch == epochs - 1):
+            progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}: {label} {losses[-1]:.4g}")
+    model.eval()
+    return losses

@@ -354,37 +354,26 @@ def train_aipf(
         Called with the fraction done and a message.
     """
     from wxai.core.device import torch_threads
+    from wxai.train.loop import minimize_over_batches
 
+    data = (torch.as_tensor(Xb, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32))
+
+    def batch_loss(batch: tuple[torch.Tensor, ...], generator: torch.Generator) -> torch.Tensor:
+        xb, yb = batch
+        return loss_fn(model(xb, yb), xb, yb, generator)
+
+    start = time.perf_counter()
     with torch_threads(threads):
-        torch.manual_seed(seed)
-        generator = torch.Generator().manual_seed(seed)
-        data_x = torch.as_tensor(Xb, dtype=torch.float32)
-        data_y = torch.as_tensor(y, dtype=torch.float32)
-        n_cases = data_x.shape[0]
-        steps = max(1, -(-n_cases // batch_size))
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=epochs * steps, eta_min=0.01 * lr
+        losses = minimize_over_batches(
+            model,
+            data,
+            batch_loss,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+            progress=progress,
         )
-        losses: list[float] = []
-        start = time.perf_counter()
-        model.train()
-        for epoch in range(epochs):
-            order = torch.randperm(n_cases, generator=generator)
-            total = 0.0
-            for i in range(steps):
-                idx = order[i * batch_size : (i + 1) * batch_size]
-                xb, yb = data_x[idx], data_y[idx]
-                loss = loss_fn(model(xb, yb), xb, yb, generator)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                total += float(loss.detach()) * len(idx)
-            losses.append(total / n_cases)
-            if progress is not None and (epoch % max(1, epochs // 10) == 0 or epoch == epochs - 1):
-                progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}: loss {losses[-1]:.4g}")
-        model.eval()
     return AIPFHistory(losses, time.perf_counter() - start)
 
 

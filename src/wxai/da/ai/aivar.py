@@ -216,58 +216,34 @@ def train_aivar(
     AIVarHistory
         Mean cost per epoch.
     """
-    from wxai.core.device import torch_threads
-
-    with torch_threads(threads):
-        return _train(model, stats, xb, y_grid, mask, epochs, lr, batch_size, seed, progress)
-
-
-def _train(  # noqa: PLR0917 - private helper of train_aivar
-    model: nn.Module,
-    stats: VarStatistics,
-    xb: np.ndarray,
-    y_grid: np.ndarray,
-    mask: np.ndarray,
-    epochs: int,
-    lr: float,
-    batch_size: int,
-    seed: int,
-    progress: Callable[[float, str], None] | None,
-) -> AIVarHistory:
     import time
 
-    torch.manual_seed(seed)
+    from wxai.core.device import torch_threads
+    from wxai.train.loop import minimize_over_batches
+
     B_inv, _ = stats.tensors()
-    data = [torch.as_tensor(a, dtype=torch.float32) for a in (xb, y_grid, mask)]
-    n_cases = data[0].shape[0]
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    steps_per_epoch = max(1, -(-n_cases // batch_size))
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=epochs * steps_per_epoch, eta_min=0.01 * lr
-    )
-    generator = torch.Generator().manual_seed(seed)
-    losses: list[float] = []
+    data = tuple(torch.as_tensor(a, dtype=torch.float32) for a in (xb, y_grid, mask))
+
+    def batch_loss(batch: tuple[torch.Tensor, ...], _generator: torch.Generator) -> torch.Tensor:
+        b_xb, b_y, b_mask = batch
+        dx = model(stack_inputs(b_xb, b_y, b_mask))
+        cost = variational_cost(dx, b_xb, b_y, b_mask, B_inv=B_inv, sigma_o=stats.sigma_o)
+        return cost.mean()
+
     start = time.perf_counter()
-    model.train()
-    for epoch in range(epochs):
-        order = torch.randperm(n_cases, generator=generator)
-        total = 0.0
-        for i in range(steps_per_epoch):
-            idx = order[i * batch_size : (i + 1) * batch_size]
-            b_xb, b_y, b_mask = (d[idx] for d in data)
-            dx = model(stack_inputs(b_xb, b_y, b_mask))
-            loss = variational_cost(
-                dx, b_xb, b_y, b_mask, B_inv=B_inv, sigma_o=stats.sigma_o
-            ).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += float(loss.detach()) * len(idx)
-        losses.append(total / n_cases)
-        if progress is not None and (epoch % max(1, epochs // 20) == 0 or epoch == epochs - 1):
-            progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}: J = {losses[-1]:.4g}")
-    model.eval()
+    with torch_threads(threads):
+        losses = minimize_over_batches(
+            model,
+            data,
+            batch_loss,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+            progress=progress,
+            reports=20,
+            label="J =",
+        )
     return AIVarHistory(losses, time.perf_counter() - start)
 
 
