@@ -6,6 +6,8 @@ import random
 
 import numpy as np
 
+from wxai.core.errors import ConfigError
+
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy and (if installed) PyTorch; return a NumPy generator.
@@ -16,7 +18,7 @@ def seed_everything(seed: int) -> np.random.Generator:
         Non-negative integer seed.
     """
     if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     random.seed(seed)
     np.random.seed(seed)
     try:

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
 from wxai.nn.mlp import MLP
 
 #: The observed subsets of the Lorenz-63 experiment: x, y, z, xy, xz, yz.
@@ -275,7 +276,7 @@ def reconstruct(
     from wxai.verify.metrics import rmse
 
     if cycles < 1:
-        raise ValueError(f"cycles must be at least 1, got {cycles}")
+        raise ConfigError(f"cycles must be at least 1, got {cycles}")
     d = truth.shape[1]
     x0 = np.zeros(d) if x0 is None else np.asarray(x0, dtype=float)
     obs = random_partial_observations(truth, subsets, sigma_o, rng)
@@ -394,7 +395,7 @@ def train_one_step(
         The reconstructed sequence, shape ``(n, d)``, ``n > horizon``.
     """
     if horizon < 1 or states.shape[0] <= horizon:
-        raise ValueError(f"need 1 <= horizon < n, got horizon={horizon}, n={states.shape[0]}")
+        raise ConfigError(f"need 1 <= horizon < n, got horizon={horizon}, n={states.shape[0]}")
     torch.manual_seed(seed)
     windows = _windows(states, horizon + 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

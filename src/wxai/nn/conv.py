@@ -9,6 +9,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
 from wxai.nn.mlp import MLP, activation
 
 PaddingMode = Literal["zeros", "circular", "reflect", "replicate"]
@@ -29,18 +30,18 @@ def receptive_field(kernel_sizes: Sequence[int], dilations: Sequence[int] | None
     """
     dilations = [1] * len(kernel_sizes) if dilations is None else list(dilations)
     if len(dilations) != len(kernel_sizes):
-        raise ValueError(
+        raise ConfigError(
             f"got {len(kernel_sizes)} kernel sizes but {len(dilations)} dilations; "
             "give one dilation per layer"
         )
     if any(k < 1 for k in kernel_sizes) or any(d < 1 for d in dilations):
-        raise ValueError("kernel sizes and dilations must be positive")
+        raise ConfigError("kernel sizes and dilations must be positive")
     return 1 + sum((k - 1) * d for k, d in zip(kernel_sizes, dilations, strict=True))
 
 
 def _same_padding(kernel_size: int, dilation: int) -> int:
     if kernel_size % 2 == 0:
-        raise ValueError(
+        raise ConfigError(
             f"kernel_size must be odd for 'same' output size, got {kernel_size}; use 3, 5, 7, ..."
         )
     return (kernel_size - 1) // 2 * dilation
@@ -144,11 +145,11 @@ class ConvNet1d(nn.Module):
         super().__init__()
         n_layers = len(channels) - 1
         if n_layers < 1:
-            raise ValueError(f"channels needs at least [in, out], got {list(channels)}")
+            raise ConfigError(f"channels needs at least [in, out], got {list(channels)}")
         kernels = [kernel_sizes] * n_layers if isinstance(kernel_sizes, int) else kernel_sizes
         dilations = [1] * n_layers if dilations is None else dilations
         if len(kernels) != n_layers or len(dilations) != n_layers:
-            raise ValueError(
+            raise ConfigError(
                 f"{n_layers} layers need {n_layers} kernel sizes and dilations, "
                 f"got {len(kernels)} and {len(dilations)}"
             )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
 from wxai.nn.mlp import MLP
 
 #: ``eps_model(x_t, t) -> predicted noise``; ``x_t`` ``(batch, ...)``, ``t`` ``(batch,)`` long.
@@ -33,9 +34,9 @@ def linear_betas(n_steps: int, beta_start: float = 1e-4, beta_end: float = 0.02)
     Tensor ``(n_steps,)``, float64.
     """
     if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+        raise ConfigError(f"n_steps must be >= 1, got {n_steps}")
     if not 0 < beta_start <= beta_end < 1:
-        raise ValueError(f"need 0 < beta_start <= beta_end < 1, got {beta_start}, {beta_end}")
+        raise ConfigError(f"need 0 < beta_start <= beta_end < 1, got {beta_start}, {beta_end}")
     return torch.linspace(beta_start, beta_end, n_steps, dtype=torch.float64)
 
 
@@ -50,7 +51,7 @@ def cosine_betas(n_steps: int, offset: float = 0.008, max_beta: float = 0.999) -
     Tensor ``(n_steps,)``, float64, each at most ``max_beta``.
     """
     if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+        raise ConfigError(f"n_steps must be >= 1, got {n_steps}")
     s = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
     f = torch.cos((s + offset) / (1 + offset) * math.pi / 2) ** 2
     return (1 - f[1:] / f[:-1]).clamp(min=1e-8, max=max_beta)
@@ -81,7 +82,7 @@ class NoiseSchedule:
         """Schedule with the given betas ``(T,)``."""
         betas = betas.to(torch.float64)
         if betas.dim() != 1 or not bool(((betas > 0) & (betas < 1)).all()):
-            raise ValueError("betas must be a 1D tensor with values in (0, 1)")
+            raise ConfigError("betas must be a 1D tensor with values in (0, 1)")
         return cls(betas, alpha_bar(betas))
 
     @classmethod
@@ -208,7 +209,7 @@ def p_sample_loop(
     elif variance == "beta":
         sigma2 = schedule.betas
     else:
-        raise ValueError(f"variance must be 'posterior' or 'beta', got {variance!r}")
+        raise ConfigError(f"variance must be 'posterior' or 'beta', got {variance!r}")
     wanted = set(keep)
     kept: dict[int, torch.Tensor] = {}
     x = torch.randn(*shape, device=device)
@@ -242,7 +243,7 @@ def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 1000.0) 
     Tensor ``(batch, dim)``.
     """
     if dim % 2:
-        raise ValueError(f"embedding dim must be even, got {dim}")
+        raise ConfigError(f"embedding dim must be even, got {dim}; use an even dim")
     half = dim // 2
     freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device) / half)
     angles = t.float().unsqueeze(1) * freqs.unsqueeze(0)

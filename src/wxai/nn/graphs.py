@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import torch
 
+from wxai.core.errors import ConfigError
+
 
 def _offsets(hops: int) -> list[int]:
     if hops < 1:
-        raise ValueError(f"hops must be at least 1, got {hops}")
+        raise ConfigError(f"hops must be at least 1, got {hops}")
     return [d for d in range(-hops, hops + 1) if d != 0]
 
 
@@ -38,7 +40,7 @@ def ring_graph(n: int, hops: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
         (source relative to target), the only geometry the graph carries.
     """
     if n < 2 * hops + 1:
-        raise ValueError(f"a ring with hops={hops} needs at least {2 * hops + 1} nodes, got {n}")
+        raise ConfigError(f"a ring with hops={hops} needs at least {2 * hops + 1} nodes, got {n}")
     targets = torch.arange(n)
     sources, receivers, offsets = [], [], []
     for d in _offsets(hops):
@@ -63,7 +65,7 @@ def chain_graph(n: int, hops: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
         Shape ``(E, 1)``, float: signed source-minus-target offset in node spacings.
     """
     if n < 2:
-        raise ValueError(f"a chain needs at least 2 nodes, got {n}")
+        raise ConfigError(f"a chain needs at least 2 nodes, got {n}")
     targets = torch.arange(n)
     sources, receivers, offsets = [], [], []
     for d in _offsets(hops):

@@ -20,6 +20,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
 from wxai.nn.mlp import MLP, activation
 
 Aggregation = Literal["sum", "mean"]
@@ -52,7 +53,7 @@ def aggregate(
         count = messages.new_zeros(num_nodes).index_add_(0, target, messages.new_ones(len(target)))
         out = out / count.clamp(min=1).unsqueeze(-1)
     elif reduce != "sum":
-        raise ValueError(f"reduce must be 'sum' or 'mean', got {reduce!r}")
+        raise ConfigError(f"reduce must be 'sum' or 'mean', got {reduce!r}")
     return out
 
 
@@ -97,7 +98,7 @@ class MessagePassingLayer(nn.Module):
     ) -> None:
         super().__init__()
         if aggr not in ("sum", "mean"):
-            raise ValueError(f"aggr must be 'sum' or 'mean', got {aggr!r}")
+            raise ConfigError(f"aggr must be 'sum' or 'mean', got {aggr!r}")
         self.aggr: Aggregation = aggr
         self.edge_features = edge_features
         self.self_lin = nn.Linear(in_features, out_features, bias=bias)
@@ -119,7 +120,9 @@ class MessagePassingLayer(nn.Module):
         sent = x.index_select(-2, source)  # (..., E, F_in): the source state of every edge
         if self.edge_features:
             if edge_attr is None:
-                raise ValueError(f"this layer expects edge_attr with {self.edge_features} features")
+                raise ConfigError(
+                    f"this layer expects edge_attr with {self.edge_features} features"
+                )
             sent = torch.cat([sent, edge_attr.expand(*sent.shape[:-1], -1)], dim=-1)
         messages = self.message(sent)  # (..., E, F_out)
         return self.self_lin(x) + aggregate(messages, target, x.shape[-2], self.aggr)

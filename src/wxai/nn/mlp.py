@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
+
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -82,6 +84,6 @@ def shallow_width_for_budget(in_features: int, out_features: int, budget: int) -
     Used to compare shallow and deep networks at a similar parameter count.
     """
     if budget < 1:
-        raise ValueError(f"budget must be positive, got {budget}")
+        raise ConfigError(f"budget must be positive, got {budget}")
     width = round((budget - out_features) / (in_features + 1 + out_features))
     return max(int(width), 1)

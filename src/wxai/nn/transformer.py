@@ -11,6 +11,7 @@ import math
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
 from wxai.nn.mlp import activation
 
 
@@ -60,7 +61,10 @@ class SinusoidalPositionalEncoding(nn.Module):
         """``x + P[:T]``."""
         length = x.shape[-2]
         if length > self.table.shape[0]:
-            raise ValueError(f"sequence of {length} exceeds max_len={self.table.shape[0]}")
+            raise ConfigError(
+                f"sequence of {length} exceeds max_len={self.table.shape[0]}; "
+                "shorten the input or build the model with a larger max_len"
+            )
         return x + self.table[:length]
 
 
@@ -98,7 +102,10 @@ class MultiHeadSelfAttention(nn.Module):
     ) -> None:
         super().__init__()
         if d_model % n_heads:
-            raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
+            raise ConfigError(
+                f"d_model={d_model} is not divisible by n_heads={n_heads}; "
+                "choose an n_heads that divides d_model"
+            )
         self.n_heads = n_heads
         self.d_k = d_model // n_heads
         self.causal = causal

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
 from wxai.nn.conv import ConvBlock2d, PaddingMode
 
 
@@ -63,7 +64,7 @@ class UNet2d(nn.Module):
     ) -> None:
         super().__init__()
         if depth < 0:
-            raise ValueError(f"depth must be >= 0, got {depth}")
+            raise ConfigError(f"depth must be >= 0, got {depth}")
         self.depth = depth
         widths = [base_channels * 2**level for level in range(depth + 1)]
         self.down = nn.ModuleList()
@@ -82,11 +83,11 @@ class UNet2d(nn.Module):
     def check_shape(self, x: torch.Tensor) -> None:
         """Raise ``ValueError`` unless ``x`` is ``(batch, C, H, W)`` with H, W divisible."""
         if x.dim() != 4:
-            raise ValueError(f"UNet2d expects (batch, channels, H, W), got shape {tuple(x.shape)}")
+            raise ConfigError(f"UNet2d expects (batch, channels, H, W), got shape {tuple(x.shape)}")
         factor = 2**self.depth
         height, width = x.shape[-2:]
         if height % factor or width % factor:
-            raise ValueError(
+            raise ConfigError(
                 f"UNet2d with depth {self.depth} needs H and W divisible by {factor}, "
                 f"got {height}x{width}; pad or crop the input, e.g. to "
                 f"{-(-height // factor) * factor}x{-(-width // factor) * factor}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
 from wxai.nn.transformer import TransformerBlock
 
 
@@ -48,7 +49,7 @@ class PatchEmbedding(nn.Module):
         height, width = _pair(image_size)
         patch_h, patch_w = _pair(patch_size)
         if height % patch_h or width % patch_w:
-            raise ValueError(
+            raise ConfigError(
                 f"image size {(height, width)} is not divisible by patch size {(patch_h, patch_w)}"
             )
         self.image_size = (height, width)
@@ -65,7 +66,7 @@ class PatchEmbedding(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Tokens ``(B, 1 + N, D)`` of ``images`` ``(B, C, H, W)``."""
         if tuple(images.shape[-2:]) != self.image_size:
-            raise ValueError(
+            raise ConfigError(
                 f"expected images of size {self.image_size}, got {tuple(images.shape[-2:])}"
             )
         patches = self.projection(images).flatten(2).transpose(1, 2)  # (B, N, D)

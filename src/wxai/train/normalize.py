@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from wxai.core.errors import ConfigError
+
 
 class Normalizer(nn.Module):
     """Per-feature standardization ``z = (x - mean) / std`` and its inverse.
@@ -34,9 +36,9 @@ class Normalizer(nn.Module):
         mean = torch.as_tensor(mean, dtype=torch.float32).reshape(-1)
         std = torch.as_tensor(std, dtype=torch.float32).reshape(-1)
         if mean.shape != std.shape:
-            raise ValueError(f"mean {tuple(mean.shape)} and std {tuple(std.shape)} differ")
+            raise ConfigError(f"mean {tuple(mean.shape)} and std {tuple(std.shape)} differ")
         if not bool(torch.all(std > 0)):
-            raise ValueError("every standard deviation must be positive")
+            raise ConfigError("every standard deviation must be positive")
         self.register_buffer("mean", mean)
         self.register_buffer("std", std)
 
@@ -48,7 +50,7 @@ class Normalizer(nn.Module):
         """
         data = torch.as_tensor(data, dtype=torch.float32)
         if data.ndim != 2 or data.shape[0] < 2:
-            raise ValueError(
+            raise ConfigError(
                 f"need data of shape (samples >= 2, features), got {tuple(data.shape)}"
             )
         std = data.std(dim=0)

@@ -66,7 +66,7 @@ def best_time(
         Seconds per call (best of ``repeats``).
     """
     if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
+        raise ConfigError(f"repeats must be >= 1, got {repeats}")
     finish = sync or _no_sync
     for _ in range(max(warmup, 0)):
         func()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from wxai.core.errors import ConfigError
+
 
 def accuracy(predicted: ArrayLike, labels: ArrayLike) -> float:
     """Fraction of predicted labels equal to the true labels (0..1).
@@ -16,9 +18,9 @@ def accuracy(predicted: ArrayLike, labels: ArrayLike) -> float:
     """
     pred, true = np.asarray(predicted), np.asarray(labels)
     if pred.shape != true.shape:
-        raise ValueError(f"shapes differ: predicted {pred.shape}, labels {true.shape}")
+        raise ConfigError(f"shapes differ: predicted {pred.shape}, labels {true.shape}")
     if pred.size == 0:
-        raise ValueError("accuracy of empty arrays is undefined")
+        raise ConfigError("accuracy of empty arrays is undefined; pass at least one value")
     return float(np.mean(pred == true))
 
 
@@ -26,12 +28,12 @@ def _binary(scores: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarra
     s = np.asarray(scores, dtype=float).ravel()
     y = np.asarray(labels).ravel()
     if s.shape != y.shape:
-        raise ValueError(f"scores and labels differ in size: {s.size} vs {y.size}")
+        raise ConfigError(f"scores and labels differ in size: {s.size} vs {y.size}")
     if not np.isin(y, [0, 1]).all():
-        raise ValueError("labels must be 0 (negative) or 1 (positive)")
+        raise ConfigError("labels must be 0 (negative) or 1 (positive)")
     y = y.astype(bool)
     if y.all() or not y.any():
-        raise ValueError("ROC needs at least one positive and one negative label")
+        raise ConfigError("ROC needs at least one positive and one negative label")
     return s, y
 
 

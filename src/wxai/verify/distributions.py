@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from wxai.core.errors import ConfigError
+
 if TYPE_CHECKING:
     import torch
 
@@ -16,7 +18,7 @@ def _as_points(samples: ArrayLike, name: str) -> np.ndarray:
     if points.ndim == 1:
         points = points[:, None]
     if points.ndim != 2 or points.shape[0] == 0:
-        raise ValueError(f"{name} must be (n,) or (n, dim) with n >= 1, got shape {points.shape}")
+        raise ConfigError(f"{name} must be (n,) or (n, dim) with n >= 1, got shape {points.shape}")
     return points
 
 
@@ -64,7 +66,7 @@ def energy_distance(
     """
     x, y = _as_points(a, "a"), _as_points(b, "b")
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"samples differ in dimension: {x.shape[1]} vs {y.shape[1]}")
+        raise ConfigError(f"samples differ in dimension: {x.shape[1]} vs {y.shape[1]}")
     d2 = (
         2 * _mean_pairwise_distance(x, y)
         - _mean_pairwise_distance(x, x, same=unbiased)
@@ -95,9 +97,9 @@ def wasserstein_1d(a: ArrayLike, b: ArrayLike, p: int = 1) -> float:
     x = np.sort(np.asarray(a, dtype=float).ravel())
     y = np.sort(np.asarray(b, dtype=float).ravel())
     if x.size == 0 or y.size == 0:
-        raise ValueError("wasserstein_1d needs non-empty samples")
+        raise ConfigError("wasserstein_1d needs non-empty samples")
     if p < 1:
-        raise ValueError(f"p must be >= 1, got {p}")
+        raise ConfigError(f"p must be >= 1, got {p}")
     if x.size == y.size:
         return float(np.mean(np.abs(x - y) ** p) ** (1 / p))
     levels = np.union1d(np.arange(1, x.size + 1) / x.size, np.arange(1, y.size + 1) / y.size)
@@ -132,7 +134,7 @@ def sorted_quantile_loss(samples: torch.Tensor, target: torch.Tensor, p: int = 2
     generated = torch.sort(samples.reshape(-1)).values
     reference = torch.sort(target.reshape(-1)).values
     if generated.shape != reference.shape:
-        raise ValueError(
+        raise ConfigError(
             f"sorted_quantile_loss needs equal sizes, got {generated.numel()} "
             f"and {reference.numel()}"
         )

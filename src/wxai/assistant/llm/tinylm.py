@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
+from wxai.core.errors import ConfigError
 from wxai.core.progress import ProgressReporter, null_progress
 from wxai.nn.transformer import DecoderOnlyTransformer
 
@@ -102,7 +103,7 @@ class WordTokenizer:
         Sequences longer than ``max_len`` are truncated (keeping their start).
         """
         if side not in ("right", "left"):
-            raise ValueError(f"side must be 'right' or 'left', got {side!r}")
+            raise ConfigError(f"side must be 'right' or 'left', got {side!r}")
         length = max_len or max((len(s) for s in sequences), default=0)
         ids = torch.full((len(sequences), length), PAD, dtype=torch.long)
         mask = torch.zeros((len(sequences), length), dtype=torch.long)
@@ -138,7 +139,7 @@ def greedy(logits: torch.Tensor) -> torch.Tensor:
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """``logits / T``: ``T < 1`` sharpens the distribution, ``T > 1`` flattens it."""
     if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+        raise ConfigError(f"temperature must be positive, got {temperature}")
     return logits / temperature
 
 
@@ -148,7 +149,7 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     Ties at the ``k``-th value are all kept.
     """
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+        raise ConfigError(f"k must be at least 1, got {k}")
     if k >= logits.shape[-1]:
         return logits.clone()
     kth = logits.topk(k, dim=-1).values[..., -1:]
@@ -163,7 +164,7 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     kept. The rest are set to ``-inf``.
     """
     if not 0 < p <= 1:
-        raise ValueError(f"p must be in (0, 1], got {p}")
+        raise ConfigError(f"p must be in (0, 1], got {p}")
     probs = torch.softmax(logits, dim=-1)
     sorted_probs, order = probs.sort(dim=-1, descending=True)
     before = sorted_probs.cumsum(dim=-1) - sorted_probs
@@ -190,7 +191,7 @@ def apply_repetition_penalty(
         ``1`` leaves the logits unchanged.
     """
     if penalty <= 0:
-        raise ValueError(f"penalty must be positive, got {penalty}")
+        raise ConfigError(f"penalty must be positive, got {penalty}")
     previous = torch.as_tensor(previous, dtype=torch.long, device=logits.device)
     if previous.numel() == 0 or penalty == 1:
         return logits.clone()

@@ -19,6 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wxai.core.errors import ConfigError
+
 __all__ = ["Piece", "Unit", "chunk_units", "markdown_sections", "numbered_lines"]
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -90,9 +92,9 @@ def chunk_units(
         ``end_line`` are the lines of the first and last unit (None if unnumbered).
     """
     if chunk_chars <= 0:
-        raise ValueError(f"chunk_chars must be positive, got {chunk_chars}")
+        raise ConfigError(f"chunk_chars must be positive, got {chunk_chars}")
     if not 0 <= overlap_chars < chunk_chars:
-        raise ValueError(f"overlap_chars must be in [0, chunk_chars), got {overlap_chars}")
+        raise ConfigError(f"overlap_chars must be in [0, chunk_chars), got {overlap_chars}")
     items = _split_long(units, chunk_chars)
     pieces: list[Piece] = []
     start = 0

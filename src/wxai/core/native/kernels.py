@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from wxai.core.errors import NativeBuildError
+from wxai.core.errors import ConfigError, NativeBuildError
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -123,7 +123,7 @@ class NativeKernels:
         xv = as_vector("x", x)
         out = np.array(y, dtype=np.float64, order="C", copy=True)
         if out.ndim != 1:
-            raise ValueError(f"y must be 1-D, got shape {out.shape}")
+            raise ConfigError(f"y must be 1-D, got shape {out.shape}")
         check_same_length(x=xv, y=out)
         self._lib.wx_axpy(float(a), xv, out, xv.size)
         return out
@@ -227,9 +227,9 @@ def as_vector(name: str, values: ArrayLike) -> np.ndarray:
     try:
         array = np.ascontiguousarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be convertible to a float64 array: {exc}") from exc
+        raise ConfigError(f"{name} must be convertible to a float64 array: {exc}") from exc
     if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
+        raise ConfigError(f"{name} must be 1-D, got shape {array.shape}")
     return array
 
 
@@ -238,7 +238,7 @@ def check_same_length(**arrays: np.ndarray) -> None:
     lengths = {name: array.size for name, array in arrays.items()}
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"len({name}) = {size}" for name, size in lengths.items())
-        raise ValueError(f"arrays must have the same length, got {listed}")
+        raise ConfigError(f"arrays must have the same length, got {listed}")
 
 
 def check_advection(courant: float, diffusion: float, steps: int) -> tuple[float, float, int]:
@@ -252,14 +252,14 @@ def check_advection(courant: float, diffusion: float, steps: int) -> tuple[float
     """
     courant, diffusion = float(courant), float(diffusion)
     if not 0.0 <= courant <= 1.0:
-        raise ValueError(f"courant must lie in [0, 1], got {courant}")
+        raise ConfigError(f"courant must lie in [0, 1], got {courant}")
     if diffusion < 0.0:
-        raise ValueError(f"diffusion must be >= 0, got {diffusion}")
+        raise ConfigError(f"diffusion must be >= 0, got {diffusion}")
     if courant + 2.0 * diffusion > 1.0:
-        raise ValueError(
+        raise ConfigError(
             f"unstable step: courant + 2 * diffusion = {courant + 2 * diffusion:.3g} > 1; "
             "reduce the time step"
         )
     if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
+        raise ConfigError(f"steps must be a non-negative integer, got {steps}")
     return courant, diffusion, int(steps)

@@ -45,7 +45,8 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
-from wxai.core.errors import DataFormatError, UnknownNameError
+from wxai.core.errors import ConfigError, DataFormatError, UnknownNameError
+from wxai.data.formats import MissingFileError
 
 if TYPE_CHECKING:
     from matplotlib.tri import Triangulation
@@ -136,7 +137,9 @@ def _wrap(lon: np.ndarray) -> np.ndarray:
 @contextmanager
 def _open(path: Path) -> Iterator[netCDF4.Dataset]:
     if not path.is_file():
-        raise FileNotFoundError(f"ICON grid file not found: {path}")
+        raise MissingFileError(
+            f"ICON grid file not found: {path}; check the path or set the grid file in the config"
+        )
     errors = (OSError, RuntimeError, ValueError, IndexError, KeyError, TypeError)
     try:
         nc = netCDF4.Dataset(path, "r")
@@ -355,7 +358,7 @@ def regular_latlon(resolution: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """
     nlat = round(180.0 / resolution)
     if nlat < 1 or abs(nlat * resolution - 180.0) > 1e-9:
-        raise ValueError(f"resolution {resolution} must divide 180 degrees")
+        raise ConfigError(f"resolution {resolution} must divide 180 degrees")
     lat = -90.0 + resolution * (np.arange(nlat) + 0.5)
     lon = -180.0 + resolution * (np.arange(2 * nlat) + 0.5)
     return lat, lon

@@ -25,6 +25,7 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
+from wxai.core.errors import ConfigError
 from wxai.data.grids.icon import EARTH_RADIUS, IconGrid
 
 __all__ = [
@@ -169,7 +170,7 @@ def icosahedral_grid(n: int, radius: float = EARTH_RADIUS) -> IconGrid:
         ``grid_root`` 1, ``grid_level`` n, ``attrs['synthetic'] == 'true'``.
     """
     if n < 0 or int(n) != n:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        raise ConfigError(f"n must be a non-negative integer, got {n!r}")
     xyz, faces = icosahedron()
     for _ in range(int(n)):
         xyz, faces = subdivide(xyz, faces)

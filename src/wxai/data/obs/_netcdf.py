@@ -16,6 +16,7 @@ import netCDF4
 import numpy as np
 
 from wxai.core.errors import DataFormatError
+from wxai.data.formats import MissingFileError
 
 #: Integer values used as "missing" by BUFR decoders (ecCodes, DWD tools).
 BUFR_MISSING_INTS = (2147483647, -2147483647, -2147483648)
@@ -33,7 +34,7 @@ def open_netcdf(path: str | Path, what: str) -> Iterator[netCDF4.Dataset]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{what} file not found: {path}")
+        raise MissingFileError(f"{what} file not found: {path}; check the path")
     try:
         ds = netCDF4.Dataset(path, "r")
     except _READ_ERRORS as exc:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from wxai.core.errors import ConfigError
 from wxai.data.obs.feedback import OBSTYPES, add_departures, filter_active
 
 __all__ = [
@@ -35,7 +36,7 @@ AIREP_OBSTYPE = next(k for k, v in OBSTYPES.items() if v == "AIREP")
 def _edges(bins: Sequence[float] | np.ndarray) -> np.ndarray:
     edges = np.asarray(bins, dtype=float)
     if edges.ndim != 1 or edges.size < 2 or (np.diff(edges) <= 0).any():
-        raise ValueError("bins must be at least two strictly increasing edges")
+        raise ConfigError("bins must be at least two strictly increasing edges")
     return edges
 
 
@@ -117,7 +118,7 @@ def innovation_profile(
     vertical = np.asarray(vertical, dtype=float).ravel()
     innovation = np.asarray(innovation, dtype=float).ravel()
     if vertical.shape != innovation.shape:
-        raise ValueError(f"vertical {vertical.shape} and innovation {innovation.shape} differ")
+        raise ConfigError(f"vertical {vertical.shape} and innovation {innovation.shape} differ")
     idx = _bin_index(vertical, edges)
     ok = (idx >= 0) & np.isfinite(innovation)
     nb = edges.size - 1
@@ -161,7 +162,7 @@ def horizontal_density(lat: np.ndarray, lon: np.ndarray, resolution: float = 5.0
     """
     nlat = round(180.0 / resolution)
     if nlat < 1 or abs(nlat * resolution - 180.0) > 1e-9:
-        raise ValueError(f"resolution {resolution} must divide 180 degrees")
+        raise ConfigError(f"resolution {resolution} must divide 180 degrees")
     nlon = 2 * nlat
     lat = np.asarray(lat, dtype=float).ravel()
     lon = (np.asarray(lon, dtype=float).ravel() + 180.0) % 360.0 - 180.0

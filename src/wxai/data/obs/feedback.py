@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from wxai.core.errors import DataFormatError, UnknownNameError
+from wxai.core.errors import ConfigError, DataFormatError, UnknownNameError
 from wxai.data.obs._netcdf import missing_mask, open_netcdf, read_float, read_strings, units_of
 
 __all__ = [
@@ -495,7 +495,7 @@ def innovation_statistics(
     if level_bins is not None:
         edges = np.asarray(level_bins, dtype=float)
         if edges.ndim != 1 or edges.size < 2 or (np.diff(edges) <= 0).any():
-            raise ValueError("level_bins must be at least two strictly increasing edges")
+            raise ConfigError("level_bins must be at least two strictly increasing edges")
         lev = np.asarray(ds[level].values, dtype=float)
         frame["level_bin"] = np.searchsorted(edges, lev, side="right") - 1
         frame.loc[~((lev >= edges[0]) & (lev < edges[-1])), "level_bin"] = -1

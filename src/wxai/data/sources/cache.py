@@ -27,6 +27,7 @@ from typing import BinaryIO, Literal
 
 from wxai.core.errors import ConfigError
 from wxai.core.paths import home_dir
+from wxai.data.formats import MissingFileError
 from wxai.data.sources.errors import IntegrityError
 
 __all__ = ["SIDECAR_SUFFIX", "DownloadCache", "FileKind", "check_format", "guess_kind"]
@@ -158,7 +159,9 @@ class DownloadCache:
         path = self.path_for(key)
         side = self.sidecar(path)
         if not path.is_file() or not side.is_file():
-            raise FileNotFoundError(f"{path} (or its {SIDECAR_SUFFIX} sidecar) is not cached")
+            raise MissingFileError(
+                f"{path} (or its {SIDECAR_SUFFIX} sidecar) is not cached; fetch it first"
+            )
         try:
             expected = side.read_text(encoding="ascii").split()[0].lower()
         except (IndexError, UnicodeDecodeError, OSError):

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from wxai.core.errors import DataFormatError
+from wxai.data.formats import MissingFileError
 from wxai.data.sources.cache import DownloadCache, check_format
 from wxai.data.sources.http import HttpOptions
 from wxai.data.sources.listed import ListedFileSource, ListedProduct
@@ -93,7 +94,9 @@ def open_cth(path: Path | str, variable: str = "CTH") -> object:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no cloud-top height file at {path}")
+        raise MissingFileError(
+            f"no cloud-top height file at {path}; fetch it with `wxai data fetch dwd-cth`"
+        )
     check_format(path, "netcdf")
     try:
         ds = xr.load_dataset(path)

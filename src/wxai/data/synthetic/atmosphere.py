@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from wxai.core.errors import ConfigError
 from wxai.data.synthetic._relations import (
     CROSS_ISOBAR_ANGLE,
     FRICTION_FACTOR,
@@ -207,7 +208,10 @@ class SyntheticAtmosphere:
         t = np.atleast_1d(np.asarray(times, dtype="datetime64[ns]"))
         h = (t - self.start) / np.timedelta64(1, "h")
         if (h < 0).any():
-            raise ValueError(f"times before the atmosphere's start {self.start} requested")
+            raise ConfigError(
+                f"times before the atmosphere's start {self.start} requested; ask for later times "
+                "or build the atmosphere with an earlier start"
+            )
         return h.astype(float)
 
     def tracks(self, times: np.ndarray) -> xr.Dataset:
