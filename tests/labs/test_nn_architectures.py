@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from wxai.labs.framework.runner import run_lab
 
 
@@ -50,20 +48,3 @@ def test_ddpm_beats_fitted_gaussian_in_1d_and_2d():
     metrics = _run("ddpm").metrics
     for key in ("1d", "2d"):
         assert metrics[f"energy_{key}"] <= 0.3 * metrics[f"energy_gaussian_{key}"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "name",
-    [
-        "blob-forecast-cnn",
-        "classifier-gradients",
-        "cnn-function-classifier",
-        "lstm-anomaly",
-        "wasserstein-sampler",
-        "ddpm",
-    ],
-)
-def test_full_preset_passes(name):
-    result = run_lab(name, ["preset=full"])
-    assert result.passed, result.acceptance.describe()
