@@ -1,6 +1,8 @@
 # Two commands on a fresh machine:
 #   make run   - bootstrap .venv and start the cockpit on http://127.0.0.1:8000
 #   make test  - bootstrap .venv (with dev tools), lint, then the test suite
+# And, weekly in CI (.github/workflows/slow.yml):
+#   make test-slow - every lab's full preset and every benchmark once (pytest -m slow; hours)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,13 +10,18 @@ LOCK   := requirements/lock.txt
 PIP    := $(BIN)/python -m pip
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install install-dev system-deps lock report clean
+.PHONY: run test test-slow lint install install-dev system-deps lock report clean
 
 run: install
 	$(BIN)/wxai serve
 
 test: install-dev system-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `-m slow` overrides the `-m 'not slow ...'` of pyproject's addopts (the last -m wins);
+# a full preset may take longer than the 600 s per-test limit set there.
+test-slow: install-dev system-deps
+	$(BIN)/python -m pytest -m slow --timeout=3600 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
