@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wxai.atmos.humidity import dew_point as atmos_dew_point
 from wxai.data.synthetic._sphere import coriolis
 
 __all__ = [
@@ -54,8 +55,9 @@ def wind_from_gradient(
 
 
 def dew_point(t: np.ndarray, rh: np.ndarray) -> np.ndarray:
-    """Dew point [K] from temperature [K] and relative humidity [%] (Magnus, over water)."""
-    b, c = 17.62, 243.12
-    tc = np.asarray(t) - 273.15
-    gamma = np.log(np.clip(rh, 1e-3, 100.0) / 100.0) + b * tc / (c + tc)
-    return np.minimum(c * gamma / (b - gamma) + 273.15, t)
+    """Dew point [K] from temperature [K] and relative humidity [%] (Magnus, over water).
+
+    :func:`wxai.atmos.humidity.dew_point` in kelvin, with ``rh`` clipped to [1e-3, 100] %.
+    """
+    td = atmos_dew_point(np.asarray(t) - 273.15, np.clip(rh, 1e-3, 100.0)) + 273.15
+    return np.minimum(td, t)

@@ -25,6 +25,9 @@ from pydantic import Field
 
 from wxai.assistant.llm.tools.schema import docstring_parts
 from wxai.assistant.llm.tools.tool import Tool, ToolRegistry, tool
+from wxai.atmos.comfort import wind_chill as wind_chill_c
+from wxai.atmos.comfort import wind_chill_applies
+from wxai.atmos.humidity import dew_point as dew_point_c
 from wxai.core.errors import ConfigError
 
 __all__ = [
@@ -189,13 +192,8 @@ def wind_chill(temperature_c: float, wind_speed_kmh: float) -> dict[str, Any]:
     wind_speed_kmh:
         Wind speed in km/h.
     """
-    if wind_speed_kmh < 0:
-        raise ConfigError(f"wind_speed_kmh must be >= 0, got {wind_speed_kmh}")
-    applies = temperature_c <= 10.0 and wind_speed_kmh >= 4.8
-    felt = temperature_c
-    if applies:
-        v = wind_speed_kmh**0.16
-        felt = 13.12 + 0.6215 * temperature_c - 11.37 * v + 0.3965 * temperature_c * v
+    felt = float(wind_chill_c(temperature_c, wind_speed_kmh))  # ConfigError if wind < 0
+    applies = bool(wind_chill_applies(temperature_c, wind_speed_kmh))
     return {
         "wind_chill_c": round(felt, 1),
         "formula": "JAG/TI (Environment Canada, NWS 2001)",
@@ -218,9 +216,8 @@ def dew_point(
     relative_humidity:
         Relative humidity in percent, 1 to 100.
     """
-    a, b = 17.625, 243.04  # Magnus coefficients (Alduchov and Eskridge 1996)
-    gamma = np.log(relative_humidity / 100.0) + a * temperature_c / (b + temperature_c)
-    return {"dew_point_c": round(float(b * gamma / (a - gamma)), 1), "formula": "Magnus"}
+    value = float(dew_point_c(temperature_c, relative_humidity))
+    return {"dew_point_c": round(value, 1), "formula": "Magnus (Sonntag 1990, WMO-No. 8)"}
 
 
 def convert_units(value: float, from_unit: Unit, to_unit: Unit) -> dict[str, Any]:
