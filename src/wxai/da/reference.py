@@ -183,3 +183,36 @@ def summarize(results: dict[str, list[CycleResult]]) -> dict[str, dict[str, floa
             "cpu_seconds": float(sum(r.cpu_seconds for r in runs)),
         }
     return summary
+
+
+def compare_with_dapper(name: str, summary: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Flat metrics of a :func:`summarize` result next to :data:`DAPPER_RMSE`.
+
+    Parameters
+    ----------
+    name:
+        The setting, ``"lorenz63"`` or ``"lorenz96"``.
+    summary:
+        Output of :func:`summarize` (method label -> statistics).
+
+    Returns
+    -------
+    dict
+        Per method ``rmse_``, ``ratio_`` (to DAPPER), ``spread_``, ``diverged_`` and
+        ``cpu_seconds_<label>``, and ``max_relative_deviation``: the largest
+        ``|ratio - 1|`` over the methods (infinite if a method has no finite score).
+    """
+    if name not in DAPPER_RMSE:
+        raise UnknownNameError("DA reference setting", name, DAPPER_RMSE)
+    metrics: dict[str, float] = {}
+    worst = 0.0
+    for label, row in summary.items():
+        ratio = row["rmse"] / DAPPER_RMSE[name][label]
+        metrics[f"rmse_{label}"] = row["rmse"]
+        metrics[f"ratio_{label}"] = ratio
+        metrics[f"spread_{label}"] = row["spread"]
+        metrics[f"diverged_{label}"] = row["diverged"]
+        metrics[f"cpu_seconds_{label}"] = row["cpu_seconds"]
+        worst = max(worst, abs(ratio - 1) if np.isfinite(ratio) else np.inf)
+    metrics["max_relative_deviation"] = worst
+    return metrics

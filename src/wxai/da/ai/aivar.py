@@ -274,3 +274,72 @@ def closed_form_batch(
         s = B[np.ix_(idx, idx)] + sigma_o**2 * np.eye(idx.size)
         out[k] = b + B[:, idx] @ np.linalg.solve(s, y[idx] - b[idx])
     return out
+
+
+def mean_costs(
+    stats: VarStatistics,
+    xb: np.ndarray,
+    y_grid: np.ndarray,
+    mask: np.ndarray,
+    *analyses: np.ndarray,
+) -> list[float]:
+    """Mean variational cost over the cases of each analysis.
+
+    Parameters
+    ----------
+    xb, y_grid, mask:
+        Background, observations on the grid and 0/1 mask, ``(cases, n)``.
+    analyses:
+        Analyses ``(cases, n)``, e.g. a learned one and the closed-form 3D-Var one.
+
+    Returns
+    -------
+    list[float]
+        ``mean_k J(x_a,k - x_b,k)`` per analysis, in the order given.
+    """
+    B_inv, _ = stats.tensors()
+    t = [torch.as_tensor(a, dtype=torch.float32) for a in (xb, y_grid, mask)]
+    out = []
+    for xa in analyses:
+        dx = torch.as_tensor(xa, dtype=torch.float32) - t[0]
+        out.append(float(variational_cost(dx, *t, B_inv=B_inv, sigma_o=stats.sigma_o).mean()))
+    return out
+
+
+def skill_against_3dvar(
+    truth: np.ndarray,
+    xb: np.ndarray,
+    learned: np.ndarray,
+    var: np.ndarray,
+    costs: tuple[float, float],
+    *,
+    name: str = "aivar",
+) -> dict[str, float]:
+    """RMSE of a learned analysis next to the background and the 3D-Var analysis.
+
+    Parameters
+    ----------
+    truth, xb, learned, var:
+        Truth, background, learned and closed-form 3D-Var analyses, ``(cases, n)``.
+    costs:
+        Mean variational cost of the learned and the 3D-Var analysis (:func:`mean_costs`).
+    name:
+        Key of the learned analysis in the metric names.
+
+    Returns
+    -------
+    dict
+        ``rmse_background``, ``rmse_3dvar``, ``rmse_<name>``, ``rmse_<name>_to_3dvar``,
+        ``cost_ratio_<name>_3dvar`` and ``rmse_ratio_<name>_3dvar``.
+    """
+    from wxai.verify.metrics import rmse
+
+    metrics = {
+        "rmse_background": rmse(xb, truth),
+        "rmse_3dvar": rmse(var, truth),
+        f"rmse_{name}": rmse(learned, truth),
+        f"rmse_{name}_to_3dvar": rmse(learned, var),
+        f"cost_ratio_{name}_3dvar": costs[0] / costs[1],
+    }
+    metrics[f"rmse_ratio_{name}_3dvar"] = metrics[f"rmse_{name}"] / metrics["rmse_3dvar"]
+    return metrics
