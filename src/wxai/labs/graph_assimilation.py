@@ -8,7 +8,7 @@ observation networks against the closed-form 3D-Var analysis. The lab composes
 the acceptance check only.
 """
 
-# ruff: noqa: N806 - matrix names (B) follow the DA literature
+# ruff: noqa: N803, N806 - matrix names (B) follow the DA literature
 
 from __future__ import annotations
 
@@ -49,24 +49,62 @@ class GraphAssimilationConfig(LabConfig):
     lr: float = Field(gt=0)
 
 
-def _rmse(a: np.ndarray, b: np.ndarray) -> float:
+def _evaluate(cfg: GraphAssimilationConfig, net, stats, B, *, mesh, train, test):
+    """Analyses of the test cases by the network, 3D-Var and isolated observations; scores."""
+    from wxai.da.ai.aivar import (
+        aivar_analysis,
+        closed_form_batch,
+        mean_costs,
+        skill_against_3dvar,
+    )
+    from wxai.da.ai.graph_da import isolated_obs_analysis, unseen_networks
     from wxai.verify.metrics import rmse
 
-    return rmse(a, b)
+    args = (test.background, test.y_grid, test.mask)
+    gnn = aivar_analysis(net, *args)
+    var = closed_form_batch(B, *args, cfg.sigma_o)
+    iso = isolated_obs_analysis(B, *args, cfg.sigma_o)
+    costs = mean_costs(stats, *args, gnn, var)
+    metrics = skill_against_3dvar(
+        test.truth, test.background, gnn, var, (costs[0], costs[1]), name="gnn"
+    )
+    metrics["rmse_isolated_obs"] = rmse(iso, test.truth)
+    metrics["test_networks_seen_in_training"] = float(unseen_networks(train.mask, test.mask))
+    metrics["n_nodes"] = float(mesh.n)
+    metrics["mean_n_obs_test"] = float(test.n_obs.mean())
+    return metrics, gnn, var
 
 
-def _mesh_panel(ax, mesh, values, title: str, *, vmin: float, vmax: float, cmap="viridis"):
-    """Field on the mesh in longitude/latitude (triangles across the date line dropped)."""
-    import matplotlib.tri as mtri
-    import numpy as np
+def _figures(ctx: LabContext, mesh, test, *, gnn: np.ndarray, var: np.ndarray, loss) -> None:
+    """Test case 0 on the mesh, and the RMSE of every test case with the training cost."""
+    from wxai.verify.series import rmse_per_sample
+    from wxai.viz.assimilation import figure_mesh_case, figure_rmse_per_case
 
+    per_case = {
+        name: rmse_per_sample(xa, test.truth)
+        for name, xa in (("background", test.background), ("3D-Var", var), ("GNN", gnn))
+    }
+    k = 0
     lon, lat = mesh.lonlat()
-    span = np.ptp(lon[mesh.faces], axis=1)
-    tri = mtri.Triangulation(lon, lat, mesh.faces[span < 180.0])
-    im = ax.tripcolor(tri, values, shading="gouraud", cmap=cmap, vmin=vmin, vmax=vmax)
-    ax.set_title(title, fontsize=9)
-    ax.set(xlim=(-180, 180), ylim=(-90, 90))
-    return im
+    fields = {
+        "truth": test.truth[k],
+        f"background (RMSE {per_case['background'][k]:.3f})": test.background[k],
+        f"GNN analysis (RMSE {per_case['GNN'][k]:.3f})": gnn[k],
+        f"3D-Var analysis (RMSE {per_case['3D-Var'][k]:.3f})": var[k],
+        "GNN - 3D-Var": gnn[k] - var[k],
+    }
+    fig = figure_mesh_case(
+        lon,
+        lat,
+        mesh.faces,
+        fields,
+        y_grid=test.y_grid[k],
+        mask=test.mask[k],
+        title=f"unseen observation network, test case {k} ({mesh.n}-node icosahedral mesh)",
+    )
+    ctx.save_figure(fig, "graph_assimilation_fields.png")
+    fig = figure_rmse_per_case(per_case, loss, sort_by="3D-Var")
+    ctx.save_figure(fig, "graph_assimilation_rmse.png")
 
 
 @lab(
@@ -78,25 +116,15 @@ def _mesh_panel(ax, mesh, values, title: str, *, vmin: float, vmax: float, cmap=
 )
 def graph_assimilation(cfg: GraphAssimilationConfig, ctx: LabContext) -> LabOutcome:
     """Train a mesh GNN on the variational cost; test it on unseen observation networks."""
-    import matplotlib.pyplot as plt
-    import numpy as np
     import torch
 
     from wxai.core.errors import ConfigError
-    from wxai.da.ai.aivar import (
-        VarStatistics,
-        aivar_analysis,
-        closed_form_batch,
-        train_aivar,
-        variational_cost,
-    )
+    from wxai.da.ai.aivar import VarStatistics, train_aivar
     from wxai.da.ai.graph_da import (
         GraphIncrementNet,
         gaussian_covariance_sphere,
         icosahedral_mesh,
-        isolated_obs_analysis,
         sample_mesh_cases,
-        unseen_networks,
     )
     from wxai.da.covariance import spectral_regularization
 
@@ -136,87 +164,9 @@ def graph_assimilation(cfg: GraphAssimilationConfig, ctx: LabContext) -> LabOutc
     )
     for epoch, loss in enumerate(history.loss):
         ctx.log_metrics({"train_cost": loss}, step=epoch)
-    args = (test.background, test.y_grid, test.mask)
-    gnn = aivar_analysis(net, *args)
-    var = closed_form_batch(B, *args, cfg.sigma_o)
-    iso = isolated_obs_analysis(B, *args, cfg.sigma_o)
-
-    B_inv_t, _ = stats.tensors()
-    t_args = [torch.as_tensor(a, dtype=torch.float32) for a in args]
-    cost = {
-        name: float(
-            variational_cost(
-                torch.as_tensor(xa - test.background, dtype=torch.float32),
-                *t_args,
-                B_inv=B_inv_t,
-                sigma_o=cfg.sigma_o,
-            ).mean()
-        )
-        for name, xa in (("gnn", gnn), ("3dvar", var))
-    }
-    metrics = {
-        "rmse_background": _rmse(test.background, test.truth),
-        "rmse_3dvar": _rmse(var, test.truth),
-        "rmse_gnn": _rmse(gnn, test.truth),
-        "rmse_isolated_obs": _rmse(iso, test.truth),
-        "rmse_gnn_to_3dvar": _rmse(gnn, var),
-        "cost_ratio_gnn_3dvar": cost["gnn"] / cost["3dvar"],
-        "test_networks_seen_in_training": float(unseen_networks(train.mask, test.mask)),
-        "n_nodes": float(mesh.n),
-        "mean_n_obs_test": float(test.n_obs.mean()),
-        "train_seconds": history.seconds,
-    }
-    metrics["rmse_ratio_gnn_3dvar"] = metrics["rmse_gnn"] / metrics["rmse_3dvar"]
-    per_case = {
-        name: np.sqrt(np.mean((xa - test.truth) ** 2, axis=1))
-        for name, xa in (("background", test.background), ("3D-Var", var), ("GNN", gnn))
-    }
-
-    k = 0
-    lo, hi = float(test.truth[k].min()), float(test.truth[k].max())
-    lon, lat = mesh.lonlat()
-    obs = test.mask[k] > 0
-    fig, axes = plt.subplots(2, 3, figsize=(14, 6.5), sharex=True, sharey=True)
-    panels = [
-        ("truth", test.truth[k]),
-        (f"background (RMSE {per_case['background'][k]:.3f})", test.background[k]),
-        (f"{int(obs.sum())} observations", None),
-        (f"GNN analysis (RMSE {per_case['GNN'][k]:.3f})", gnn[k]),
-        (f"3D-Var analysis (RMSE {per_case['3D-Var'][k]:.3f})", var[k]),
-        ("GNN - 3D-Var", gnn[k] - var[k]),
-    ]
-    for ax, (title, values) in zip(axes.flat, panels, strict=True):
-        if values is None:
-            ax.set_facecolor("0.92")
-            im = ax.scatter(lon[obs], lat[obs], c=test.y_grid[k, obs], s=30, vmin=lo, vmax=hi)
-            ax.set_title(title, fontsize=9)
-        elif title.startswith("GNN -"):
-            lim = max(float(np.abs(values).max()), 1e-6)
-            im = _mesh_panel(ax, mesh, values, title, vmin=-lim, vmax=lim, cmap="RdBu_r")
-        else:
-            im = _mesh_panel(ax, mesh, values, title, vmin=lo, vmax=hi)
-        if values is not None and title != "truth":
-            ax.scatter(lon[obs], lat[obs], s=6, c="k", marker="x", lw=0.6)
-        fig.colorbar(im, ax=ax, fraction=0.04)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("latitude")
-    for ax in axes[1]:
-        ax.set_xlabel("longitude")
-    fig.suptitle(f"unseen observation network, test case {k} ({mesh.n}-node icosahedral mesh)")
-    fig.tight_layout()
-    ctx.save_figure(fig, "graph_assimilation_fields.png")
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    order = np.argsort(per_case["3D-Var"])
-    for name, style in (("background", "C0."), ("3D-Var", "C1o"), ("GNN", "C2x")):
-        axes[0].plot(per_case[name][order], style, ms=4, label=name)
-    axes[0].set(xlabel="test case (sorted by 3D-Var RMSE)", ylabel="RMSE", title="RMSE per case")
-    axes[0].legend(fontsize=8)
-    axes[1].semilogy(history.loss)
-    axes[1].set(xlabel="epoch", ylabel="mean J (training)", title="variational training cost")
-    fig.tight_layout()
-    ctx.save_figure(fig, "graph_assimilation_rmse.png")
-
+    metrics, gnn, var = _evaluate(cfg, net, stats, B, mesh=mesh, train=train, test=test)
+    metrics["train_seconds"] = history.seconds
+    _figures(ctx, mesh, test, gnn=gnn, var=var, loss=history.loss)
     return LabOutcome(
         metrics=metrics,
         acceptance=Acceptance(
