@@ -11,21 +11,7 @@ from pydantic import Field
 
 from wxai.labs.framework import Acceptance, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
-from wxai.labs.weather_data import (
-    DAY_DATA,
-    DAY_MULTIMODAL,
-    U2,
-    SampleLabConfig,
-    sample_paths,
-    valid_label,
-)
-
-
-def _plate():
-    import cartopy.crs as ccrs
-
-    return ccrs.PlateCarree()
-
+from wxai.labs.weather_data import DAY_DATA, DAY_MULTIMODAL, U2, SampleLabConfig, sample_paths
 
 # --------------------------------------------------------------------------- icon-native-grid
 
@@ -48,15 +34,12 @@ class IconNativeGridConfig(SampleLabConfig):
 )
 def icon_native_grid(cfg: IconNativeGridConfig, ctx: LabContext) -> LabOutcome:
     """Remap native-grid t2m and compare with the synthetic atmosphere on the target grid."""
-    import matplotlib.pyplot as plt
-
     from wxai.core.errors import ConfigError
     from wxai.data.formats.grib import read_grib
     from wxai.data.grids.icon import read_icon_grid, regular_latlon, remap_to_latlon, triangulation
     from wxai.data.synthetic.atmosphere import SyntheticAtmosphere
     from wxai.verify.metrics import rmse
-    from wxai.viz.fields import plot_field, plot_unstructured
-    from wxai.viz.maps import make_map
+    from wxai.viz.grid_panels import native_grid_figure
 
     if cfg.method not in ("nearest", "linear"):
         raise ConfigError(f"method must be nearest or linear, got {cfg.method!r}")
@@ -65,10 +48,9 @@ def icon_native_grid(cfg: IconNativeGridConfig, ctx: LabContext) -> LabOutcome:
     lead = np.timedelta64(cfg.lead_hours, "h")
     t2m = read_grib(paths["icon_native"], filter_by_keys={"shortName": "2t"})["t2m"]
     t2m = t2m.sel(lead_time=lead)
-    mended = triangulation(grid, dateline="mend")
     raw = triangulation(grid, dateline="none")
     n_wrapped = int((raw.spans() > 180).sum())
-    n_wrapped_mended = int((mended.spans() > 180).sum())
+    n_wrapped_mended = int((triangulation(grid, dateline="mend").spans() > 180).sum())
     lat, lon = regular_latlon(cfg.resolution)
     remapped = remap_to_latlon(grid, t2m, lat, lon, method=cfg.method)  # type: ignore[arg-type]
     ctx.progress(0.6, "remapped")
@@ -77,52 +59,11 @@ def icon_native_grid(cfg: IconNativeGridConfig, ctx: LabContext) -> LabOutcome:
     error = rmse(remapped.transpose("latitude", "longitude").values, truth.values)
     spread = float(truth.std())
 
-    fig = plt.figure(figsize=(16, 9.5), layout="constrained")
-    _, ax = make_map(
-        "PlateCarree", None, cfg.coast_resolution,
-        ax=fig.add_subplot(2, 2, 1, projection=_plate()), borders=False,
+    fig = native_grid_figure(
+        grid, raw, t2m, remapped, truth, method=cfg.method, resolution=cfg.resolution,
+        rmse_k=error, wrapped_after_mending=n_wrapped_mended,
+        coast_resolution=cfg.coast_resolution,
     )  # fmt: skip
-    from matplotlib.tri import Triangulation
-
-    tri = raw.triangulation
-    ax.triplot(tri, color="0.6", lw=0.15, transform=_plate())
-    wrapped = Triangulation(tri.x, tri.y, tri.triangles[raw.spans() > 180])
-    ax.triplot(wrapped, color="C3", lw=0.6, transform=_plate())
-    ax.set_title(
-        f"ICON cells without dateline mending: {n_wrapped} triangles (red) span > 180\u00b0\n"
-        f"and smear across the map; after mending: {n_wrapped_mended}", fontsize=9,
-    )  # fmt: skip
-    _, ax = make_map(
-        "PlateCarree", None, cfg.coast_resolution,
-        ax=fig.add_subplot(2, 2, 2, projection=_plate()), borders=False,
-    )  # fmt: skip
-    plot_unstructured(ax, grid, t2m)
-    ax.set_title(
-        f"native t2m on {grid.n_cells} triangles (dateline mended), {valid_label(t2m)}",
-        fontsize=9,
-    )
-    _, ax = make_map(
-        "PlateCarree", None, cfg.coast_resolution,
-        ax=fig.add_subplot(2, 2, 3, projection=_plate()), borders=False,
-    )  # fmt: skip
-    plot_field(ax, remapped)
-    ax.set_title(f"{cfg.method} remap to {cfg.resolution:g}\u00b0 lat/lon", fontsize=9)
-    _, ax = make_map(
-        "PlateCarree", None, cfg.coast_resolution,
-        ax=fig.add_subplot(2, 2, 4, projection=_plate()), borders=False,
-    )  # fmt: skip
-    diff = (remapped - truth).rename("t2m_error")
-    diff.attrs = {"long_name": "remapped - synthetic truth", "units": "K"}
-    lim = float(np.nanmax(np.abs(diff)))
-    mesh = ax.pcolormesh(
-        lon, lat, diff.values, cmap="RdBu_r", vmin=-lim, vmax=lim, transform=_plate()
-    )
-    fig.colorbar(mesh, ax=ax, shrink=0.8, label="remapped - truth [K]")
-    ax.set_title(
-        f"error vs the synthetic atmosphere on the target grid: RMSE {error:.2f} K "
-        f"(field std {spread:.1f} K)", fontsize=9,
-    )  # fmt: skip
-    fig.suptitle("SYNTHETIC ICON native-grid 2 m temperature")
     ctx.save_figure(fig, "icon_native.png")
 
     return LabOutcome(
@@ -166,44 +107,23 @@ class RadarMapConfig(SampleLabConfig):
 )
 def radar_map(cfg: RadarMapConfig, ctx: LabContext) -> LabOutcome:
     """Decode the composite with wxai and check it pixel by pixel against raw HDF5."""
-    import h5py
-
     from wxai.data.formats.odim import read_odim
-    from wxai.viz.gazetteer import label_cities
-    from wxai.viz.maps import make_map
-    from wxai.viz.radar import plot_radar
+    from wxai.data.oracles import odim_mismatches, read_odim_raw
+    from wxai.viz.remote_sensing_panels import radar_composite_figure
 
     paths, _ = sample_paths(cfg, ctx)
     dbz = read_odim(paths["radar"])
-    with h5py.File(paths["radar"], "r") as h5:
-        raw = h5["dataset1/data1/data"][()]
-        what = dict(h5["dataset1/data1/what"].attrs)
-    gain, offset = float(what["gain"]), float(what["offset"])
-    nodata, undetect = raw == float(what["nodata"]), raw == float(what["undetect"])
-    valid = ~(nodata | undetect)
-    physical = raw * gain + offset
-    decoded = dbz.values
-    mismatch = int((dbz["nodata_mask"].values != nodata).sum())
-    mismatch += int((dbz["undetect_mask"].values != undetect).sum())
-    mismatch += int((np.abs(decoded[valid] - physical[valid]) > 1e-6 * gain).sum())
-    mismatch += int(np.isfinite(decoded[~valid]).sum())
+    raw = read_odim_raw(paths["radar"])
+    gain, offset, nodata, undetect = raw.gain, raw.offset, raw.nodata, raw.undetect
+    decoded, valid = dbz.values, raw.valid
+    mismatch = odim_mismatches(dbz, raw)
     lo, hi = offset + gain * 1, offset + gain * 254  # raw 0 and 255 are the flags
     in_range = bool(np.all((decoded[valid] >= lo) & (decoded[valid] <= hi)))
 
-    lon, lat = dbz["lon"].values, dbz["lat"].values
-    extent = (float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max()))
-    fig, ax = make_map("PlateCarree", extent, cfg.coast_resolution, figsize=(9, 8))
-    ax.pcolormesh(
-        lon, lat, np.where(nodata, 1.0, np.nan), cmap="Greys", vmin=0, vmax=4,
-        transform=_plate(), shading="auto",
-    )  # fmt: skip
-    plot_radar(ax, dbz)
-    label_cities(ax, extent, n=cfg.n_cities)
-    stamp = np.datetime_as_string(dbz["time"].values, unit="m").replace("T", " ")
-    ax.set_title(
-        f"SYNTHETIC radar composite {dbz.attrs['quantity']} [dBZ], {stamp} UTC\n"
-        f"grey: nodata ({nodata.mean():.0%}), clear: undetect ({undetect.mean():.0%}); "
-        f"raw vs decoded mismatches: {mismatch}", fontsize=9,
+    fig = radar_composite_figure(
+        dbz, nodata, n_cities=cfg.n_cities, coast_resolution=cfg.coast_resolution,
+        subtitle=f"grey: nodata ({nodata.mean():.0%}), clear: undetect "
+        f"({undetect.mean():.0%}); raw vs decoded mismatches: {mismatch}",
     )  # fmt: skip
     ctx.save_figure(fig, "radar_composite.png")
 
@@ -253,8 +173,7 @@ def cth_map(cfg: CthMapConfig, ctx: LabContext) -> LabOutcome:
 
     from wxai.data.sources.dwd_cth import open_cth
     from wxai.data.synthetic.atmosphere import SyntheticAtmosphere
-    from wxai.viz.gazetteer import label_cities
-    from wxai.viz.maps import make_map
+    from wxai.viz.remote_sensing_panels import cloud_top_figure
 
     paths, seed = sample_paths(cfg, ctx)
     cth = open_cth(paths["cth"])["CTH"]
@@ -267,23 +186,10 @@ def cth_map(cfg: CthMapConfig, ctx: LabContext) -> LabOutcome:
     frac_rain = float(cloudy[rain].mean()) if rain.any() else float("nan")
     frac_dry = float(cloudy[~rain].mean())
 
-    extent = (float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max()))
-    fig, ax = make_map("PlateCarree", extent, cfg.coast_resolution, figsize=(9, 7.5))
-    mesh = ax.pcolormesh(
-        lon, lat, np.ma.masked_invalid(km), cmap="cubehelix_r", vmin=0, vmax=12,
-        transform=_plate(), shading="auto",
-    )  # fmt: skip
-    fig.colorbar(mesh, ax=ax, shrink=0.8, label="cloud-top height above MSL [km]")
-    ax.contour(
-        lon, lat, rain.astype(float), levels=[0.5], colors="C0", linewidths=1.2,
-        transform=_plate(),
-    )  # fmt: skip
-    label_cities(ax, extent, n=cfg.n_cities)
-    stamp = np.datetime_as_string(cth["time"].values, unit="m").replace("T", " ")
-    ax.set_title(
-        f"SYNTHETIC cloud-top height, {stamp} UTC (white: cloud-free)\n"
-        f"blue line: synthetic rain > {cfg.rain_threshold_mm_h:g} mm/h; cloudy there "
-        f"{frac_rain:.0%}, elsewhere {frac_dry:.0%}", fontsize=9,
+    fig = cloud_top_figure(
+        cth, rain, n_cities=cfg.n_cities, coast_resolution=cfg.coast_resolution,
+        subtitle=f"blue line: synthetic rain > {cfg.rain_threshold_mm_h:g} mm/h; cloudy there "
+        f"{frac_rain:.0%}, elsewhere {frac_dry:.0%}",
     )  # fmt: skip
     ctx.save_figure(fig, "cth_map.png")
 

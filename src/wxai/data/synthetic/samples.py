@@ -36,6 +36,7 @@ from wxai.data.synthetic.atmosphere import SyntheticAtmosphere
 __all__ = [
     "SAMPLE_FILES",
     "SYNTHETIC_GENERATING_PROCESS",
+    "find_samples",
     "mark_grib_synthetic",
     "write_samples",
 ]
@@ -185,3 +186,36 @@ def write_samples(
     with atomic_path(paths["manifest"]) as tmp:
         tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return paths
+
+
+def find_samples(root: str | os.PathLike, *, default_seed: int = 0) -> tuple[dict[str, Path], int]:
+    """Paths of existing sample files in ``root`` and the seed they were drawn with.
+
+    Parameters
+    ----------
+    root:
+        Directory in the layout of :func:`write_samples`.
+    default_seed:
+        Seed reported when ``root`` has no ``manifest.json``.
+
+    Returns
+    -------
+    tuple
+        (sample key -> path for every key of :data:`SAMPLE_FILES`, synthetic seed).
+
+    Raises
+    ------
+    ConfigError
+        If a sample file is missing.
+    """
+    from wxai.core.errors import ConfigError
+
+    folder = Path(root)
+    paths = {key: folder / name for key, (name, _) in SAMPLE_FILES.items()}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise ConfigError(f"data_dir {folder} lacks sample files: {missing}")
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return paths, default_seed
+    return paths, int(json.loads(manifest.read_text())["generator"]["synthetic_seed"])
