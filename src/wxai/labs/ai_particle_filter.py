@@ -7,6 +7,8 @@ KL on Kalman evaluation points), one with the observation term only; both are th
 on an unseen truth and compared with the free run of the wrong model.
 """
 
+# ruff: noqa: N803, N806 - ensembles (X, H) follow the DA literature
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -23,8 +25,6 @@ if TYPE_CHECKING:
 
 U13 = "U13 Data assimilation"
 DAY = 5
-#: DAPPER's Lorenz-63 prior mean (a point near the attractor).
-_PRIOR_MEAN = (1.509, -1.531, 25.46)
 #: Normalisation of Lorenz-63 states for the networks: centre of the attractor and a scale.
 _CENTER = (0.0, 0.0, 25.0)
 _SCALE = 10.0
@@ -58,122 +58,55 @@ class AIPFConfig(LabConfig):
 
 
 def _twin(cfg: AIPFConfig, n_cycles: int, rng: np.random.Generator):
-    """Truth ``(K, 3)``, observations ``(K, 2)`` and initial ensemble ``(N, 3)``."""
-    import numpy as np
+    """Truth ``(K, 3)``, observations ``(K, 2)``, initial ensemble ``(N, 3)`` and ``H``."""
+    from wxai.da.experiments import lorenz63_particle_twin
 
-    from wxai.da.cycling import TwinSetup, simulate_truth
-    from wxai.da.models import Lorenz63
-    from wxai.da.operators import partial_components
-
-    op = partial_components(3, [0, 1], cfg.obs_variance)
-    setup = TwinSetup(
-        Lorenz63(), cfg.dt, cfg.steps_per_obs, n_cycles, op, np.array(_PRIOR_MEAN), 2 * np.eye(3)
+    twin = lorenz63_particle_twin(
+        n_cycles,
+        dt=cfg.dt,
+        steps_per_obs=cfg.steps_per_obs,
+        obs_variance=cfg.obs_variance,
+        n_particles=cfg.n_particles,
+        init_spread=cfg.init_spread,
+        rng=rng,
     )
-    truth = simulate_truth(setup, rng)
-    X0 = truth.states[0] + cfg.init_spread * rng.standard_normal((cfg.n_particles, 3))  # noqa: N806
-    return truth.at_obs(cfg.steps_per_obs), np.array(truth.y), X0, op.H
+    return twin.truth, twin.y, twin.X0, twin.H
 
 
-def _running_mean(x: np.ndarray, window: int) -> np.ndarray:
-    import numpy as np
+def _figures(ctx: LabContext, runs: dict[str, ParticleCycles], truth, y, *, cfg: AIPFConfig):
+    """Particle clouds of the two networks at one cycle, error series, FG-error difference."""
+    from wxai.viz.particles import (
+        figure_difference_series,
+        figure_error_series,
+        figure_particle_scatter,
+    )
 
-    window = max(1, min(window, x.size))
-    return np.convolve(x, np.ones(window) / window, mode="valid")
-
-
-def _plot_scatter(ctx: LabContext, runs: dict[str, ParticleCycles], truth, y, k: int) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(runs), 2, figsize=(10, 4.5 * len(runs)), squeeze=False)
-    for row, (name, run) in enumerate(runs.items()):
-        xb, xa = run.forecasts[k], run.analyses[k]
-        for col, (j, label) in enumerate([(1, "x2"), (2, "x3")]):
-            ax = axes[row, col]
-            ax.scatter(xb[:, 0], xb[:, j], s=14, c="C0", alpha=0.6, label="forecast particles")
-            ax.scatter(xa[:, 0], xa[:, j], s=14, c="C1", alpha=0.8, label="analysis particles")
-            ax.plot(*xb.mean(0)[[0, j]], "s", c="C0", ms=9, mec="k", label="forecast mean")
-            ax.plot(*xa.mean(0)[[0, j]], "D", c="C1", ms=9, mec="k", label="analysis mean")
-            ax.plot(*truth[k][[0, j]], "k*", ms=14, label="truth")
-            if j == 1:
-                ax.plot(*y[k], "rX", ms=11, label="observation")
-            else:
-                ax.axvline(y[k][0], color="r", lw=1, ls="--", label="observed x1")
-            ax.set(xlabel="x1", ylabel=label)
-        err_b = float(((xb.mean(0) - truth[k]) ** 2).sum() ** 0.5)
-        err_a = float(((xa.mean(0) - truth[k]) ** 2).sum() ** 0.5)
-        axes[row, 0].set_title(
-            f"{name}, cycle {k}: |xb - xt| = {err_b:.2f}, |xa - xt| = {err_a:.2f}", fontsize=10
-        )
-        axes[row, 0].legend(fontsize=7)
-    fig.tight_layout()
-    ctx.save_figure(fig, "aipf_ensemble_scatter.png")
-
-
-def _plot_rmse(ctx: LabContext, runs: dict[str, ParticleCycles], window: int) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
-    for i, (name, run) in enumerate(runs.items()):
-        axes[0].plot(_running_mean(run.an_error, window), f"C{i}", lw=1.2, label=name)
-        axes[1].plot(_running_mean(run.fg_error, window), f"C{i}", lw=1.2, label=name)
-    axes[0].set(ylabel="analysis RMSE", yscale="log", title=f"running mean over {window} cycles")
-    axes[1].set(xlabel="cycle", ylabel="first-guess RMSE", yscale="log")
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    ctx.save_figure(fig, "aipf_rmse_per_cycle.png")
-
-
-def _plot_fg_difference(ctx: LabContext, delta: np.ndarray, window: int) -> None:
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    fig, ax = plt.subplots(figsize=(10, 4))
-    cycles = np.arange(delta.size)
-    ax.fill_between(cycles, delta, 0, where=delta >= 0, color="tab:green", alpha=0.5, lw=0)
-    ax.fill_between(cycles, delta, 0, where=delta < 0, color="tab:red", alpha=0.5, lw=0)
-    smooth = _running_mean(delta, window)
-    ax.plot(cycles[window - 1 : window - 1 + smooth.size], smooth, "k", lw=1.2)
-    ax.axhline(0, color="0.4", lw=0.8)
-    ax.set(
-        xlabel="cycle",
+    s = cfg.spinup
+    window = max(1, (cfg.n_eval_cycles - s) // 50)
+    k = min(cfg.scatter_cycle, cfg.n_eval_cycles - 1)
+    nets = ("full loss", "obs-only loss")
+    clouds = {n: (runs[n].forecasts[k], runs[n].analyses[k]) for n in nets}
+    ctx.save_figure(
+        figure_particle_scatter(clouds, truth[k], y[k], cycle=k), "aipf_ensemble_scatter.png"
+    )
+    errors = {n: (run.an_error, run.fg_error) for n, run in runs.items()}
+    ctx.save_figure(figure_error_series(errors, window=window), "aipf_rmse_per_cycle.png")
+    delta = runs["obs-only loss"].fg_error[s:] - runs["full loss"].fg_error[s:]
+    fig = figure_difference_series(
+        delta,
+        window=window,
         ylabel="FG error (obs-only net) - FG error (full net)",
-        title=f"green: full loss better, red: obs-only better; mean {delta.mean():+.3f}",
+        positive="full loss better",
+        negative="obs-only better",
     )
-    fig.tight_layout()
     ctx.save_figure(fig, "aipf_fg_error_difference.png")
 
 
-@lab(
-    "ai-particle-filter",
-    title="AI particle filter on Lorenz-63: DeepSets update with a Gaussian-mixture loss",
-    topic=U13,
-    day=DAY,
-    config=AIPFConfig,
-)
-def ai_particle_filter(cfg: AIPFConfig, ctx: LabContext) -> LabOutcome:
-    """Train the full-loss and observation-only networks and cycle them with a wrong model."""
-    import numpy as np
+def _train_networks(cfg: AIPFConfig, ctx: LabContext, H, Xb, yb):
+    """The full-loss and the observation-only network, trained on the same ensembles."""
     import torch
 
-    from wxai.core.device import torch_threads
-    from wxai.da.ai.aipf import (
-        AIPFLoss,
-        DeepSetsParticleUpdate,
-        cycle_particles,
-        enkf_update,
-        network_update,
-        no_update,
-        train_aipf,
-    )
-    from wxai.da.models import Lorenz63
-
-    model = Lorenz63(sigma=cfg.model_sigma, rho=cfg.model_rho)
-    cycle_kw = {"dt": cfg.dt, "steps_per_obs": cfg.steps_per_obs, "jitter": cfg.jitter}
-    truth, y, X0, H = _twin(cfg, cfg.n_train_cycles, ctx.rng)  # noqa: N806
-    enkf = enkf_update(H, cfg.obs_variance, ctx.rng, cfg.inflation)
-    ctx.progress(0.05, "EnKF cycles for the training ensembles")
-    teacher = cycle_particles(enkf, model, X0, truth, y, rng=ctx.rng, **cycle_kw)
-    Xb, yb = teacher.forecasts[cfg.spinup :], y[cfg.spinup :]  # noqa: N806
+    from wxai.da.ai.aipf import AIPFLoss, DeepSetsParticleUpdate, train_aipf
 
     nets: dict[str, DeepSetsParticleUpdate] = {}
     seconds = 0.0
@@ -196,23 +129,13 @@ def ai_particle_filter(cfg: AIPFConfig, ctx: LabContext) -> LabOutcome:
         )
         seconds += history.seconds
         nets[name] = net
+    return nets, seconds
 
-    ctx.progress(0.75, "evaluation cycles")
-    truth, y, X0, _ = _twin(cfg, cfg.n_eval_cycles, ctx.rng)  # noqa: N806
-    updates = {
-        "full loss": network_update(nets["full loss"]),
-        "obs-only loss": network_update(nets["obs-only loss"]),
-        "EnKF": enkf_update(H, cfg.obs_variance, ctx.rng, cfg.inflation),
-        "no assimilation": no_update,
-    }
-    runs: dict[str, ParticleCycles] = {}
-    with torch_threads(1):
-        for name, update in updates.items():
-            # The same forecast noise for every method: differences come from the updates.
-            rng = np.random.default_rng(cfg.seed + 1)
-            runs[name] = cycle_particles(update, model, X0, truth, y, rng=rng, **cycle_kw)
 
-    s = cfg.spinup
+def _metrics(runs: dict[str, ParticleCycles], s: int) -> dict[str, float]:
+    """Time means after ``s`` spin-up cycles and the two ratios of the acceptance figure."""
+    import numpy as np
+
     fg = {name: run.mean_errors(s)[0] for name, run in runs.items()}
     an = {name: run.mean_errors(s)[1] for name, run in runs.items()}
     delta = runs["obs-only loss"].fg_error[s:] - runs["full loss"].fg_error[s:]
@@ -230,17 +153,51 @@ def ai_particle_filter(cfg: AIPFConfig, ctx: LabContext) -> LabOutcome:
         "spread_obs_only": float(runs["obs-only loss"].spread[s:].mean()),
         "ratio_analysis_free": an["full loss"] / an["no assimilation"],
         "ratio_fg_full_obs_only": fg["full loss"] / fg["obs-only loss"],
-        "train_seconds": seconds,
     }
     metrics["acceptance_ratio"] = max(
         metrics["ratio_analysis_free"], metrics["ratio_fg_full_obs_only"]
     )
+    return metrics
 
-    window = max(1, (cfg.n_eval_cycles - s) // 50)
-    k = min(cfg.scatter_cycle, cfg.n_eval_cycles - 1)
-    _plot_scatter(ctx, {n: runs[n] for n in ("full loss", "obs-only loss")}, truth, y, k)
-    _plot_rmse(ctx, runs, window)
-    _plot_fg_difference(ctx, delta, window)
+
+@lab(
+    "ai-particle-filter",
+    title="AI particle filter on Lorenz-63: DeepSets update with a Gaussian-mixture loss",
+    topic=U13,
+    day=DAY,
+    config=AIPFConfig,
+)
+def ai_particle_filter(cfg: AIPFConfig, ctx: LabContext) -> LabOutcome:
+    """Train the full-loss and observation-only networks and cycle them with a wrong model."""
+    from wxai.da.ai.aipf import (
+        cycle_particles,
+        cycle_updates,
+        enkf_update,
+        network_update,
+        no_update,
+    )
+    from wxai.da.models import Lorenz63
+
+    model = Lorenz63(sigma=cfg.model_sigma, rho=cfg.model_rho)
+    cycle_kw = {"dt": cfg.dt, "steps_per_obs": cfg.steps_per_obs, "jitter": cfg.jitter}
+    truth, y, X0, H = _twin(cfg, cfg.n_train_cycles, ctx.rng)
+    enkf = enkf_update(H, cfg.obs_variance, ctx.rng, cfg.inflation)
+    ctx.progress(0.05, "EnKF cycles for the training ensembles")
+    teacher = cycle_particles(enkf, model, X0, truth, y, rng=ctx.rng, **cycle_kw)
+    nets, seconds = _train_networks(cfg, ctx, H, teacher.forecasts[cfg.spinup :], y[cfg.spinup :])
+
+    ctx.progress(0.75, "evaluation cycles")
+    truth, y, X0, _ = _twin(cfg, cfg.n_eval_cycles, ctx.rng)
+    updates = {
+        "full loss": network_update(nets["full loss"]),
+        "obs-only loss": network_update(nets["obs-only loss"]),
+        "EnKF": enkf_update(H, cfg.obs_variance, ctx.rng, cfg.inflation),
+        "no assimilation": no_update,
+    }
+    runs = cycle_updates(updates, model, X0, truth, y, seed=cfg.seed + 1, **cycle_kw)
+    metrics = _metrics(runs, cfg.spinup)
+    metrics["train_seconds"] = seconds
+    _figures(ctx, runs, truth, y, cfg=cfg)
     return LabOutcome(
         metrics=metrics,
         acceptance=Acceptance(
@@ -252,12 +209,13 @@ def ai_particle_filter(cfg: AIPFConfig, ctx: LabContext) -> LabOutcome:
                 "max(full-loss analysis RMSE / free-run RMSE, full-loss mean first-guess "
                 "error / obs-only-loss mean first-guess error): both below 1"
             ),
-            baseline_value=fg["obs-only loss"],
+            baseline_value=metrics["fg_error_obs_only"],
         ),
         summary=(
-            f"Over {cfg.n_eval_cycles - s} cycles with a wrong model: analysis RMSE "
-            f"{an['full loss']:.3f} (full loss) vs {an['no assimilation']:.3f} (no assimilation) "
-            f"and {an['EnKF']:.3f} (EnKF); first-guess error {fg['full loss']:.3f} (full) vs "
-            f"{fg['obs-only loss']:.3f} (obs-only)."
+            f"Over {cfg.n_eval_cycles - cfg.spinup} cycles with a wrong model: analysis RMSE "
+            f"{metrics['rmse_analysis_full']:.3f} (full loss) vs {metrics['rmse_free_run']:.3f} "
+            f"(no assimilation) and {metrics['rmse_analysis_enkf']:.3f} (EnKF); first-guess "
+            f"error {metrics['fg_error_full']:.3f} (full) vs "
+            f"{metrics['fg_error_obs_only']:.3f} (obs-only)."
         ),
     )

@@ -491,3 +491,56 @@ def cycle_particles(
     an = np.sqrt(np.mean((analyses.mean(axis=1) - truth) ** 2, axis=1))
     spread = np.sqrt(analyses.var(axis=1, ddof=1).mean(axis=1))
     return ParticleCycles(forecasts, analyses, fg, an, spread)
+
+
+def cycle_updates(
+    updates: dict[str, ParticleUpdate],
+    model,
+    X0: np.ndarray,
+    truth: np.ndarray,
+    y: np.ndarray,
+    *,
+    dt: float,
+    steps_per_obs: int,
+    seed: int,
+    jitter: float = 0.0,
+    threads: int | None = 1,
+) -> dict[str, ParticleCycles]:
+    """Cycle several particle updates against one truth with the same forecast noise.
+
+    Each update runs :func:`cycle_particles` from the same ``X0`` with its own generator
+    ``default_rng(seed)``, so the jitter is identical and differences come from the
+    updates only.
+
+    Parameters
+    ----------
+    updates:
+        Name -> update (e.g. :func:`network_update`, :func:`enkf_update`, :func:`no_update`).
+    X0, truth, y:
+        Initial ensemble ``(N, n)``, truth ``(K, n)`` and observations ``(K, m)``.
+    threads:
+        Intra-op torch threads while cycling (``None``: leave the setting alone).
+
+    Returns
+    -------
+    dict
+        Name -> :class:`ParticleCycles`, in the order of ``updates``.
+    """
+    from wxai.core.device import torch_threads
+
+    runs: dict[str, ParticleCycles] = {}
+    with torch_threads(threads):
+        for name, update in updates.items():
+            rng = np.random.default_rng(seed)
+            runs[name] = cycle_particles(
+                update,
+                model,
+                X0,
+                truth,
+                y,
+                dt=dt,
+                steps_per_obs=steps_per_obs,
+                rng=rng,
+                jitter=jitter,
+            )
+    return runs
