@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wxai.da.operators import station_columns
 from wxai.labs.framework.runner import run_lab
-from wxai.labs.obs_to_obs import station_columns
 
 
 def test_obs2obs_beats_half_the_persistence_error_on_profile_and_field():

@@ -512,3 +512,56 @@ def predict_next(
     fields = norm.phi_inverse(values.numpy()).reshape(times.size, nz, cols.size)
     curtains = sat_next.numpy() * norm.sat_std[:, None] + norm.sat_mean[:, None]
     return fields, curtains
+
+
+def most_changing_unobserved_column(data: ObsDataset, times: np.ndarray) -> int:
+    """The column without a radiosonde whose profile changes most over one step.
+
+    Parameters
+    ----------
+    times:
+        Start indices ``(B,)``; the change is the mean square of ``x(t+1) - x(t)``.
+    """
+    times = np.asarray(times, dtype=int)
+    change = ((data.xtrue[times + 1] - data.xtrue[times]) ** 2).mean(axis=(0, 1))
+    change[data.rs_ix] = -1.0
+    return int(np.argmax(change))
+
+
+def forecast_scores(
+    data: ObsDataset, pred: np.ndarray, times: np.ndarray, column: int, prefix: str = ""
+) -> dict[str, float]:
+    """RMSE of predicted fields at ``t+1`` and of persistence: full field, one column, unseen.
+
+    Parameters
+    ----------
+    pred:
+        Predicted fields at ``times + 1``, ``(B, nz, nx)``.
+    times:
+        Start indices ``(B,)``.
+    column:
+        The column scored on its own (e.g. :func:`most_changing_unobserved_column`).
+    prefix:
+        Prepended to the keys of the prediction's scores (not persistence's).
+
+    Returns
+    -------
+    dict
+        ``<prefix>rmse_{field,profile,unseen_columns}``, the same for ``persistence_``,
+        the ratios ``<prefix>ratio_*`` of the two and ``<prefix>ratio_worst``, the larger
+        of the field and profile ratios.
+    """
+    from wxai.verify.metrics import rmse
+
+    times = np.asarray(times, dtype=int)
+    truth, persistence = data.xtrue[times + 1], data.xtrue[times]
+    unseen = np.setdiff1d(np.arange(data.shape[1]), data.rs_ix)
+    m = {}
+    for name, forecast in ((prefix, pred), ("persistence_", persistence)):
+        m[f"{name}rmse_field"] = rmse(forecast, truth)
+        m[f"{name}rmse_profile"] = rmse(forecast[..., column], truth[..., column])
+        m[f"{name}rmse_unseen_columns"] = rmse(forecast[..., unseen], truth[..., unseen])
+    for what in ("field", "profile", "unseen_columns"):
+        m[f"{prefix}ratio_{what}"] = m[f"{prefix}rmse_{what}"] / m[f"persistence_rmse_{what}"]
+    m[f"{prefix}ratio_worst"] = max(m[f"{prefix}ratio_field"], m[f"{prefix}ratio_profile"])
+    return m

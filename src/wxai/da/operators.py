@@ -119,6 +119,16 @@ def random_subset(
     return partial_components(n, picked, variance)
 
 
+def station_columns(nx: int, n_stations: int) -> np.ndarray:
+    """Evenly spaced station columns ``(2 k + 1) nx // (2 n_stations)``, ``(n_stations,)``.
+
+    Every station sits in the middle of its share of the ``nx`` periodic columns.
+    """
+    if not 0 < n_stations <= nx:
+        raise ConfigError(f"n_stations must be in 1..{nx}, got {n_stations}")
+    return (2 * np.arange(n_stations) + 1) * nx // (2 * n_stations)
+
+
 def radiosonde_columns(
     nx: int, nz: int, columns: np.ndarray, levels: np.ndarray, sigma: float
 ) -> LinearObservation:
