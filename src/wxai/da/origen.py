@@ -237,6 +237,13 @@ class Reconstruction:
         """The last cycle's analyses, shape ``(n, d)``."""
         return self.analyses[-1]
 
+    @property
+    def max_rise(self) -> float:
+        """Largest cycle-to-cycle RMSE ratio ``rmse[c + 1] / rmse[c]`` (1 with one cycle)."""
+        if self.rmse.size < 2:
+            return 1.0
+        return float(np.max(self.rmse[1:] / self.rmse[:-1]))
+
 
 def reconstruct(
     truth: np.ndarray,
@@ -472,3 +479,110 @@ def forecast_errors(
 def persistence(x: np.ndarray) -> np.ndarray:
     """The baseline model ``M(x) = x``."""
     return x
+
+
+@dataclass
+class LearnedForecast:
+    """Result of :func:`learn_forecast_model`.
+
+    Attributes
+    ----------
+    model:
+        The trained one-step model (after rollout fine-tuning, if any).
+    loss_one_step, loss_rollout:
+        Training loss per epoch of the two stages (``loss_rollout`` empty without
+        fine-tuning).
+    errors_one_step, errors:
+        Forecast RMSE by lead ``1..max_lead`` after the one-step stage and at the end,
+        ``(max_lead,)``.
+    """
+
+    model: OneStepModel
+    loss_one_step: list[float]
+    loss_rollout: list[float]
+    errors_one_step: np.ndarray
+    errors: np.ndarray
+
+
+def learn_forecast_model(
+    train: np.ndarray,
+    test: np.ndarray,
+    test_truth: np.ndarray,
+    *,
+    hidden: Sequence[int],
+    epochs: int,
+    lr: float,
+    rollout_epochs: int,
+    rollout_lr: float,
+    rollout_horizon: int,
+    max_lead: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> LearnedForecast:
+    """ORIGEN step 3: learn a one-step model from analyses, then fine-tune it on rollouts.
+
+    The torch generator is seeded with ``seed`` before the model is built. Forecasts
+    started from the ``test`` analyses are verified on ``test_truth`` after each stage.
+
+    Parameters
+    ----------
+    train:
+        Reconstructed training sequence ``(n_train, d)``.
+    test, test_truth:
+        Analyses and truth of the unseen period, ``(n_test, d)`` each.
+    rollout_epochs:
+        Epochs of rollout fine-tuning over ``rollout_horizon`` steps (0: none).
+    progress:
+        Called with the fraction done (0.7 after the one-step stage) and a message.
+    """
+
+    def report(start: float, span: float, prefix: str = "") -> Progress | None:
+        if progress is None:
+            return None
+        return lambda f, msg: progress(start + span * f, prefix + msg)
+
+    torch.manual_seed(seed)
+    model = OneStepModel.for_sequence(train, hidden)
+    one_step = train_one_step(
+        model, train, epochs=epochs, lr=lr, seed=seed, progress=report(0.0, 0.7)
+    )
+    errors_one_step = forecast_errors(model, test, test_truth, max_lead)
+    fine: list[float] = []
+    if rollout_epochs:
+        fine = train_one_step(
+            model,
+            train,
+            epochs=rollout_epochs,
+            lr=rollout_lr,
+            horizon=rollout_horizon,
+            seed=seed,
+            progress=report(0.7, 0.3, "rollout "),
+        )
+    errors = forecast_errors(model, test, test_truth, max_lead)
+    return LearnedForecast(model, one_step, fine, errors_one_step, errors)
+
+
+def rollout_segments(
+    step: Callable[[np.ndarray], np.ndarray] | nn.Module,
+    states: np.ndarray,
+    lead: int,
+    count: int = 20,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Back-to-back forecasts of ``lead`` steps started along a sequence of states.
+
+    Forecasts start every ``lead`` steps within the first ``min(n, count * lead)``
+    states (each must end inside that window).
+
+    Parameters
+    ----------
+    states:
+        Initial-state sequence ``(n, d)``, e.g. analyses.
+
+    Returns
+    -------
+    starts, paths:
+        Start indices ``(s,)`` and forecasts ``(s, lead + 1, d)`` (index 0: the start).
+    """
+    window = min(len(states), count * lead)
+    starts = np.arange(0, window - lead, lead)
+    return starts, rollout(step, states[starts], lead)

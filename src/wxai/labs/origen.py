@@ -3,7 +3,7 @@
 The labs compose :mod:`wxai.da.origen`; they hold settings, figures and acceptance checks.
 """
 
-# ruff: noqa: N806 - matrix names (B) follow the DA literature
+# ruff: noqa: N803, N806 - matrix names (B) follow the DA literature
 
 from __future__ import annotations
 
@@ -61,7 +61,6 @@ class Lorenz63OrigenConfig(LabConfig):
 )
 def origen_oscillator(cfg: OscillatorConfig, ctx: LabContext) -> LabOutcome:
     """Reconstruct a circle from random single-component observations, with and without B update."""
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from wxai.da.origen import (
@@ -94,23 +93,12 @@ def origen_oscillator(cfg: OscillatorConfig, ctx: LabContext) -> LabOutcome:
         "rmse_first_cycle": float(updated.rmse[0]),
         "rmse_final_fixed_b": float(fixed.rmse[-1]),
         "rmse_final_updated_b": float(updated.rmse[-1]),
-        "max_rise_updated_b": float(np.max(updated.rmse[1:] / updated.rmse[:-1])),
+        "max_rise_updated_b": updated.max_rise,
         "final_over_sigma_o": float(updated.rmse[-1] / cfg.sigma_o),
         "fixed_final_over_sigma_o": float(fixed.rmse[-1] / cfg.sigma_o),
     }
-    _oscillator_figures(
-        ctx,
-        cfg,
-        truth=truth,
-        obs=obs,
-        xb=xb,
-        xa=xa,
-        round1=round1,
-        round2=round2,
-        fixed=fixed,
-        updated=updated,
-    )
-    plt.close("all")
+    rounds = (round1, round2)
+    _oscillator_figures(ctx, cfg, truth, obs, xb=xb, xa=xa, rounds=rounds, recs=(fixed, updated))
     falls = metrics["max_rise_updated_b"] <= cfg.max_rise
     return LabOutcome(
         metrics=metrics,
@@ -135,70 +123,40 @@ def origen_oscillator(cfg: OscillatorConfig, ctx: LabContext) -> LabOutcome:
     )
 
 
-def _oscillator_figures(ctx, cfg, *, truth, obs, xb, xa, round1, round2, fixed, updated) -> None:
-    import matplotlib.pyplot as plt
-    import numpy as np
+def _oscillator_figures(ctx, cfg, truth, obs, *, xb, xa, rounds, recs) -> None:
+    from wxai.viz.reconstruction import (
+        figure_cycle_rmse,
+        figure_final_cycle,
+        figure_sequential_analyses,
+    )
 
-    k = np.arange(cfg.n)
-    names = ("$x_1$", "$x_2$")
-    # 1. Persistence-cycled 3D-Var and the two sequential rounds.
-    fig, axes = plt.subplots(2, 2, figsize=(12, 6), sharex=True)
-    for j in range(2):
-        ax = axes[j, 0]
-        ax.plot(k, truth[:, j], "k-", lw=1.5, label="truth")
-        ax.plot(k, xb[:, j], "C7-", lw=0.8, label="background")
-        ax.plot(k, xa[:, j], "C3-", lw=1, label="analysis")
-        seen = obs.mask[:, j]
-        ax.plot(k[seen], obs.values[seen, j], f"C{j}.", ms=4, label=f"obs of {names[j]}")
-        ax.set(ylabel=names[j])
-        ax = axes[j, 1]
-        ax.plot(k, truth[:, j], "k-", lw=1.5, label="truth")
-        ax.plot(k, round1[:, j], "C1--", label="after round 1 ($x_1$ observed)")
-        ax.plot(k, round2[:, j], "C2-", label="after round 2 ($x_2$ observed)")
-    axes[0, 0].set_title("3D-Var cycling with persistence, random single observations")
-    axes[0, 1].set_title("Two sequential rounds")
-    axes[0, 0].legend(fontsize=7)
-    axes[0, 1].legend(fontsize=7)
-    axes[1, 0].set_xlabel("step k")
-    axes[1, 1].set_xlabel("step k")
+    fig = figure_sequential_analyses(
+        truth,
+        background=xb,
+        analysis=xa,
+        obs_values=obs.values,
+        obs_mask=obs.mask,
+        round1=rounds[0],
+        round2=rounds[1],
+    )
     ctx.save_figure(fig, "origen_oscillator_3dvar.png")
-
-    # 2. RMSE per cycle and the 2D trajectories of selected cycles.
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
-    cycles = np.arange(cfg.cycles)
-    ax1.semilogy(cycles, fixed.rmse / cfg.sigma_o, "C0o-", ms=3, label="3D-Var, fixed B")
-    ax1.semilogy(cycles, updated.rmse / cfg.sigma_o, "C3o-", ms=3, label="with B <- (I - KH) B")
-    ax1.axhline(0.3, color="k", ls=":", label="0.3 sigma_o")
-    ax1.set(xlabel="cycle", ylabel="RMSE / sigma_o", title="RMSE per reconstruction cycle")
-    ax1.legend()
-    ax2.plot(truth[:, 0], truth[:, 1], "k-", lw=2, label="truth")
+    fixed, updated = recs
     shown = sorted({0, 1, cfg.cycles // 4, cfg.cycles // 2, cfg.cycles - 1})
-    for index, cycle in enumerate(shown):
-        a = updated.analyses[cycle]
-        ax2.plot(
-            a[:, 0],
-            a[:, 1],
-            color=plt.cm.viridis(index / max(1, len(shown) - 1)),
-            lw=0.8,
-            label=f"cycle {cycle}",
-        )
-    ax2.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal", title="Reconstruction (B update)")
-    ax2.legend(fontsize=7)
+    fig = figure_cycle_rmse(
+        {
+            "3D-Var, fixed B": fixed.rmse / cfg.sigma_o,
+            "with B <- (I - KH) B": updated.rmse / cfg.sigma_o,
+        },
+        truth,
+        {cycle: updated.analyses[cycle] for cycle in shown},
+        threshold=0.3,
+    )
     ctx.save_figure(fig, "origen_oscillator_cycles.png")
-
-    # 3. Final cycle: time series with the last observation pattern, fixed vs updated B.
-    fig, axes = plt.subplots(2, 2, figsize=(12, 6), sharex=True, sharey=True)
-    for col, (rec, label) in enumerate(((fixed, "fixed B"), (updated, "B update"))):
-        for j in range(2):
-            ax = axes[j, col]
-            seen = rec.last_obs.mask[:, j]
-            ax.plot(k[seen], rec.last_obs.values[seen, j], f"C{j}.", ms=4, label="obs")
-            ax.plot(k, truth[:, j], "k-", lw=1.5, label="truth")
-            ax.plot(k, rec.final[:, j], "C3-", lw=1, label="final analysis")
-            ax.set(ylabel=names[j])
-        axes[0, col].set_title(f"Final cycle, {label}: RMSE {rec.rmse[-1]:.4f}")
-    axes[0, 0].legend(fontsize=7)
-    ctx.save_figure(fig, "origen_oscillator_final.png")
+    finals = {
+        label: (rec.final, rec.last_obs.values, rec.last_obs.mask)
+        for rec, label in ((fixed, "fixed B"), (updated, "B update"))
+    }
+    ctx.save_figure(figure_final_cycle(truth, finals), "origen_oscillator_final.png")
 
 
 @lab(
@@ -210,21 +168,9 @@ def _oscillator_figures(ctx, cfg, *, truth, obs, xb, xa, round1, round2, fixed, 
 )
 def origen_lorenz63(cfg: Lorenz63OrigenConfig, ctx: LabContext) -> LabOutcome:
     """Reconstruct a Lorenz-63 trajectory, learn its one-step map, fine-tune with rollouts."""
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    from wxai.da.origen import (
-        LORENZ63_SUBSETS,
-        OneStepModel,
-        forecast_errors,
-        lorenz63_truth,
-        persistence,
-        persistence_cycle,
-        random_partial_observations,
-        reconstruct,
-        train_one_step,
-    )
-    from wxai.verify.metrics import rmse
+    from wxai.da.origen import LORENZ63_SUBSETS, learn_forecast_model, lorenz63_truth, reconstruct
 
     truth = lorenz63_truth(cfg.n, cfg.dt, cfg.substeps, ctx.rng)
     B0 = cfg.sigma_b**2 * np.eye(3)
@@ -239,70 +185,35 @@ def origen_lorenz63(cfg: Lorenz63OrigenConfig, ctx: LabContext) -> LabOutcome:
         update_covariance=True,
         x0=truth.mean(0),
     )
-    analyses = rec.final
     split = int(cfg.train_fraction * cfg.n)
-    train, test, test_truth = analyses[:split], analyses[split:], truth[split:]
     with torch_threads(cfg.torch_threads):
-        import torch
-
-        torch.manual_seed(cfg.seed)
-        model = OneStepModel.for_sequence(train, cfg.hidden)
-        one_step = train_one_step(
-            model,
-            train,
+        learned = learn_forecast_model(
+            rec.final[:split],
+            rec.final[split:],
+            truth[split:],
+            hidden=cfg.hidden,
             epochs=cfg.epochs,
             lr=cfg.lr,
+            rollout_epochs=cfg.rollout_epochs,
+            rollout_lr=cfg.rollout_lr,
+            rollout_horizon=cfg.rollout_horizon,
+            max_lead=cfg.max_lead,
             seed=cfg.seed,
-            progress=lambda f, m: ctx.progress(0.1 + 0.6 * f, m),
+            progress=lambda f, m: ctx.progress(0.1 + 0.85 * f, m),
         )
-        errors_one_step = forecast_errors(model, test, test_truth, cfg.max_lead)
-        fine = (
-            train_one_step(
-                model,
-                train,
-                epochs=cfg.rollout_epochs,
-                lr=cfg.rollout_lr,
-                horizon=cfg.rollout_horizon,
-                seed=cfg.seed,
-                progress=lambda f, m: ctx.progress(0.7 + 0.25 * f, f"rollout {m}"),
-            )
-            if cfg.rollout_epochs
-            else []
-        )
-        errors = forecast_errors(model, test, test_truth, cfg.max_lead)
-        # Close the loop: cycle 3D-Var on the unseen period with the learned model.
-        obs = random_partial_observations(test_truth, LORENZ63_SUBSETS, cfg.sigma_o, ctx.rng)
-        _, cycled_learned = persistence_cycle(train.mean(0), B0, obs, model=model)
-    _, cycled_persistence = persistence_cycle(train.mean(0), B0, obs)
-    errors_persistence = forecast_errors(persistence, test, test_truth, cfg.max_lead)
-    ratio = errors / errors_persistence
-    metrics = {
-        "rmse_first_cycle": float(rec.rmse[0]),
-        "rmse_final_cycle": float(rec.rmse[-1]),
-        "max_rise_per_cycle": float(np.max(rec.rmse[1:] / rec.rmse[:-1])) if cfg.cycles > 1 else 1,
-        "max_ratio_model_persistence": float(ratio.max()),
-        "rmse_model_lead1": float(errors[0]),
-        "rmse_model_lead_max": float(errors[-1]),
-        "rmse_one_step_trained_lead_max": float(errors_one_step[-1]),
-        "rmse_persistence_lead1": float(errors_persistence[0]),
-        "rmse_persistence_lead_max": float(errors_persistence[-1]),
-        "rmse_3dvar_cycling_persistence": rmse(cycled_persistence, test_truth),
-        "rmse_3dvar_cycling_learned": rmse(cycled_learned, test_truth),
-    }
+    metrics, errors_persistence = _lorenz_metrics(
+        cfg, ctx, rec=rec, learned=learned, truth=truth, split=split, B0=B0
+    )
+    errors, errors_one_step = learned.errors, learned.errors_one_step
     _lorenz_figures(
         ctx,
         cfg,
         truth=truth,
         rec=rec,
-        model=model,
         split=split,
-        errors=errors,
-        errors_one_step=errors_one_step,
+        learned=learned,
         errors_persistence=errors_persistence,
-        one_step=one_step,
-        fine=fine,
     )
-    plt.close("all")
     return LabOutcome(
         metrics=metrics,
         acceptance=Acceptance(
@@ -327,70 +238,63 @@ def origen_lorenz63(cfg: Lorenz63OrigenConfig, ctx: LabContext) -> LabOutcome:
     )
 
 
-def _lorenz_figures(
-    ctx,
-    cfg,
-    *,
-    truth,
-    rec,
-    model,
-    split,
-    errors,
-    errors_one_step,
-    errors_persistence,
-    one_step,
-    fine,
-) -> None:
-    import matplotlib.pyplot as plt
-    import numpy as np
+def _lorenz_metrics(cfg, ctx: LabContext, *, rec, learned, truth, split: int, B0):
+    """Forecast skill by lead, and 3D-Var cycled on the unseen period with each model."""
 
-    from wxai.da.origen import rollout
+    from wxai.da.origen import (
+        LORENZ63_SUBSETS,
+        forecast_errors,
+        persistence,
+        persistence_cycle,
+        random_partial_observations,
+    )
+    from wxai.verify.metrics import rmse
 
-    # 1. Reconstruction RMSE per cycle and training losses.
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4))
-    ax1.semilogy(rec.rmse, "C3o-", ms=3, label="analysis RMSE")
-    ax1.semilogy(rec.spread, "C0--", label="assumed spread sqrt(tr A / 3)")
-    ax1.axhline(cfg.sigma_o, color="k", ls=":", label="sigma_o")
-    ax1.set(xlabel="cycle", ylabel="RMSE", title="ORIGEN reconstruction (B <- A)")
-    ax1.legend(fontsize=7)
-    ax2.semilogy(one_step, label="one-step")
-    if fine:
-        ax2.semilogy(
-            np.arange(len(one_step), len(one_step) + len(fine)),
-            fine,
-            label=f"rollout fine-tuning ({cfg.rollout_horizon} steps)",
-        )
-    ax2.set(xlabel="epoch", ylabel="loss", title="Training")
-    ax2.legend(fontsize=7)
-    leads = np.arange(1, cfg.max_lead + 1)
-    ax3.plot(leads, errors_persistence, "C7s-", label="persistence")
-    ax3.plot(leads, errors_one_step, "C0o--", label="learned, one-step training")
-    ax3.plot(leads, errors, "C3o-", label="learned, after rollout fine-tuning")
-    ax3.set(xlabel="lead (steps)", ylabel="RMSE vs truth", title="Forecasts from analyses")
-    ax3.legend(fontsize=7)
+    train, test, test_truth = rec.final[:split], rec.final[split:], truth[split:]
+    # Close the loop: cycle 3D-Var on the unseen period with the learned model.
+    obs = random_partial_observations(test_truth, LORENZ63_SUBSETS, cfg.sigma_o, ctx.rng)
+    with torch_threads(cfg.torch_threads):
+        _, cycled_learned = persistence_cycle(train.mean(0), B0, obs, model=learned.model)
+    _, cycled_persistence = persistence_cycle(train.mean(0), B0, obs)
+    errors_persistence = forecast_errors(persistence, test, test_truth, cfg.max_lead)
+    errors = learned.errors
+    metrics = {
+        "rmse_first_cycle": float(rec.rmse[0]),
+        "rmse_final_cycle": float(rec.rmse[-1]),
+        "max_rise_per_cycle": rec.max_rise,
+        "max_ratio_model_persistence": float((errors / errors_persistence).max()),
+        "rmse_model_lead1": float(errors[0]),
+        "rmse_model_lead_max": float(errors[-1]),
+        "rmse_one_step_trained_lead_max": float(learned.errors_one_step[-1]),
+        "rmse_persistence_lead1": float(errors_persistence[0]),
+        "rmse_persistence_lead_max": float(errors_persistence[-1]),
+        "rmse_3dvar_cycling_persistence": rmse(cycled_persistence, test_truth),
+        "rmse_3dvar_cycling_learned": rmse(cycled_learned, test_truth),
+    }
+    return metrics, errors_persistence
+
+
+def _lorenz_figures(ctx, cfg, *, truth, rec, split: int, learned, errors_persistence) -> None:
+    from wxai.da.origen import rollout_segments
+    from wxai.viz.reconstruction import figure_forecast_skill, figure_rollouts
+
+    fig = figure_forecast_skill(
+        rec.rmse,
+        rec.spread,
+        cfg.sigma_o,
+        {
+            "one-step": learned.loss_one_step,
+            f"rollout fine-tuning ({cfg.rollout_horizon} steps)": learned.loss_rollout,
+        },
+        {
+            "persistence": errors_persistence,
+            "learned, one-step training": learned.errors_one_step,
+            "learned, after rollout fine-tuning": learned.errors,
+        },
+    )
     ctx.save_figure(fig, "origen_lorenz63_rmse.png")
-
-    # 2. Forecast rollouts from analysis states against the reconstructed reference.
     test = rec.final[split:]
+    starts, paths = rollout_segments(learned.model, test, cfg.max_lead)
     window = min(len(test), 20 * cfg.max_lead)
-    starts = np.arange(0, window - cfg.max_lead, cfg.max_lead)
-    paths = rollout(model, test[starts], cfg.max_lead)
-    steps = np.arange(window)
-    fig, axes = plt.subplots(3, 1, figsize=(12, 8), sharex=True)
-    for j, name in enumerate("xyz"):
-        ax = axes[j]
-        ax.plot(steps, truth[split : split + window, j], "k-", lw=0.8, alpha=0.5, label="truth")
-        ax.plot(steps, test[:window, j], "k--", lw=1, label="reconstructed reference")
-        for index, start in enumerate(starts):
-            ax.plot(
-                start + np.arange(cfg.max_lead + 1),
-                paths[index, :, j],
-                "C0-",
-                lw=1.2,
-                label="learned rollout" if index == 0 else None,
-            )
-        ax.plot(starts, test[starts, j], "C3o", ms=4, label="analysis start")
-        ax.set(ylabel=name)
-    axes[0].legend(fontsize=7, ncol=4)
-    axes[-1].set_xlabel("step after the training period")
+    fig = figure_rollouts(truth[split : split + window], test[:window], starts, paths)
     ctx.save_figure(fig, "origen_lorenz63_rollouts.png")
