@@ -27,66 +27,20 @@ approximate index can find the exact ones cheaply.
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from wxai.assistant.rag.search_timing import (
+    clustered_unit_vectors,
+    loop_search,
+    query_latencies_ms,
+    thread_limit,
+)
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def make_vectors(
-    rng: np.random.Generator, n: int, centres: np.ndarray | None, spread: float, dim: int
-) -> np.ndarray:
-    """``n`` unit vectors (float32, (n, dim)): around ``centres`` rows, or isotropic."""
-    out = np.empty((n, dim), dtype=np.float32)
-    for start in range(0, n, 100_000):
-        stop = min(start + 100_000, n)
-        x = rng.standard_normal((stop - start, dim), dtype=np.float32)
-        if centres is not None:
-            x *= spread / math.sqrt(dim)
-            x += centres[rng.integers(0, len(centres), stop - start)]
-        out[start:stop] = x / np.linalg.norm(x, axis=1, keepdims=True)
-    return out
-
-
-@contextmanager
-def threads(n: int | None) -> Iterator[None]:
-    """At most ``n`` FAISS OpenMP and NumPy BLAS threads inside the block."""
-    from threadpoolctl import threadpool_limits
-
-    from wxai.assistant.rag.vector_index import faiss_threads
-
-    if n is None:
-        yield
-        return
-    with faiss_threads(n), threadpool_limits(limits=n):
-        yield
-
-
-def latencies(search: Callable[[np.ndarray], object], queries: np.ndarray) -> np.ndarray:
-    """Wall time in ms of ``search`` on each single query."""
-    out = np.empty(len(queries))
-    for i in range(len(queries)):
-        clock = time.perf_counter()
-        search(queries[i : i + 1])
-        out[i] = 1e3 * (time.perf_counter() - clock)
-    return out
-
-
-def loop_search(database: np.ndarray, query: np.ndarray, k: int) -> list[int]:
-    """One cosine per stored vector in a Python loop, then a sort (the lecture's first search)."""
-    q = query.ravel()
-    qn = float(np.linalg.norm(q))
-    scores = [
-        (float(np.dot(q, z)) / (qn * float(np.linalg.norm(z))), i) for i, z in enumerate(database)
-    ]
-    scores.sort(reverse=True)
-    return [i for _, i in scores[:k]]
 
 
 def row(name: str, n: int, *, build_s: float, ms: np.ndarray, rec: float, flat_p50: float) -> str:
@@ -103,9 +57,9 @@ def bench_size(
     from wxai.assistant.rag.vector_index import VectorIndex
     from wxai.assistant.rag.vector_index import recall_at_k as recall
 
-    queries = make_vectors(rng, args.queries, centres, args.spread, args.dim)
+    queries = clustered_unit_vectors(rng, args.queries, centres, args.spread, args.dim)
     clock = time.perf_counter()
-    data = make_vectors(rng, n, centres, args.spread, args.dim)
+    data = clustered_unit_vectors(rng, n, centres, args.spread, args.dim)
     ids = np.arange(n, dtype=np.int64)
     print(
         f"# N = {n:,}: {data.nbytes / 1e9:.2f} GB of vectors made in "
@@ -117,8 +71,8 @@ def bench_size(
     flat = VectorIndex(args.dim, kind="flat", threads=args.build_threads)
     flat.add(ids, data)
     build = time.perf_counter() - clock
-    with threads(args.threads):
-        ms = latencies(lambda q, f=flat: f.search(q, args.k), queries)
+    with thread_limit(args.threads):
+        ms = query_latencies_ms(lambda q, f=flat: f.search(q, args.k), queries)
         exact = flat.search(queries, args.k)[1]
     flat_p50 = float(np.median(ms))
     print(row("flat (exact)", n, build_s=build, ms=ms, rec=1.0, flat_p50=flat_p50), flush=True)
@@ -126,8 +80,8 @@ def bench_size(
 
     if first and args.loop_queries:
         loop_q = queries[: args.loop_queries]
-        with threads(args.threads):
-            ms = latencies(lambda q: loop_search(data, q, args.k), loop_q)
+        with thread_limit(args.threads):
+            ms = query_latencies_ms(lambda q: loop_search(data, q, args.k), loop_q)
         found = np.array([loop_search(data, q, args.k) for q in loop_q[:1]])
         print(
             row(
@@ -155,8 +109,8 @@ def bench_size(
     print(f"# IVF nlist {ivf.nlist}: k-means trained on {ivf.trained_on:,} vectors", flush=True)
     for nprobe in args.nprobe:
         ivf.nprobe = nprobe
-        with threads(args.threads):
-            ms = latencies(lambda q, i=ivf: i.search(q, args.k), queries)
+        with thread_limit(args.threads):
+            ms = query_latencies_ms(lambda q, i=ivf: i.search(q, args.k), queries)
             rec = recall(ivf.search(queries, args.k)[1], exact)
         label = f"ivf {ivf.nlist}/{nprobe}"
         print(row(label, n, build_s=build, ms=ms, rec=rec, flat_p50=flat_p50), flush=True)
@@ -175,8 +129,8 @@ def bench_size(
         )
         hnsw.add(ids, data)
         build = time.perf_counter() - clock
-        with threads(args.threads):
-            ms = latencies(lambda q, h=hnsw: h.search(q, args.k), queries)
+        with thread_limit(args.threads):
+            ms = query_latencies_ms(lambda q, h=hnsw: h.search(q, args.k), queries)
             rec = recall(hnsw.search(queries, args.k)[1], exact)
         print(
             row(

@@ -9,11 +9,8 @@ recall@k against exact search are plotted against N.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -49,67 +46,71 @@ class FaissScalingConfig(LabConfig):
     )
 
 
-def _topic_vectors(
-    rng: np.random.Generator, centres: np.ndarray, n: int, spread: float, block: int = 100_000
-) -> np.ndarray:
-    """``n`` unit vectors scattered around random rows of ``centres``, float32 (n, dim)."""
+def _median_ms(search, queries: np.ndarray) -> float:
+    """Median wall time [ms] of single-query searches."""
     import numpy as np
 
-    dim = centres.shape[1]
-    out = np.empty((n, dim), dtype=np.float32)
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        x = rng.standard_normal((stop - start, dim), dtype=np.float32) * (spread / math.sqrt(dim))
-        x += centres[rng.integers(0, len(centres), stop - start)]
-        out[start:stop] = x / np.linalg.norm(x, axis=1, keepdims=True)
-    return out
+    from wxai.assistant.rag.search_timing import query_latencies_ms
+
+    return float(np.median(query_latencies_ms(search, queries)))
 
 
-def _per_query_ms(search: Callable[[np.ndarray], Any], queries: np.ndarray) -> float:
-    """Median wall time in ms of ``search(q)`` over single queries ``q`` of shape (1, dim)."""
-    import numpy as np
+def _measure_size(
+    cfg: FaissScalingConfig, database: np.ndarray, queries: np.ndarray, last: bool
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Time and recall of every method at one database size; the nprobe sweep if ``last``.
 
-    times = []
-    for i in range(len(queries)):
-        clock = time.perf_counter()
-        search(queries[i : i + 1])
-        times.append(time.perf_counter() - clock)
-    return 1e3 * float(np.median(times))
-
-
-def _loop_search(database: np.ndarray, query: np.ndarray, k: int) -> list[int]:
-    """The lecture's first search: one cosine per stored vector in a Python loop, then sort."""
-    import numpy as np
-
-    q = query.ravel()
-    q_norm = float(np.linalg.norm(q))
-    scores = []
-    for i, z in enumerate(database):
-        scores.append((float(np.dot(q, z)) / (q_norm * float(np.linalg.norm(z))), i))
-    scores.sort(reverse=True)
-    return [i for _, i in scores[:k]]
-
-
-@contextmanager
-def _thread_limit(threads: int | None) -> Iterator[None]:
-    """At most ``threads`` FAISS OpenMP and NumPy BLAS threads inside the block (None: all).
-
-    On a busy machine, threads that wait for each other make one query 10-20x slower
-    (measured: FAISS flat at N = 20,000 with 2 threads on a loaded 2-core CPU).
+    Orchestration of library calls only (one block per method, hence the length).
     """
-    from wxai.assistant.rag.vector_index import faiss_threads
+    import numpy as np
 
-    if threads is None:
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # NumPy keeps its BLAS threads
-        limits: Any = nullcontext()
-    else:
-        limits = threadpool_limits(limits=threads)
-    with faiss_threads(threads), limits:
-        yield
+    from wxai.assistant.rag.search_timing import brute_force_search, loop_search
+    from wxai.assistant.rag.vector_index import VectorIndex, recall_at_k
+
+    n, k = len(database), cfg.k
+    ids = np.arange(n, dtype=np.int64)
+    row: dict[str, float] = {"n": float(n)}
+    flat = VectorIndex(cfg.dim, kind="flat", threads=cfg.threads)
+    flat.add(ids, database)
+    _, exact = flat.search(queries, k)
+    row["flat_ms"] = _median_ms(lambda q, f=flat: f.search(q, k), queries)
+    del flat
+
+    row["numpy_ms"] = _median_ms(lambda q: brute_force_search(database, q, k), queries)
+    numpy_ids = np.stack([brute_force_search(database, q, k) for q in queries])
+    row["numpy_recall"] = recall_at_k(numpy_ids, exact)
+    if n <= cfg.loop_max:
+        loop_q = queries[: cfg.loop_queries]
+        row["loop_ms"] = _median_ms(lambda q: loop_search(database, q, k), loop_q)
+        loop_ids = np.array([loop_search(database, q, k) for q in loop_q[:1]])
+        row["loop_recall"] = recall_at_k(loop_ids, exact[:1])
+
+    clock = time.perf_counter()
+    ivf = VectorIndex(cfg.dim, kind="ivf", exact_max=0, nprobe=cfg.nprobe, threads=cfg.threads)
+    ivf.add(ids, database)
+    row["ivf_build_s"] = time.perf_counter() - clock
+    row["ivf_nlist"] = float(ivf.nlist or 0)
+    row["ivf_ms"] = _median_ms(lambda q, i=ivf: i.search(q, k), queries)
+    row["ivf_recall"] = recall_at_k(ivf.search(queries, k)[1], exact)
+    sweep = []
+    for nprobe in cfg.nprobe_sweep if last else ():
+        ivf.nprobe = nprobe
+        ms = _median_ms(lambda q, i=ivf: i.search(q, k), queries)
+        recall = recall_at_k(ivf.search(queries, k)[1], exact)
+        sweep.append({"nprobe": float(nprobe), "ms": ms, "recall": recall})
+    del ivf
+
+    if n <= cfg.hnsw_max:
+        clock = time.perf_counter()
+        hnsw = VectorIndex(
+            cfg.dim, kind="hnsw", exact_max=0, hnsw_m=cfg.hnsw_m, ef_search=cfg.ef_search,
+            threads=cfg.threads,
+        )  # fmt: skip
+        hnsw.add(ids, database)
+        row["hnsw_build_s"] = time.perf_counter() - clock
+        row["hnsw_ms"] = _median_ms(lambda q, h=hnsw: h.search(q, k), queries)
+        row["hnsw_recall"] = recall_at_k(hnsw.search(queries, k)[1], exact)
+    return row, sweep
 
 
 @lab(
@@ -121,85 +122,26 @@ def _thread_limit(threads: int | None) -> Iterator[None]:
 )
 def faiss_scaling(cfg: FaissScalingConfig, ctx: LabContext) -> LabOutcome:
     """Time one query against N vectors with five searches; recall of IVF and HNSW vs exact."""
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    from wxai.assistant.rag.vector_index import VectorIndex, recall_at_k
+    from wxai.assistant.rag.search_timing import clustered_unit_vectors, thread_limit
+    from wxai.viz.retrieval_plots import search_scaling_figure
 
     if sorted(cfg.sizes) != list(cfg.sizes):
         raise ConfigError(f"faiss-scaling: sizes must increase, got {cfg.sizes}")
     centres = ctx.rng.standard_normal((cfg.n_topics, cfg.dim), dtype=np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    queries = _topic_vectors(ctx.rng, centres, cfg.n_queries, cfg.spread)
+    queries = clustered_unit_vectors(ctx.rng, cfg.n_queries, centres, cfg.spread, cfg.dim)
     rows: list[dict[str, float]] = []
     sweep: list[dict[str, float]] = []
-    with _thread_limit(cfg.threads):
+    with thread_limit(cfg.threads):
         for step, n in enumerate(cfg.sizes):
             ctx.progress(step / len(cfg.sizes), f"N = {n:,}")
-            database = _topic_vectors(ctx.rng, centres, n, cfg.spread)
-            ids = np.arange(n, dtype=np.int64)
-            row: dict[str, float] = {"n": float(n)}
-
-            flat = VectorIndex(cfg.dim, kind="flat", threads=cfg.threads)
-            flat.add(ids, database)
-            _, exact = flat.search(queries, cfg.k)
-            row["flat_ms"] = _per_query_ms(lambda q, f=flat: f.search(q, cfg.k), queries)
-
-            def numpy_search(q: np.ndarray, db: np.ndarray = database) -> np.ndarray:
-                scores = db @ q[0]
-                top = np.argpartition(-scores, cfg.k - 1)[: cfg.k]
-                return top[np.argsort(-scores[top])]
-
-            row["numpy_ms"] = _per_query_ms(numpy_search, queries)
-            numpy_ids = np.stack([numpy_search(queries[i : i + 1]) for i in range(len(queries))])
-            row["numpy_recall"] = recall_at_k(numpy_ids, exact)
-            if n <= cfg.loop_max:
-                loop_q = queries[: cfg.loop_queries]
-                row["loop_ms"] = _per_query_ms(
-                    lambda q, db=database: _loop_search(db, q, cfg.k), loop_q
-                )
-                loop_ids = np.array([_loop_search(database, q, cfg.k) for q in loop_q[:1]])
-                row["loop_recall"] = recall_at_k(loop_ids, exact[:1])
-            del flat
-
-            clock = time.perf_counter()
-            ivf = VectorIndex(
-                cfg.dim, kind="ivf", exact_max=0, nprobe=cfg.nprobe, threads=cfg.threads
-            )
-            ivf.add(ids, database)
-            row["ivf_build_s"] = time.perf_counter() - clock
-            row["ivf_nlist"] = float(ivf.nlist or 0)
-            row["ivf_ms"] = _per_query_ms(lambda q, i=ivf: i.search(q, cfg.k), queries)
-            row["ivf_recall"] = recall_at_k(ivf.search(queries, cfg.k)[1], exact)
-            if n == cfg.sizes[-1]:
-                for nprobe in cfg.nprobe_sweep:
-                    ivf.nprobe = nprobe
-                    sweep.append(
-                        {
-                            "nprobe": float(nprobe),
-                            "ms": _per_query_ms(lambda q, i=ivf: i.search(q, cfg.k), queries),
-                            "recall": recall_at_k(ivf.search(queries, cfg.k)[1], exact),
-                        }
-                    )
-            del ivf
-
-            if n <= cfg.hnsw_max:
-                clock = time.perf_counter()
-                hnsw = VectorIndex(
-                    cfg.dim,
-                    kind="hnsw",
-                    exact_max=0,
-                    hnsw_m=cfg.hnsw_m,
-                    ef_search=cfg.ef_search,
-                    threads=cfg.threads,
-                )
-                hnsw.add(ids, database)
-                row["hnsw_build_s"] = time.perf_counter() - clock
-                row["hnsw_ms"] = _per_query_ms(lambda q, h=hnsw: h.search(q, cfg.k), queries)
-                row["hnsw_recall"] = recall_at_k(hnsw.search(queries, cfg.k)[1], exact)
-                del hnsw
+            database = clustered_unit_vectors(ctx.rng, n, centres, cfg.spread, cfg.dim)
+            row, swept = _measure_size(cfg, database, queries, last=n == cfg.sizes[-1])
             del database
             rows.append(row)
+            sweep.extend(swept)
             ctx.log_metrics({f"{key}": value for key, value in row.items() if key != "n"}, step=n)
 
     largest = rows[-1]
@@ -208,9 +150,6 @@ def faiss_scaling(cfg: FaissScalingConfig, ctx: LabContext) -> LabOutcome:
     best = min(good, key=lambda p: p["ms"]) if good else None
     speedup = flat_ms / best["ms"] if best else 0.0
 
-    fig, (ax_t, ax_r, ax_s) = plt.subplots(1, 3, figsize=(16, 4.6), constrained_layout=True)
-    sizes = np.array([r["n"] for r in rows])
-    styles = {"loop": "C3o-", "numpy": "C1s-", "flat": "C0D-", "ivf": "C2^-", "hnsw": "C4v-"}
     names = {
         "loop": "Python loop",
         "numpy": "NumPy brute force",
@@ -218,60 +157,7 @@ def faiss_scaling(cfg: FaissScalingConfig, ctx: LabContext) -> LabOutcome:
         "ivf": f"FAISS IVF (nprobe {cfg.nprobe})",
         "hnsw": f"FAISS HNSW (M {cfg.hnsw_m})",
     }
-    for key, style in styles.items():
-        have = [r for r in rows if f"{key}_ms" in r]
-        if have:
-            ax_t.loglog(
-                [r["n"] for r in have], [r[f"{key}_ms"] for r in have], style, label=names[key]
-            )
-    ax_t.set(
-        xlabel="stored vectors N",
-        ylabel="time per query [ms]",
-        title=f"One query, top-{cfg.k}, d = {cfg.dim}",
-    )
-    ax_t.grid(alpha=0.3, which="both")
-    ax_t.legend(fontsize=8)
-    for key in ("ivf", "hnsw"):
-        have = [r for r in rows if f"{key}_recall" in r]
-        if have:
-            ax_r.semilogx(
-                [r["n"] for r in have],
-                [r[f"{key}_recall"] for r in have],
-                styles[key],
-                label=names[key],
-            )
-    ax_r.axhline(cfg.min_recall, color="grey", ls="--", lw=1, label=f"{cfg.min_recall:g}")
-    ax_r.set(
-        xlabel="stored vectors N",
-        ylabel=f"recall@{cfg.k} vs exact",
-        ylim=(0, 1.05),
-        title="Approximate search quality",
-        xlim=(sizes.min() / 1.5, sizes.max() * 1.5),
-    )
-    ax_r.grid(alpha=0.3)
-    ax_r.legend(fontsize=8)
-    ax_s.plot([p["ms"] for p in sweep], [p["recall"] for p in sweep], "C2^-")
-    for p in sweep:
-        ax_s.annotate(
-            f"{int(p['nprobe'])}",
-            (p["ms"], p["recall"]),
-            fontsize=7,
-            textcoords="offset points",
-            xytext=(3, -9),
-        )
-    ax_s.axvline(flat_ms, color="C0", ls="--", label=f"exact flat {flat_ms:.2f} ms")
-    ax_s.axhline(cfg.min_recall, color="grey", ls=":", lw=1)
-    ax_s.set_xscale("log")
-    ax_s.set(
-        xlabel="time per query [ms]",
-        ylabel=f"recall@{cfg.k}",
-        ylim=(0, 1.05),
-        title=f"IVF at N = {int(largest['n']):,}, nlist {int(largest['ivf_nlist'])}: nprobe",
-    )
-    ax_s.grid(alpha=0.3, which="both")
-    ax_s.legend(fontsize=8)
-    for ax in (ax_t, ax_r):
-        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    fig = search_scaling_figure(rows, sweep, names, k=cfg.k, dim=cfg.dim, min_recall=cfg.min_recall)
     ctx.save_figure(fig, "scaling.png")
     ctx.tracker.log_dict({"sizes": rows, "nprobe_sweep": sweep}, "timings.json")
 
