@@ -45,7 +45,6 @@ class TinyTransformerConfig(LabConfig):
 )
 def tiny_transformer(cfg: TinyTransformerConfig, ctx: LabContext) -> LabOutcome:
     """Train the tinylm on the packaged toy corpus, then decode a prompt several ways."""
-    import matplotlib.pyplot as plt
     import torch
 
     from wxai.assistant.llm.tinylm import (
@@ -57,6 +56,7 @@ def tiny_transformer(cfg: TinyTransformerConfig, ctx: LabContext) -> LabOutcome:
         load_toy_corpus,
         train_tinylm,
     )
+    from wxai.viz.attention_plots import loss_and_attention_figure
 
     sentences = load_toy_corpus()
     tokenizer = WordTokenizer.from_texts(sentences)
@@ -114,36 +114,12 @@ def tiny_transformer(cfg: TinyTransformerConfig, ctx: LabContext) -> LabOutcome:
         "samples.json",
     )
 
-    heads = [(layer, head) for layer in range(len(maps)) for head in range(maps[0].shape[0])][:8]
-    columns = 1 + min(len(heads), 4)
-    rows = 1 if len(heads) <= 4 else 2
-    fig = plt.figure(figsize=(3.6 * columns, 3.4 * rows), layout="constrained")
-    grid = fig.add_gridspec(rows, columns)
-    ax_loss = fig.add_subplot(grid[:, 0])
-    ax_loss.semilogy(range(1, len(history) + 1), history, "C0")
-    ax_loss.axhline(
-        cfg.loss_threshold, color="C3", ls=":", label=f"acceptance {cfg.loss_threshold}"
-    )
-    ax_loss.set(
-        xlabel="epoch",
-        ylabel="cross-entropy per token",
-        title=f"Training loss (final {final_loss:.3f})",
-    )
-    ax_loss.grid(alpha=0.3)
-    ax_loss.legend(fontsize=8)
-    for index, (layer, head) in enumerate(heads):
-        ax = fig.add_subplot(grid[index // 4, 1 + index % 4])
-        image = ax.imshow(maps[layer][head].numpy(), cmap="viridis", vmin=0, vmax=1)
-        ax.set_xticks(range(len(tokens)), tokens, rotation=60, fontsize=8)
-        ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
-        ax.set(title=f"layer {layer + 1}, head {head + 1}", xlabel="key (attended)")
-        if index % 4 == 0:
-            ax.set_ylabel("query (predicting next)")
-    fig.colorbar(image, ax=fig.axes[1:], shrink=0.8, label="attention weight")
-    fig.suptitle(
-        f'"{cfg.prompt}" \u2192 "{continuation}" (greedy); causal attention over '
-        f'"{cfg.attention_text}"'
-    )
+    fig = loss_and_attention_figure(
+        history, [m.numpy() for m in maps], tokens, loss_threshold=cfg.loss_threshold,
+        final_loss=final_loss,
+        title=f'"{cfg.prompt}" \u2192 "{continuation}" (greedy); causal attention over '
+        f'"{cfg.attention_text}"',
+    )  # fmt: skip
     ctx.save_figure(fig, "tiny_transformer.png")
 
     metrics = {

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from wxai.atmos.comfort import wind_chill_index
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
 from wxai.labs.mlops import U10
@@ -14,22 +15,9 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
+__all__ = ["DataRange", "WindChillConfig", "wind_chill", "wind_chill_index"]
+
 _THREADS_HELP = "intra-op torch threads while training (None: torch default)"
-
-#: Validity of the wind-chill formula: air temperature at most 10 degC, wind at least 4.8 km/h.
-WIND_CHILL_MAX_TEMPERATURE_C = 10.0
-WIND_CHILL_MIN_WIND_KMH = 4.8
-
-
-def wind_chill_index(temperature_c: torch.Tensor, wind_kmh: torch.Tensor) -> torch.Tensor:
-    """Wind-chill temperature (degC) of the North American / UK index (2001).
-
-    ``WCT = 13.12 + 0.6215 T - 11.37 v^0.16 + 0.3965 T v^0.16`` with air temperature
-    ``T`` in degC and wind speed ``v`` at 10 m in km/h; valid for ``T <= 10 degC`` and
-    ``v >= 4.8 km/h``. Works element-wise on tensors (or arrays) of equal shape.
-    """
-    wind_term = wind_kmh**0.16
-    return 13.12 + 0.6215 * temperature_c - 11.37 * wind_term + 0.3965 * temperature_c * wind_term
 
 
 class DataRange(BaseModel):
@@ -42,29 +30,19 @@ class DataRange(BaseModel):
 
     @model_validator(mode="after")
     def _inside_validity(self) -> DataRange:
-        (t_low, t_high), (v_low, v_high) = self.temperature_c, self.wind_kmh
-        if not (t_low < t_high <= WIND_CHILL_MAX_TEMPERATURE_C):
-            raise ValueError(
-                f"temperature range must be increasing and end at or below "
-                f"{WIND_CHILL_MAX_TEMPERATURE_C} degC, got {self.temperature_c}"
-            )
-        if not (WIND_CHILL_MIN_WIND_KMH <= v_low < v_high):
-            raise ValueError(
-                f"wind range must be increasing and start at or above "
-                f"{WIND_CHILL_MIN_WIND_KMH} km/h, got {self.wind_kmh}"
-            )
+        from wxai.data.synthetic.formula_samples import check_wind_chill_box
+
+        check_wind_chill_box(self.temperature_c, self.wind_kmh)  # ConfigError is a ValueError
         return self
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` uniform inputs ``(n, 2)`` = (T [degC], v [km/h]) and their WCT ``(n, 1)``."""
-        import numpy as np
         import torch
 
-        inputs = np.column_stack(
-            [rng.uniform(*self.temperature_c, size=n), rng.uniform(*self.wind_kmh, size=n)]
-        )
-        x = torch.from_numpy(inputs).float()
-        return x, wind_chill_index(x[:, :1], x[:, 1:])
+        from wxai.data.synthetic.formula_samples import wind_chill_pairs
+
+        inputs, targets = wind_chill_pairs(rng, self.temperature_c, self.wind_kmh, n)
+        return torch.from_numpy(inputs), torch.from_numpy(targets)
 
 
 class FineTuneConfig(BaseModel):
@@ -95,20 +73,6 @@ class WindChillConfig(LabConfig):
     torch_threads: int | None = Field(default=1, ge=1, description=_THREADS_HELP)
 
 
-def _linear_fit_rmse(
-    x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor
-) -> tuple[float, np.ndarray]:
-    """Least-squares ``y ~ a + b T + c v``: test RMSE and test predictions."""
-    import numpy as np
-
-    from wxai.verify.metrics import rmse
-
-    design = np.column_stack([np.ones(len(x)), x.numpy()])
-    coefficients, *_ = np.linalg.lstsq(design, y.numpy(), rcond=None)
-    prediction = np.column_stack([np.ones(len(x_test)), x_test.numpy()]) @ coefficients
-    return rmse(prediction, y_test.numpy()), prediction
-
-
 @lab(
     "wind-chill",
     title="Wind chill 2-20-20-1: tracked, registered, reloaded and fine-tuned with lineage",
@@ -127,6 +91,7 @@ def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
     from wxai.train.loop import predict
     from wxai.train.normalize import NormalizedRegressor, Normalizer
     from wxai.train.tracking import lineage_tags, load_torch_model, model_version_for_alias
+    from wxai.verify.baselines import linear_regression_baseline
     from wxai.verify.metrics import rmse
 
     x, y = cfg.data.sample(ctx.rng, cfg.n_train)
@@ -157,8 +122,9 @@ def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
     model.cpu()  # the logged model, its reload and all predictions below live on the CPU
     prediction = predict(model, x_test)
     test_rmse = rmse(prediction.numpy(), y_test.numpy())
-    linear = _linear_fit_rmse(x, y, x_test, y_test)
-    linear_rmse = linear[0]
+    linear_prediction = linear_regression_baseline(x.numpy(), y.numpy(), x_test.numpy())
+    linear_rmse = rmse(linear_prediction, y_test.numpy())
+    linear = (linear_rmse, linear_prediction)
     ctx.log_metrics({"test_rmse_c": test_rmse, "linear_test_rmse_c": linear_rmse})
 
     # 2. Log with a signature, register as champion, reload by its runs:/ URI.
@@ -293,11 +259,10 @@ def _wind_chill_figures(
     rmses: dict[str, tuple[float, float]],
 ) -> None:
     """The fit figure (surface, error map, scatter) and the fine-tuning figure."""
-    import matplotlib.pyplot as plt
-    import numpy as np
     import torch
 
     from wxai.train.loop import predict
+    from wxai.viz.regression_plots import fine_tune_figure, formula_fit_figure
 
     t_axis = torch.linspace(*cfg.data.temperature_c, 120)
     v_axis = torch.linspace(*cfg.data.wind_kmh, 100)
@@ -305,89 +270,29 @@ def _wind_chill_figures(
     inputs = torch.stack([t_mesh.reshape(-1), v_mesh.reshape(-1)], dim=1)
     truth = wind_chill_index(t_mesh, v_mesh).numpy()
     error = predict(model, inputs).reshape(t_mesh.shape).numpy() - truth
-    t_grid, v_grid = t_mesh.numpy(), v_mesh.numpy()
-
-    fig, (ax_truth, ax_error, ax_scatter) = plt.subplots(
-        1, 3, figsize=(16, 4.4), layout="constrained"
-    )
-    filled = ax_truth.contourf(t_grid, v_grid, truth, levels=20, cmap="Blues_r")
-    lines = ax_truth.contour(t_grid, v_grid, truth, levels=10, colors="k", linewidths=0.5)
-    ax_truth.clabel(lines, fmt="%.0f", fontsize=7)
-    fig.colorbar(filled, ax=ax_truth, label="wind-chill temperature [\u00b0C]")
-    ax_truth.set(
-        xlabel="air temperature T [\u00b0C]",
-        ylabel="wind speed v [km/h]",
-        title="Wind-chill formula",
-    )
-    limit = max(float(np.abs(error).max()), 1e-3)
-    mesh = ax_error.pcolormesh(
-        t_grid, v_grid, error, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto"
-    )
-    fig.colorbar(mesh, ax=ax_error, label="network \u2212 formula [\u00b0C]")
-    ax_error.set(
-        xlabel="air temperature T [\u00b0C]",
-        ylabel="wind speed v [km/h]",
-        title=f"Network error (test RMSE {test_rmse:.3f} \u00b0C)",
-    )
     linear_rmse, linear_prediction = linear
     y_true = y_test.squeeze(1).numpy()
-    ax_scatter.scatter(
-        y_true,
-        np.ravel(linear_prediction),
-        s=4,
-        c="0.6",
-        alpha=0.5,
-        label=f"linear regression (RMSE {linear_rmse:.2f} \u00b0C)",
-    )
-    ax_scatter.scatter(
-        y_true,
-        predict(model, x_test).squeeze(1).numpy(),
-        s=4,
-        c="C0",
-        label=f"2-{'-'.join(map(str, cfg.hidden))}-1 network (RMSE {test_rmse:.3f} \u00b0C)",
-    )
-    span = [float(y_true.min()), float(y_true.max())]
-    ax_scatter.plot(span, span, "k--", lw=1, label="1:1")
-    ax_scatter.set(
-        xlabel="formula WCT [\u00b0C]", ylabel="predicted WCT [\u00b0C]", title="Test set"
-    )
-    ax_scatter.legend(fontsize=8, loc="upper left")
+    network = f"2-{'-'.join(map(str, cfg.hidden))}-1 network"
+    fig = formula_fit_figure(
+        t_mesh.numpy(), v_mesh.numpy(), truth, error,
+        {
+            f"linear regression (RMSE {linear_rmse:.2f} \u00b0C)": (y_true, linear_prediction),
+            f"{network} (RMSE {test_rmse:.3f} \u00b0C)": (
+                y_true, predict(model, x_test).squeeze(1).numpy()
+            ),
+        },
+        labels=("air temperature T [\u00b0C]", "wind speed v [km/h]",
+                "wind-chill temperature [\u00b0C]"),
+        titles=("Wind-chill formula", f"Network error (test RMSE {test_rmse:.3f} \u00b0C)"),
+        units="\u00b0C",
+    )  # fmt: skip
     ctx.save_figure(fig, "wind_chill_fit.png")
 
-    base_loss, tune_loss = histories
-    fig, (ax_loss, ax_bar) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
-    ax_loss.semilogy(range(1, len(base_loss) + 1), base_loss, "C0", label="champion (base run)")
-    ax_loss.semilogy(
-        range(len(base_loss) + 1, len(base_loss) + len(tune_loss) + 1),
-        tune_loss,
-        "C3",
-        label="challenger (fine-tune child run)",
-    )
-    ax_loss.set(
-        xlabel="epoch (fine-tuning continues the count)",
-        ylabel="training MSE (standardized)",
-        title="Training loss",
-    )
-    ax_loss.grid(alpha=0.3)
-    ax_loss.legend()
     t_new, v_new = cfg.finetune.data.temperature_c, cfg.finetune.data.wind_kmh
     t_old, v_old = cfg.data.temperature_c, cfg.data.wind_kmh
     groups = [
         f"training range\nT {t_old[0]:g}..{t_old[1]:g} \u00b0C, v {v_old[0]:g}..{v_old[1]:g} km/h",
         f"shifted range\nT {t_new[0]:g}..{t_new[1]:g} \u00b0C, v {v_new[0]:g}..{v_new[1]:g} km/h",
     ]
-    positions = np.arange(len(groups))
-    for offset, (name, color) in zip(
-        (-0.2, 0.2), (("champion", "C0"), ("challenger", "C3")), strict=True
-    ):
-        values = rmses[name]
-        bars = ax_bar.bar(positions + offset, values, width=0.4, color=color, label=name)
-        ax_bar.bar_label(bars, fmt="%.2f", fontsize=8)
-    ax_bar.set(
-        xticks=positions,
-        xticklabels=groups,
-        ylabel="test RMSE [\u00b0C]",
-        title="Champion vs fine-tuned challenger, per input range",
-    )
-    ax_bar.legend()
+    fig = fine_tune_figure(histories, rmses, groups, units="\u00b0C")
     ctx.save_figure(fig, "fine_tune.png")
