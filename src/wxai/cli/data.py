@@ -103,6 +103,17 @@ _GRIB_COLUMNS = (
     "numberOfValues",
     "name",
 )
+# Short headers, so that an 80-column terminal or a pipe shows the keys whole;
+# the free-text columns (level type, grid, name) wrap instead.
+_GRIB_HEADERS = {
+    "shortName": "short",
+    "typeOfLevel": "level type",
+    "dataDate": "date",
+    "dataTime": "time",
+    "gridType": "grid",
+    "numberOfValues": "values",
+}
+_GRIB_WRAPPED = {"typeOfLevel", "gridType", "name"}
 
 
 @app.command("ls")
@@ -124,15 +135,23 @@ def ls_command(
     console = Console(soft_wrap=True)
     if info["format"] == "grib":
         table = Table(title=f"{file} (GRIB, {len(info['messages'])} messages)")
-        for column in ("#", *_GRIB_COLUMNS):
-            table.add_column(column)
+        table.add_column("#", no_wrap=True)
+        for column in _GRIB_COLUMNS:
+            wrapped = column in _GRIB_WRAPPED
+            table.add_column(
+                _GRIB_HEADERS.get(column, column),
+                no_wrap=not wrapped,
+                overflow="fold" if wrapped else "ellipsis",
+            )
         for msg in info["messages"]:
             table.add_row(str(msg["index"]), *(str(msg.get(c, "")) for c in _GRIB_COLUMNS))
         console.print(table)
         return
     table = Table(title=f"{file} ({info['format']})")
-    for column in ("variable", "dims", "dtype", "units", "attributes"):
-        table.add_column(column)
+    name_width = max((len(var["name"]) for var in info["variables"]), default=8)
+    table.add_column("variable", no_wrap=True, min_width=name_width)  # names stay whole
+    for column in ("dims", "dtype", "units", "attributes"):
+        table.add_column(column, overflow="fold")
     for var in info["variables"]:
         dims = ", ".join(f"{d}={n}" for d, n in var["dims"].items())
         attrs = "; ".join(f"{k}={v}" for k, v in var["attrs"].items() if k != "units")

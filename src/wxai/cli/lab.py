@@ -40,9 +40,15 @@ def list_command(
             )
         print(json.dumps(rows, indent=2))
         return
+    # Lab names are what users type: never cut them (an 80-column terminal or a pipe
+    # gets wrapped topics and titles instead).
+    name_width = max((len(spec.name) for spec in labs), default=3)
     table = Table(title="wxai labs")
-    for column in ("day", "lab", "topic", "title", "last result"):
-        table.add_column(column)
+    table.add_column("day", justify="right", no_wrap=True)
+    table.add_column("lab", no_wrap=True, min_width=name_width)
+    table.add_column("topic")
+    table.add_column("title")
+    table.add_column("result", no_wrap=True)
     for spec in labs:
         last = results.get(spec.name)
         verdict = "-" if last is None else ("[green]PASS[/]" if last.passed else "[red]FAIL[/]")
@@ -73,6 +79,7 @@ def run_command(
         TextColumn("{task.fields[message]}"),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # piped: no progress bar, no stray blank line
     ) as bar:
         task = bar.add_task(name, total=1.0, message="")
 

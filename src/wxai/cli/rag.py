@@ -46,6 +46,7 @@ def index_command(
         TextColumn("{task.fields[source]}"),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # piped: no progress bar, no stray blank line
     ) as bar:
         task = bar.add_task("index", total=None, source="")
 

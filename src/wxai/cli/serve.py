@@ -7,7 +7,9 @@ import typer
 
 def serve(
     host: str = typer.Option(None, help="Bind address (default WXAI_HOST or 127.0.0.1)."),
-    port: int = typer.Option(None, help="Port (default WXAI_PORT or 8000)."),
+    port: int = typer.Option(
+        None, min=1, max=65535, help="Port, 1-65535 (default WXAI_PORT or 8000)."
+    ),
     workers: int = typer.Option(1, min=1, help="Number of uvicorn worker processes."),
 ) -> None:
     """Serve the cockpit (web page, task API, OpenAPI docs at /docs)."""

@@ -1,16 +1,17 @@
 """How errors become HTTP answers: always JSON ``{"detail": ...}``, never a traceback.
 
-=====================================  ======
-error                                  status
-=====================================  ======
-malformed JSON, body or query invalid  400
-ConfigError, DataFormatError           400
-unknown name, unknown task or figure   404
-TaskStateError (wrong state)           409
-MissingExtra, AssetNotFound            503
-ProviderError (LLM service failed)     502
-any other error                        500
-=====================================  ======
+========================================  ======
+error                                     status
+========================================  ======
+malformed JSON, body or query invalid     400
+ConfigError, DataFormatError, ValueError  400
+unknown name, task, figure, file          404
+TaskStateError (wrong state)              409
+ToolCallError (model's tool call bad)     422
+ProviderError, data server unreachable    502
+MissingExtra, AssetNotFound               503
+any other error                           500
+========================================  ======
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from wxai.core.errors import (
     MissingExtra,
     ProviderError,
     TaskStateError,
+    ToolCallError,
     WxaiError,
 )
 
@@ -59,18 +61,24 @@ def format_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+#: Status of each kind of wxai error; the first match wins, so order matters
+#: (AssetNotFound is a FileNotFoundError, ToolCallError a ValueError).
+_STATUS: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
+    ((TaskStateError,), status.HTTP_409_CONFLICT),
+    ((MissingExtra, AssetNotFound), status.HTTP_503_SERVICE_UNAVAILABLE),
+    # UnknownNameError, TaskNotFoundError, a missing file, a remote file, a cache miss
+    ((LookupError, FileNotFoundError), status.HTTP_404_NOT_FOUND),
+    ((ToolCallError,), status.HTTP_422_UNPROCESSABLE_CONTENT),
+    ((ProviderError, ConnectionError), status.HTTP_502_BAD_GATEWAY),  # LLM or data server
+    ((ConfigError, DataFormatError, ValueError), status.HTTP_400_BAD_REQUEST),
+)
+
+
 def wxai_error_status(exc: WxaiError) -> int:
-    """The HTTP status of a wxai error."""
-    if isinstance(exc, TaskStateError):
-        return status.HTTP_409_CONFLICT
-    if isinstance(exc, LookupError):  # UnknownNameError, TaskNotFoundError, ...
-        return status.HTTP_404_NOT_FOUND
-    if isinstance(exc, ConfigError | DataFormatError):
-        return status.HTTP_400_BAD_REQUEST
-    if isinstance(exc, MissingExtra | AssetNotFound):
-        return status.HTTP_503_SERVICE_UNAVAILABLE
-    if isinstance(exc, ProviderError):
-        return status.HTTP_502_BAD_GATEWAY
+    """The HTTP status of a wxai error (500 for one that fits no row of the table)."""
+    for kinds, code in _STATUS:
+        if isinstance(exc, kinds):
+            return code
     return status.HTTP_500_INTERNAL_SERVER_ERROR
 
 

@@ -20,19 +20,21 @@ class WxaiWarning(UserWarning):
 
 
 class ConfigError(WxaiError, ValueError):
-    """A configuration is invalid: unknown key, wrong type, value out of range."""
+    """A configuration or an argument is invalid: unknown key, wrong type, value out of range."""
 
 
 class UnknownNameError(WxaiError, KeyError):
     """A name (lab, asset, model alias, variable, ...) is not known.
 
-    The message lists the valid names and suggests the nearest one.
+    The message lists the valid names and suggests the nearest one; ``hint``,
+    if given, ends it with what to do (e.g. how to create the missing item).
     """
 
-    def __init__(self, kind: str, name: str, valid: Iterable[str]) -> None:
+    def __init__(self, kind: str, name: str, valid: Iterable[str], *, hint: str = "") -> None:
         self.kind = kind
         self.name = name
         self.valid = sorted(valid)
+        self.hint = hint
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -44,6 +46,8 @@ class UnknownNameError(WxaiError, KeyError):
             msg += "."
         if self.valid:
             msg += f" Valid {self.kind} names: {', '.join(self.valid)}"
+        if self.hint:
+            msg += f"{'.' if self.valid else ''} {self.hint}"
         return msg
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message

@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from wxai.core.errors import ConfigError
 
 DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
 
@@ -61,8 +63,26 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Return the settings of this process (read once from the environment)."""
-    return Settings()
+    """Return the settings of this process (read once from the environment).
+
+    Raises
+    ------
+    ConfigError
+        A ``WXAI_*`` variable has an invalid value; the message names it.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field_name = "_".join(str(item) for item in error.get("loc", ()))
+            problems.append(
+                f"{field_name} = {error.get('input')!r} from WXAI_{field_name.upper()}: "
+                f"{error.get('msg', 'invalid')}"
+            )
+        raise ConfigError(
+            f"invalid setting: {'; '.join(problems)}; fix or unset the environment variable"
+        ) from exc
 
 
 def reload_settings() -> Settings:

@@ -233,8 +233,16 @@ class RagStore:
             directory = store_dir(str(name_or_path))
         if not create and not (directory / "meta.sqlite").is_file():
             if _is_path(name_or_path):
-                raise DataFormatError(f"{directory}: not a RAG store (no meta.sqlite)")
-            raise UnknownNameError("RAG store", str(name_or_path), list_stores())
+                raise DataFormatError(
+                    f"{directory}: not a RAG store (no meta.sqlite); create one there with "
+                    f"`wxai rag index PATH... --store {directory}`"
+                )
+            raise UnknownNameError(
+                "RAG store",
+                str(name_or_path),
+                list_stores(),
+                hint="Create it with `wxai rag index PATH... --store NAME`.",
+            )
         return cls(directory, embedder=embedder, **options)
 
     # ------------------------------------------------------------------ plumbing

@@ -48,11 +48,50 @@ def compose_config(spec: LabSpec, overrides: Sequence[str] = ()) -> tuple[LabCon
             composed = compose(config_name="config", overrides=list(overrides))
         resolved: dict[str, Any] = OmegaConf.to_container(composed, resolve=True)  # type: ignore[assignment]
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        raise ConfigError(f"invalid configuration for lab {spec.name!r}: {exc}") from exc
+        raise ConfigError(
+            f"invalid configuration for lab {spec.name!r}: {_hydra_message(exc)}"
+        ) from exc
     finally:
         GlobalHydra.instance().clear()
     try:
         config = spec.config.model_validate(resolved)
     except ValidationError as exc:
-        raise ConfigError(f"invalid configuration for lab {spec.name!r}:\n{exc}") from exc
+        raise ConfigError(
+            f"invalid configuration for lab {spec.name!r}: {_validation_message(exc)}; "
+            f"see `wxai lab list` and configs/labs/{spec.name}/ for the valid settings"
+        ) from exc
     return config, config.model_dump(mode="json")
+
+
+def _hydra_message(exc: Exception) -> str:
+    """Hydra's multi-line message on one line, without the config search path."""
+    parts: list[str] = []
+    options: list[str] = []
+    for raw in str(exc).splitlines():
+        if raw.startswith("Config search path"):
+            break
+        line = raw.strip()
+        if not line:
+            continue
+        if raw.startswith(("\t", "    ")) and parts and parts[-1].endswith(":"):
+            options.append(line)  # an indented list of available options
+            continue
+        if options:
+            parts[-1] += " " + ", ".join(options)
+            options = []
+        parts.append(line)
+    if options:
+        parts[-1] += " " + ", ".join(options)
+    return " ".join(parts)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    """One ``field: problem (got value)`` per pydantic error, joined with ``; ``."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(item) for item in error.get("loc", ())) or "config"
+        text = f"{where}: {error.get('msg', 'invalid')}"
+        if "input" in error and error.get("type") != "missing":
+            text += f" (got {error['input']!r})"
+        parts.append(text)
+    return "; ".join(parts)
