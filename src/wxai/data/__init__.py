@@ -1,9 +1,8 @@
 """Weather data: sources, formats, observations and grids."""
 
-# The ecCodes wheels bundle their own libsqlite3 (3.26) and libproj. Whichever copy
-# of a shared library a process loads first wins, and the old ones break MLflow
-# (needs SQLite >= 3.31) and pyproj/cartopy (crash in PROJ). So Python's sqlite3
-# and pyproj's PROJ are loaded here, before any data module can pull in ecCodes.
-import sqlite3  # noqa: F401
+# ecCodes' wheels bundle their own SQLite and PROJ; load Python's and pyproj's
+# first (or bind them to their own libraries when ecCodes came first), whatever
+# the import order. See wxai.data._libload.
+from wxai.data._libload import load_system_libraries
 
-import pyproj  # noqa: F401
+load_system_libraries()
