@@ -44,7 +44,11 @@ class TinyTransformerConfig(LabConfig):
     config=TinyTransformerConfig,
 )
 def tiny_transformer(cfg: TinyTransformerConfig, ctx: LabContext) -> LabOutcome:
-    """Train the tinylm on the packaged toy corpus, then decode a prompt several ways."""
+    """Train the tinylm on the packaged toy corpus, then decode a prompt several ways.
+
+    Long only through the steps of the exercise written out in order and its LabOutcome
+    (metrics, acceptance, summary); every computation is a library call.
+    """
     import torch
 
     from wxai.assistant.llm.tinylm import (

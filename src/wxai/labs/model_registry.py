@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -73,6 +74,72 @@ class WindChillConfig(LabConfig):
     torch_threads: int | None = Field(default=1, ge=1, description=_THREADS_HELP)
 
 
+def _fine_tune(
+    cfg: WindChillConfig,
+    ctx: LabContext,
+    model: torch.nn.Module,
+    *,
+    reloaded: torch.nn.Module,
+    model_uri: str,
+    loader: Callable[..., Any],
+    test: tuple[torch.Tensor, torch.Tensor],
+) -> dict[str, Any]:
+    """Fine-tune a copy of the reloaded champion on the shifted range in a child run.
+
+    Returns the champion's RMSE on the shifted test set, the challenger's on both test
+    sets [degC], its training history, model URI and run id.
+    """
+    import copy
+
+    from wxai.train.loop import predict
+    from wxai.train.tracking import lineage_tags
+    from wxai.verify.metrics import rmse
+
+    x_test, y_test = test
+    x_shift, y_shift = cfg.finetune.data.sample(ctx.rng, cfg.finetune.n_train)
+    x_shift_test, y_shift_test = cfg.finetune.data.sample(ctx.rng, cfg.n_test)
+    base_shift_rmse = rmse(predict(model, x_shift_test).numpy(), y_shift_test.numpy())
+    tuned = copy.deepcopy(model)
+    tuned.load_state_dict(reloaded.state_dict())
+    tags = lineage_tags(
+        parent_run_id=ctx.tracker.run_id, source_model_uri=model_uri, training_type="fine-tune"
+    )
+    child = ctx.child_tracker("fine-tune", tags=tags)
+    try:
+        child.log_params(
+            {
+                "finetune": cfg.finetune.model_dump(mode="json"),
+                "source_model_uri": model_uri,
+                "registered_name": cfg.registered_name,
+            }
+        )
+        history = ctx.fit(
+            tuned.net, loader(x_shift, y_shift, cfg.seed + 1), epochs=cfg.finetune.epochs,
+            lr=cfg.finetune.lr, threads=cfg.torch_threads, span=(0.7, 0.9), tracker=child,
+            log_points=25,
+        )  # fmt: skip
+        tuned.cpu()
+        tuned_shift_rmse = rmse(predict(tuned, x_shift_test).numpy(), y_shift_test.numpy())
+        tuned_rmse = rmse(predict(tuned, x_test).numpy(), y_test.numpy())
+        child.log_metrics({"shifted_test_rmse_c": tuned_shift_rmse, "test_rmse_c": tuned_rmse})
+        uri = child.log_torch_model(
+            tuned, input_example=x_shift_test[:5].numpy(), registered_name=cfg.registered_name,
+            alias="challenger",
+        )  # fmt: skip
+    except BaseException:
+        child.finish("FAILED")
+        raise
+    child.finish("FINISHED")
+    return {
+        "base_shift_rmse": base_shift_rmse,
+        "tuned_shift_rmse": tuned_shift_rmse,
+        "tuned_rmse": tuned_rmse,
+        "history": history,
+        "uri": uri,
+        "run_id": child.run_id,
+    }
+
+
 @lab(
     "wind-chill",
     title="Wind chill 2-20-20-1: tracked, registered, reloaded and fine-tuned with lineage",
@@ -81,16 +148,18 @@ class WindChillConfig(LabConfig):
     config=WindChillConfig,
 )
 def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
-    """Learn the wind-chill index, register it as champion, fine-tune a challenger."""
-    import copy
+    """Learn the wind-chill index, register it as champion, fine-tune a challenger.
 
+    Long only through the steps of the exercise written out in order and its LabOutcome
+    (metrics, acceptance, summary); every computation is a library call.
+    """
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
     from wxai.nn.mlp import MLP
     from wxai.train.loop import predict
     from wxai.train.normalize import NormalizedRegressor, Normalizer
-    from wxai.train.tracking import lineage_tags, load_torch_model, model_version_for_alias
+    from wxai.train.tracking import load_torch_model, model_version_for_alias
     from wxai.verify.baselines import linear_regression_baseline
     from wxai.verify.metrics import rmse
 
@@ -102,23 +171,16 @@ def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
 
     def loader(inputs: torch.Tensor, targets: torch.Tensor, seed: int) -> DataLoader:
         pairs = model.normalized_pairs(inputs, targets)
+        generator = torch.Generator().manual_seed(seed)
         return DataLoader(
-            TensorDataset(*pairs),
-            batch_size=cfg.batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(seed),
+            TensorDataset(*pairs), batch_size=cfg.batch_size, shuffle=True, generator=generator
         )
 
     # 1. Base model: the inner network learns standardized WCT from standardized (T, v).
     base_history = ctx.fit(
-        model.net,
-        loader(x, y, cfg.seed),
-        epochs=cfg.epochs,
-        lr=cfg.lr,
-        threads=cfg.torch_threads,
-        span=(0.0, 0.6),
-        log_points=25,
-    )
+        model.net, loader(x, y, cfg.seed), epochs=cfg.epochs, lr=cfg.lr,
+        threads=cfg.torch_threads, span=(0.0, 0.6), log_points=25,
+    )  # fmt: skip
     model.cpu()  # the logged model, its reload and all predictions below live on the CPU
     prediction = predict(model, x_test)
     test_rmse = rmse(prediction.numpy(), y_test.numpy())
@@ -129,62 +191,21 @@ def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
 
     # 2. Log with a signature, register as champion, reload by its runs:/ URI.
     model_uri = ctx.tracker.log_torch_model(
-        model,
-        input_example=x_test[:5].numpy(),
-        registered_name=cfg.registered_name,
+        model, input_example=x_test[:5].numpy(), registered_name=cfg.registered_name,
         alias="champion",
-    )
+    )  # fmt: skip
     reloaded = load_torch_model(model_uri, uri=ctx.tracker.client.tracking_uri)
     with torch.no_grad():
         reload_diff = float((reloaded(x_test) - prediction).abs().max())
     ctx.progress(0.7, "champion registered")
 
     # 3. Fine-tune a copy of the champion on a shifted range in a child run with lineage.
-    x_shift, y_shift = cfg.finetune.data.sample(ctx.rng, cfg.finetune.n_train)
-    x_shift_test, y_shift_test = cfg.finetune.data.sample(ctx.rng, cfg.n_test)
-    base_shift_rmse = rmse(predict(model, x_shift_test).numpy(), y_shift_test.numpy())
-    tuned = copy.deepcopy(model)
-    tuned.load_state_dict(reloaded.state_dict())
-    child = ctx.child_tracker(
-        "fine-tune",
-        tags=lineage_tags(
-            parent_run_id=ctx.tracker.run_id,
-            source_model_uri=model_uri,
-            training_type="fine-tune",
-        ),
-    )
-    try:
-        child.log_params(
-            {
-                "finetune": cfg.finetune.model_dump(mode="json"),
-                "source_model_uri": model_uri,
-                "registered_name": cfg.registered_name,
-            }
-        )
-        tune_history = ctx.fit(
-            tuned.net,
-            loader(x_shift, y_shift, cfg.seed + 1),
-            epochs=cfg.finetune.epochs,
-            lr=cfg.finetune.lr,
-            threads=cfg.torch_threads,
-            span=(0.7, 0.9),
-            tracker=child,
-            log_points=25,
-        )
-        tuned.cpu()
-        tuned_shift_rmse = rmse(predict(tuned, x_shift_test).numpy(), y_shift_test.numpy())
-        tuned_rmse = rmse(predict(tuned, x_test).numpy(), y_test.numpy())
-        child.log_metrics({"shifted_test_rmse_c": tuned_shift_rmse, "test_rmse_c": tuned_rmse})
-        tuned_uri = child.log_torch_model(
-            tuned,
-            input_example=x_shift_test[:5].numpy(),
-            registered_name=cfg.registered_name,
-            alias="challenger",
-        )
-    except BaseException:
-        child.finish("FAILED")
-        raise
-    child.finish("FINISHED")
+    tune = _fine_tune(
+        cfg, ctx, model, reloaded=reloaded, model_uri=model_uri, loader=loader,
+        test=(x_test, y_test),
+    )  # fmt: skip
+    base_shift_rmse, tuned_shift_rmse = tune["base_shift_rmse"], tune["tuned_shift_rmse"]
+    tuned_rmse, tune_history = tune["tuned_rmse"], tune["history"]
     client = ctx.tracker.client
     champion = model_version_for_alias(client, cfg.registered_name, "champion")
     challenger = model_version_for_alias(client, cfg.registered_name, "challenger")
@@ -193,25 +214,16 @@ def wind_chill(cfg: WindChillConfig, ctx: LabContext) -> LabOutcome:
             "wxai.registered_model": cfg.registered_name,
             "wxai.champion_version": champion,
             "wxai.challenger_version": challenger,
-            "wxai.challenger_uri": tuned_uri,
-            "wxai.finetune_run_id": child.run_id,
+            "wxai.challenger_uri": tune["uri"],
+            "wxai.finetune_run_id": tune["run_id"],
         }
     )
 
+    rmses = {"champion": (test_rmse, base_shift_rmse), "challenger": (tuned_rmse, tuned_shift_rmse)}
     _wind_chill_figures(
-        ctx,
-        cfg,
-        model=model,
-        x_test=x_test,
-        y_test=y_test,
-        linear=linear,
-        test_rmse=test_rmse,
-        histories=(base_history.train_loss, tune_history.train_loss),
-        rmses={
-            "champion": (test_rmse, base_shift_rmse),
-            "challenger": (tuned_rmse, tuned_shift_rmse),
-        },
-    )
+        ctx, cfg, model=model, x_test=x_test, y_test=y_test, linear=linear, test_rmse=test_rmse,
+        histories=(base_history.train_loss, tune_history.train_loss), rmses=rmses,
+    )  # fmt: skip
 
     return LabOutcome(
         metrics={

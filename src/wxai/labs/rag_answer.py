@@ -8,6 +8,7 @@ the embedded local LLM answers the configured questions through
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,18 @@ class RagAnswerConfig(LabConfig):
     config=RagAnswerConfig,
 )
 def rag_answer(cfg: RagAnswerConfig, ctx: LabContext) -> LabOutcome:
-    """Index wxai's README and docs, answer questions with the local LLM, check citations."""
+    """Index wxai's README and docs, answer questions with the local LLM, check citations.
+
+    Long only through the steps of the exercise written out in order and its LabOutcome
+    (metrics, acceptance, summary); every computation is a library call.
+    """
     import numpy as np
 
     from wxai.assistant.llm.local import LocalProvider
     from wxai.assistant.llm.types import Message
     from wxai.assistant.rag.answer import answer
     from wxai.assistant.rag.citations import (
+        answer_record,
         bracketed,
         cites,
         corpus_files,
@@ -83,42 +89,16 @@ def rag_answer(cfg: RagAnswerConfig, ctx: LabContext) -> LabOutcome:
     provider = LocalProvider()
     questions = cfg.questions[: cfg.n_questions]
     expected = [str(Path(s).as_posix()) for s in cfg.expected_sources[: cfg.n_questions]]
+    ask = functools.partial(
+        answer, retriever=store, provider=provider, k=cfg.k, min_score=cfg.min_score,
+        budget_chars=cfg.budget_chars, max_tokens=cfg.max_tokens,
+    )  # fmt: skip
     records: list[dict[str, Any]] = []
     for i, (question, source) in enumerate(zip(questions, expected, strict=True)):
         ctx.progress(0.1 + 0.7 * i / len(questions), f"question {i + 1}/{len(questions)}")
-        result = answer(
-            question,
-            store,
-            provider,
-            k=cfg.k,
-            min_score=cfg.min_score,
-            budget_chars=cfg.budget_chars,
-            max_tokens=cfg.max_tokens,
-        )
-        records.append(
-            {
-                "question": question,
-                "expected_source": source,
-                "answer": result.text,
-                "found": result.found,
-                "citations": result.citations,
-                "cites_expected": result.found and cites(result.citations, source),
-                "first_cites_expected": result.found and cites(result.citations[:1], source),
-                "text_cites_expected": cites(bracketed(result.text), source),
-                "hit_sources": [h.chunk.source for h in result.hits],
-                "hit_cosines": [h.vector_score for h in result.hits],
-            }
-        )
+        records.append(answer_record(question, source, ask(question)))
     ctx.progress(0.85, "out-of-scope question and the retrieval-free baseline")
-    outside = answer(
-        cfg.out_of_scope,
-        store,
-        provider,
-        k=cfg.k,
-        min_score=cfg.min_score,
-        budget_chars=cfg.budget_chars,
-        max_tokens=cfg.max_tokens,
-    )
+    outside = ask(cfg.out_of_scope)
     # The baseline: the same model asked without retrieved context cites nothing.
     bare = provider.chat([Message.user(questions[0])], max_tokens=cfg.max_tokens)
     baseline_cites = float(cites(bracketed(bare.content), expected[0]))

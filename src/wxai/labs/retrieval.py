@@ -183,7 +183,11 @@ class PdfSearchConfig(LabConfig):
     config=PdfSearchConfig,
 )
 def pdf_search(cfg: PdfSearchConfig, ctx: LabContext) -> LabOutcome:
-    """Write a PDF, ingest it page by page (pypdf) into a RagStore, search it three ways."""
+    """Write a PDF, ingest it page by page (pypdf) into a RagStore, search it three ways.
+
+    Long only through the steps of the exercise written out in order and its LabOutcome
+    (metrics, acceptance, summary); every computation is a library call.
+    """
     import numpy as np
 
     from wxai.assistant.rag.pdf_writer import write_topic_pdf

@@ -121,7 +121,11 @@ def _measure_size(
     config=FaissScalingConfig,
 )
 def faiss_scaling(cfg: FaissScalingConfig, ctx: LabContext) -> LabOutcome:
-    """Time one query against N vectors with five searches; recall of IVF and HNSW vs exact."""
+    """Time one query against N vectors with five searches; recall of IVF and HNSW vs exact.
+
+    Long only through the steps of the exercise written out in order and its LabOutcome
+    (metrics, acceptance, summary); every computation is a library call.
+    """
     import numpy as np
 
     from wxai.assistant.rag.search_timing import clustered_unit_vectors, thread_limit

@@ -86,3 +86,19 @@ def test_topic_pdf_round_trip(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp.pdf"))
     with pytest.raises(ConfigError):
         write_topic_pdf(tmp_path / "u.pdf", ["a"], [])
+
+
+def test_answer_record_checks_each_kind_of_citation() -> None:
+    from wxai.assistant.rag.answer import RagAnswer
+    from wxai.assistant.rag.citations import answer_record
+
+    result = RagAnswer(
+        text="Run make [docs/setup.md, lines 2-4].",
+        citations=["[README.md, lines 1-3]", "[docs/setup.md, lines 2-9]"],
+        found=True,
+    )
+    record = answer_record("How?", "setup.md", result)
+    assert record["cites_expected"] and record["text_cites_expected"]
+    assert not record["first_cites_expected"]
+    refused = RagAnswer(text="Not found.", citations=["[docs/setup.md, lines 2-9]"], found=False)
+    assert not answer_record("How?", "setup.md", refused)["cites_expected"]

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wxai.core.errors import ConfigError, WxaiError
 
-__all__ = ["bracketed", "cites", "corpus_files", "is_source", "source_checkout"]
+if TYPE_CHECKING:
+    from wxai.assistant.rag.answer import RagAnswer
+
+__all__ = [
+    "answer_record",
+    "bracketed",
+    "cites",
+    "corpus_files",
+    "is_source",
+    "source_checkout",
+]
 
 
 def is_source(path: str, expected: str) -> bool:
@@ -70,3 +81,26 @@ def source_checkout() -> Path:
         f"wxai is installed at {root} without one. Run it from a clone of the repository "
         "(pip install -e .)."
     )
+
+
+def answer_record(question: str, expected: str, result: RagAnswer) -> dict[str, Any]:
+    """A JSON-ready record of one RAG answer and whether it cites the ``expected`` file.
+
+    Keys: question, expected_source, answer, found, citations; ``cites_expected``
+    (a returned citation names the file, only for found answers),
+    ``first_cites_expected`` (the first one does), ``text_cites_expected`` (a
+    bracketed citation in the answer text does); hit_sources and hit_cosines of the
+    retrieved chunks, best first.
+    """
+    return {
+        "question": question,
+        "expected_source": expected,
+        "answer": result.text,
+        "found": result.found,
+        "citations": result.citations,
+        "cites_expected": result.found and cites(result.citations, expected),
+        "first_cites_expected": result.found and cites(result.citations[:1], expected),
+        "text_cites_expected": cites(bracketed(result.text), expected),
+        "hit_sources": [h.chunk.source for h in result.hits],
+        "hit_cosines": [h.vector_score for h in result.hits],
+    }
