@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
-from wxai.core.errors import UnknownNameError, WxaiError
+from wxai.core.errors import DataFormatError, UnknownNameError
 from wxai.vocab.table import LEVEL_SHORTCUTS, SOURCES, VARIABLES
 
 if TYPE_CHECKING:
@@ -303,7 +303,7 @@ def rename_to_canonical(
         renames[str(name)] = var.name
     clashes = [n for n in set(renames.values()) if list(renames.values()).count(n) > 1]
     if clashes:
-        raise WxaiError(
+        raise DataFormatError(
             f"several variables map to the canonical name(s) {sorted(clashes)}; "
             "select one level or variable before renaming"
         )
