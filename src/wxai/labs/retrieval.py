@@ -190,6 +190,7 @@ def pdf_search(cfg: PdfSearchConfig, ctx: LabContext) -> LabOutcome:
     """
     import numpy as np
 
+    from wxai.assistant.rag.page_search import evaluate_page_search
     from wxai.assistant.rag.pdf_writer import write_topic_pdf
     from wxai.assistant.rag.store import RagStore
     from wxai.viz.retrieval_plots import page_similarity_figure
@@ -208,23 +209,13 @@ def pdf_search(cfg: PdfSearchConfig, ctx: LabContext) -> LabOutcome:
 
     queries = cfg.queries[: cfg.n_queries]
     truth = np.asarray(cfg.query_pages[: cfg.n_queries])
-    modes = ("vector", "bm25", "hybrid")
-    first: dict[str, np.ndarray] = {m: np.zeros(len(queries), dtype=int) for m in modes}
-    in_top_k = np.zeros(len(queries), dtype=bool)
-    similarity = np.full((len(queries), n_pages), np.nan)  # best chunk cosine per page
-    for i, query in enumerate(queries):
-        for mode in modes:
-            hits = store.search(query, k=report.n_chunks, mode=mode)
-            first[mode][i] = hits[0].chunk.page if hits else 0
-            if mode == "vector":
-                pages = [h.chunk.page for h in hits]
-                in_top_k[i] = truth[i] in pages[: cfg.top_k]
-                for hit in hits:
-                    col = int(hit.chunk.page) - 1
-                    similarity[i, col] = np.fmax(similarity[i, col], hit.vector_score)
-        ctx.progress(0.2 + 0.6 * (i + 1) / len(queries), f"query {i + 1}/{len(queries)}")
-    accuracy = {m: float(np.mean(first[m] == truth)) for m in modes}
-    recall_k = float(np.mean(in_top_k))
+    found = evaluate_page_search(
+        store, queries, truth, n_pages=n_pages, n_chunks=report.n_chunks, top_k=cfg.top_k,
+        progress=lambda done, text: ctx.progress(0.2 + 0.6 * done, text),
+    )  # fmt: skip
+    modes, first, similarity = tuple(found.first), found.first, found.similarity
+    accuracy = found.accuracy(truth)
+    recall_k = float(np.mean(found.in_top_k))
 
     fig = page_similarity_figure(
         similarity, truth, first["vector"], cfg.page_titles, queries,

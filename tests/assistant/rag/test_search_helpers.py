@@ -102,3 +102,30 @@ def test_answer_record_checks_each_kind_of_citation() -> None:
     assert not record["first_cites_expected"]
     refused = RagAnswer(text="Not found.", citations=["[docs/setup.md, lines 2-9]"], found=False)
     assert not answer_record("How?", "setup.md", refused)["cites_expected"]
+
+
+def test_page_search_records_first_pages_and_best_cosines() -> None:
+    from wxai.assistant.rag.documents import Chunk
+    from wxai.assistant.rag.page_search import evaluate_page_search
+    from wxai.assistant.rag.types import Hit
+
+    order = {"vector": [[2, 1, 2], [3, 1, 2]], "bm25": [[1, 2, 2], [3, 2, 1]]}
+
+    class Store:  # pages ranked by a fixed table per mode; vector scores 0.9, 0.5, 0.1
+        def search(self, query: str, k: int = 5, *, mode: str = "hybrid") -> list[Hit]:
+            pages = order[mode][int(query)]
+            return [
+                Hit(Chunk(f"p{p}", "t.pdf", page=p), score=s, vector_score=s)
+                for p, s in zip(pages[:k], (0.9, 0.5, 0.1), strict=False)
+            ]
+
+    seen = []
+    found = evaluate_page_search(
+        Store(), ["0", "1"], np.array([1, 3]), n_pages=3, n_chunks=3, top_k=1,
+        modes=("vector", "bm25"), progress=lambda f, _: seen.append(f),
+    )  # fmt: skip
+    np.testing.assert_array_equal(found.first["vector"], [2, 3])
+    assert found.accuracy(np.array([1, 3])) == {"vector": 0.5, "bm25": 1.0}
+    np.testing.assert_array_equal(found.in_top_k, [False, True])
+    np.testing.assert_allclose(found.similarity, [[0.5, 0.9, np.nan], [0.5, 0.1, 0.9]])
+    assert seen == [0.5, 1.0]
