@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wxai.core.errors import DataFormatError
-from wxai.data.formats.grib import UnstructuredGrid, list_messages, read_grib, write_grib
+from wxai.data.formats.grib import (
+    UnstructuredGrid,
+    list_messages,
+    read_grib,
+    read_grib_dataset,
+    write_grib,
+)
 
 
 def _eccodes_keys(path: Path, keys: tuple[str, ...]) -> list[dict]:
@@ -91,14 +97,23 @@ def test_read_grib_equals_cfgrib(cfgrib_samples):
     np.testing.assert_array_equal(t850.t.values, ref.t.sel(isobaricInhPa=850).values)
 
 
-def test_read_grib_scanning_mode_and_filter_error(cfgrib_samples):
+def test_read_grib_scanning_mode_and_level_types(cfgrib_samples):
     ds = read_grib(cfgrib_samples / "scanning_mode_64.grib")
     ref = _cfgrib(cfgrib_samples / "scanning_mode_64.grib")
     np.testing.assert_array_equal(ds.latitude.values, ref.latitude.values)
-    with pytest.raises(DataFormatError, match="typeOfLevel"):
-        read_grib(cfgrib_samples / "t_on_different_level_types.grib")
-    ok = read_grib(cfgrib_samples / "t_on_different_level_types.grib", typeOfLevel="hybrid")
-    assert "t" in ok
+    # two level types: one child node each, nothing to filter by hand
+    path = cfgrib_samples / "t_on_different_level_types.grib"
+    tree = read_grib(path)
+    assert sorted(tree.children) == ["hybrid", "isobaricInhPa"]
+    for level_type, node in tree.children.items():
+        np.testing.assert_array_equal(
+            node["t"].values, _cfgrib(path, typeOfLevel=level_type).t.values
+        )
+    ok = read_grib(path, typeOfLevel="hybrid")
+    assert not ok.children and "t" in ok
+    with pytest.raises(DataFormatError, match=r"several groups: isobaricInhPa .*hybrid"):
+        read_grib_dataset(path)
+    assert "t" in read_grib_dataset(path, typeOfLevel="hybrid")
 
 
 def test_corrupt_truncated_and_foreign_files(cfgrib_samples, tmp_path):

@@ -1,6 +1,7 @@
-"""GRIB: list messages, read into xarray (cfgrib), write GRIB2 from xarray (eccodes).
+"""GRIB: list messages, read whole files into xarray trees, write GRIB2 from xarray.
 
-Readers turn eccodes/cfgrib failures into :class:`~wxai.core.errors.DataFormatError`
+Readers index every message once with ecCodes (see :mod:`.grib_index` and
+:mod:`.grib_cube`) and turn failures into :class:`~wxai.core.errors.DataFormatError`
 naming the file and what is wrong. The writer starts every message from the
 eccodes ``GRIB2`` sample and sets the keys for a regular lat/lon grid
 (template 3.0) or an ICON unstructured grid (template 3.101).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,23 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from wxai.core.errors import DataFormatError, UnknownNameError
+from wxai.core.errors import DataFormatError, UnknownNameError, WxaiWarning
 from wxai.data.formats._common import atomic_path, existing_file
+from wxai.data.formats.grib_cube import build_group_dataset
+from wxai.data.formats.grib_index import plan_groups, scan_messages
 from wxai.vocab import from_source, get_variable
 
-__all__ = ["UnstructuredGrid", "list_messages", "read_grib", "write_grib"]
+__all__ = [
+    "GribLayoutWarning",
+    "UnstructuredGrid",
+    "list_messages",
+    "read_grib",
+    "read_grib_dataset",
+    "write_grib",
+]
+
+#: Files larger than this are read lazily by default (fields decoded on access).
+LAZY_BYTES = 512 * 2**20
 
 #: Keys reported by :func:`list_messages` (each where the message defines it).
 MESSAGE_KEYS: tuple[str, ...] = (
@@ -53,7 +67,6 @@ CANONICAL_DIMS = {
     "step": "lead_time",
     "values": "cell",
 }
-_LEVEL_DIMS = ("isobaricInhPa", "heightAboveGround", "hybrid", "depthBelowLandLayer")
 _PACKING = {
     "simple": "grid_simple",
     "grid_simple": "grid_simple",
@@ -126,74 +139,145 @@ def read_grib(
     *,
     filter_by_keys: dict[str, Any] | None = None,
     canonical_dims: bool = True,
+    lazy: bool | None = None,
     **filters: Any,
-) -> xr.Dataset:
-    """Read GRIB messages into an xarray Dataset through cfgrib.
+) -> xr.DataTree:
+    """Read every message of a GRIB file into an xarray tree, one node per level type and grid.
+
+    Messages are indexed once with ecCodes and grouped into hypercubes by level
+    type and grid, then by parameter; variables keep their own level, step,
+    time or member coordinates where they differ (``level`` and ``level_2``).
+    A file that forms one group is returned with its data at the root, like a
+    NetCDF file without groups; otherwise each group is a child node named after
+    its level type (``tree["isobaricInhPa"]``), with the grid appended where a
+    level type comes on several grids. Hypercubes that cfgrib can build come out
+    with the same values, coordinates and attributes.
 
     Parameters
     ----------
     path:
-        A GRIB1 or GRIB2 file (regular_ll, regular_gg, reduced grids,
-        unstructured_grid, ...).
+        A GRIB1 or GRIB2 file (regular_ll, regular_gg, reduced and rotated
+        grids, Lambert, polar stereographic, ICON unstructured, spherical
+        harmonics, ...).
     filter_by_keys:
-        cfgrib filter, e.g. ``{"typeOfLevel": "isobaricInhPa", "shortName": "t"}``.
+        Keep only messages with these ecCodes key values, e.g.
+        ``{"typeOfLevel": "isobaricInhPa", "shortName": ["u", "v"]}``.
     canonical_dims:
-        Rename cfgrib's dimensions to wxai's: ``number`` -> ``member``,
-        ``time`` -> ``init_time``, ``step`` -> ``lead_time``, ``values`` ->
-        ``cell`` (unstructured grids), and a vertical dimension such as
-        ``isobaricInhPa`` -> ``level`` (its ``typeOfLevel`` kept in the
-        ``GRIB_typeOfLevel`` attribute of ``level``).
+        Rename dimensions to wxai's: ``number`` -> ``member``, ``time`` ->
+        ``init_time``, ``step`` -> ``lead_time``, ``values`` -> ``cell``, and a
+        vertical dimension such as ``isobaricInhPa`` -> ``level`` (its
+        ``typeOfLevel`` kept in the ``GRIB_typeOfLevel`` attribute); numbered
+        variants keep their number (``step_2`` -> ``lead_time_2``).
+    lazy:
+        Decode fields on demand instead of reading everything into memory. The
+        default (None) is lazy for files over :data:`LAZY_BYTES`.
     **filters:
         More filter keys, merged into ``filter_by_keys``.
 
     Returns
     -------
-    xr.Dataset
-        Loaded into memory. Variables keep cfgrib's names (``t2m``, ``z``)
-        and ``GRIB_*`` attributes; see :func:`wxai.vocab.rename_to_canonical`.
+    xr.DataTree
+        Variables named as cfgrib names them (``t2m``, ``z``), float32 values
+        with NaN for missing points, ``GRIB_*`` and CF attributes. Each node's
+        ``wxai_layout_notes`` attribute, when present, lists duplicate messages
+        (the first is kept) and incomplete hypercubes (filled with NaN).
 
     Raises
     ------
     DataFormatError
-        On a corrupt file, or when the selected messages do not form one
-        hypercube (the message says which key to filter by).
+        On a corrupt, truncated or non-GRIB file, or when no message matches
+        the filter.
+    MemoryError
+        When the decoded fields do not fit in memory (read with ``lazy=True``).
     """
     p = existing_file(path)
     keys = {**(filter_by_keys or {}), **filters}
-    try:
-        ds = xr.open_dataset(
-            p,
-            engine="cfgrib",
-            backend_kwargs={"filter_by_keys": keys, "indexpath": "", "errors": "raise"},
-            decode_timedelta=True,
-        )
-        ds = ds.load()
-    except DataFormatError:
-        raise
-    except Exception as exc:
-        hint = ""
-        if "multiple values for" in str(exc) or "DatasetBuildError" in type(exc).__name__:
-            hint = " Select one kind of message with filter_by_keys (e.g. typeOfLevel)."
-        raise DataFormatError(
-            f"{p}: cannot read GRIB ({type(exc).__name__}: {exc}).{hint}"
-        ) from exc
-    if not ds.data_vars:
-        # cfgrib yields an empty dataset for a non-GRIB or corrupt file; say why.
-        list_messages(p)
+    if lazy is None:
+        lazy = p.stat().st_size > LAZY_BYTES
+    messages, values = scan_messages(p, decode=not lazy, filter_by_keys=keys)
+    if not messages:
         raise DataFormatError(f"{p}: no GRIB message matches the filter {keys}")
-    if canonical_dims:
-        ds = _canonical_dims(ds)
-    return ds
+    nodes: dict[str, xr.Dataset] = {}
+    geo_cache: dict[str, Any] = {}
+    for group in plan_groups(messages):
+        raw, notes = build_group_dataset(p, group, values, geo_cache)
+        ds = xr.decode_cf(raw, decode_timedelta=True)
+        if notes:
+            ds.attrs["wxai_layout_notes"] = notes
+            warnings.warn(
+                f"{p.name}, group {group.name}: "
+                + "; ".join(notes[:3])
+                + (f" (and {len(notes) - 3} more)" if len(notes) > 3 else ""),
+                GribLayoutWarning,
+                stacklevel=2,
+            )
+        nodes[group.name] = _canonical_dims(ds, group.type_of_level) if canonical_dims else ds
+    if len(nodes) == 1:
+        return xr.DataTree(next(iter(nodes.values())))
+    tree = xr.DataTree.from_dict({f"/{name}": ds for name, ds in nodes.items()})
+    tree.attrs.update(_common_attrs(list(nodes.values())))
+    return tree
 
 
-def _canonical_dims(ds: xr.Dataset) -> xr.Dataset:
-    names = {old: new for old, new in CANONICAL_DIMS.items() if old in ds.dims or old in ds.coords}
-    vertical = [d for d in _LEVEL_DIMS if d in ds.dims]
-    if len(vertical) == 1 and "level" not in ds.variables:
-        names[vertical[0]] = "level"
+def read_grib_dataset(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:
+    """:func:`read_grib` for a selection that forms one group: that group's Dataset.
+
+    Raises
+    ------
+    DataFormatError
+        If the selected messages form several groups; the message lists them
+        with the ``typeOfLevel`` filter that picks each.
+    """
+    tree = read_grib(path, **kwargs)
+    if tree.children:
+        groups = ", ".join(
+            f"{name} (typeOfLevel={_type_of_level(node.to_dataset())!r})"
+            for name, node in tree.children.items()
+        )
+        raise DataFormatError(
+            f"{path}: the selected messages form several groups: {groups}. "
+            "Select one with typeOfLevel=..., or use read_grib() for the whole tree."
+        )
+    return tree.to_dataset()
+
+
+def _type_of_level(ds: xr.Dataset) -> str:
+    for da in ds.data_vars.values():
+        return str(da.attrs.get("GRIB_typeOfLevel", "unknown"))
+    return "unknown"
+
+
+class GribLayoutWarning(WxaiWarning):
+    """A GRIB file has duplicate messages or incomplete hypercubes (still read)."""
+
+
+def _common_attrs(datasets: list[xr.Dataset]) -> dict[str, Any]:
+    first = datasets[0].attrs
+    return {
+        k: v
+        for k, v in first.items()
+        if k != "wxai_layout_notes"
+        and all(ds.attrs.get(k) == v for ds in datasets[1:])
+        and not k.startswith("wxai_")
+    }
+
+
+def _canonical_dims(ds: xr.Dataset, type_of_level: str) -> xr.Dataset:
+    """Rename cfgrib's dimension names to wxai's (see :func:`read_grib`)."""
+    names: dict[str, str] = {}
+    for name in list(ds.dims) + list(ds.coords):
+        base, _, number = str(name).partition("_")
+        suffix = f"_{number}" if number.isdigit() else ""
+        if not suffix:
+            base = str(name)
+        if base in CANONICAL_DIMS:
+            names[str(name)] = CANONICAL_DIMS[base] + suffix
+        elif base == type_of_level and name in ds.dims and "level" + suffix not in ds.variables:
+            names[str(name)] = "level" + suffix
     ds = ds.rename(names)
-    if "level" in ds.coords and len(vertical) == 1:
-        ds["level"].attrs["GRIB_typeOfLevel"] = vertical[0]
+    for new in names.values():
+        if new.startswith("level"):
+            ds[new].attrs["GRIB_typeOfLevel"] = type_of_level
     return ds
 
 
