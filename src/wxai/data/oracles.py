@@ -70,7 +70,7 @@ def eccodes_messages(path: str | Path) -> list[GribMessage]:
 
 @dataclass(frozen=True)
 class GribComparison:
-    """:func:`~wxai.data.formats.grib.read_grib` against ecCodes, over every message.
+    """:func:`~wxai.data.formats.grib.read_grib_dataset` against ecCodes, per message.
 
     Attributes
     ----------
@@ -98,12 +98,12 @@ class GribComparison:
 
 
 def compare_grib_decoders(path: str | Path) -> GribComparison:
-    """Decode every message with read_grib (cfgrib) and with ecCodes directly; compare."""
-    from wxai.data.formats.grib import read_grib
+    """Decode every message with read_grib_dataset (one shortName at a time) and ecCodes."""
+    from wxai.data.formats.grib import read_grib_dataset
 
     direct = eccodes_messages(path)
     names = sorted({m.keys["shortName"] for m in direct})
-    datasets = {sn: read_grib(path, filter_by_keys={"shortName": sn}) for sn in names}
+    datasets = {sn: read_grib_dataset(path, filter_by_keys={"shortName": sn}) for sn in names}
     worst, worst_64 = 0.0, 0.0
     for message in direct:
         da = next(iter(datasets[message.keys["shortName"]].data_vars.values()))
