@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import itertools
 import math
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from wxai.core.device import torch_threads
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import xarray as xr
+
+    from wxai.data.archive_samples import TrainingFields
+    from wxai.train.loop import FitHistory
 
 U11 = "U11 Forecast archive in Zarr"
 
@@ -18,7 +26,7 @@ INPUTS = ("t2m", "u10", "v10", "msl")
 ARCHIVED = ("t2m", "u10", "v10", "msl", "tp")
 #: Known (not forecast) inputs the CNN may also see: cos/sin of the local solar time
 #: and the static land fraction, which together set the diurnal cycle of t2m.
-FORCINGS = ("local_time", "land_fraction")
+FORCINGS = ("local_time", "land_fraction")  # = wxai.data.archive_samples.FORCINGS
 
 
 class ForecastArchiveConfig(LabConfig):
@@ -68,23 +76,13 @@ class ForecastArchiveConfig(LabConfig):
 )
 def forecast_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> LabOutcome:
     """Archive a synthetic forecast in Zarr, extract towns, and beat persistence with a CNN."""
-    import cartopy.crs as ccrs
     import dask.array
-    import matplotlib.pyplot as plt
-    import numpy as np
-    import torch
-    from matplotlib.patches import Rectangle
-    from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
 
     from wxai.core.errors import ConfigError
     from wxai.data.archive import extract_points, town_table
-    from wxai.data.formats.zarr_store import ChunkPolicy, read_zarr, write_zarr
-    from wxai.data.synthetic import Domain, SyntheticAtmosphere
-    from wxai.nn.conv import ConvBlock2d
-    from wxai.train.loop import predict
-    from wxai.verify.metrics import rmse
-    from wxai.viz import find_place, label_cities, make_map, plot_field
+    from wxai.data.archive_samples import training_fields
+    from wxai.data.formats.zarr_store import read_zarr
+    from wxai.viz import find_place
 
     unknown = sorted(set(cfg.forcings) - set(FORCINGS))
     if unknown:
@@ -92,7 +90,75 @@ def forecast_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> LabOutcome:
     if cfg.map_place not in cfg.places:
         raise ConfigError(f"map_place {cfg.map_place!r} must be one of places {cfg.places}")
 
-    # 1. A synthetic forecast over Europe, written to Zarr with fixed chunks.
+    # 1. A synthetic forecast over Europe, written to Zarr with fixed chunks; lazy open.
+    store = _write_archive(cfg, ctx)
+    archive = read_zarr(store)
+    lazy = all(isinstance(archive[name].data, dask.array.Array) for name in ARCHIVED)
+    if not lazy:
+        raise RuntimeError("the Zarr archive did not open lazily (no dask arrays)")
+    store_chunks = tuple(archive["t2m"].encoding["chunks"])
+    n_chunks = math.prod(len(c) for c in archive["t2m"].chunks)
+    store_mb = sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) / 2**20
+
+    # 2. Towns: nearest grid point, a time-series table with wind speed.
+    towns = {name: (find_place(name).lat, find_place(name).lon) for name in cfg.places}
+    points = extract_points(archive, towns)
+    table_path = ctx.run_dir / "town_series.csv"
+    town_table(points).to_csv(table_path, index=False, float_format="%.3f")
+    ctx.tracker.log_artifact(table_path, subdir="tables")
+    ctx.progress(0.25, "town table written")
+    _archive_maps(cfg, ctx, archive, points, towns, n_chunks=n_chunks, store_mb=store_mb)
+    ctx.progress(0.35, "maps drawn")
+
+    # 3. Normalised X(t) = [t2m, u10, v10, msl, forcings] -> t2m(t+1); train, verify, roll out.
+    data = training_fields(
+        archive, INPUTS, train_fraction=cfg.train_fraction, forcings=cfg.forcings
+    )
+    history, verification = _train_and_verify(cfg, ctx, data)
+    ctx.progress(0.85, "forecasts verified")
+    _forecast_figures(cfg, ctx, data, points, verification, archive=archive, history=history)
+    ctx.progress(1.0, "figures saved")
+
+    rmse_cnn, rmse_persistence = verification["rmse_cnn"], verification["rmse_persistence"]
+    n_steps, n_lat, n_lon = data.fields.shape[0], *data.fields.shape[2:]
+    return LabOutcome(
+        metrics={
+            "rmse_cnn": rmse_cnn,
+            "rmse_persistence": rmse_persistence,
+            "skill_vs_persistence": 1.0 - rmse_cnn / rmse_persistence,
+            "rollout_rmse_cnn_last": verification["rollout_cnn"][-1],
+            "rollout_rmse_persistence_last": verification["rollout_persistence"][-1],
+            "n_times": float(n_steps),
+            "n_chunks_per_variable": float(n_chunks),
+            "store_mib": store_mb,
+            "lazy_open": float(lazy),
+            "max_town_distance_km": float(points["distance_km"].max()),
+            "final_train_loss": history.train_loss[-1],
+        },
+        acceptance=Acceptance(
+            metric="rmse_cnn",
+            value=rmse_cnn,
+            comparison="<",
+            threshold=rmse_persistence,
+            baseline="COURSE_MAP U11: held-out one-step t2m RMSE rmse_cnn < rmse_persistence",
+            baseline_value=rmse_persistence,
+        ),
+        summary=(
+            f"{n_steps} times on a {n_lat}x{n_lon} grid archived in chunks "
+            f"{store_chunks}; held-out t2m(t+{cfg.step_hours} h) RMSE: CNN {rmse_cnn:.3f} K vs "
+            f"persistence {rmse_persistence:.3f} K."
+        ),
+    )
+
+
+def _write_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> Path:
+    """The synthetic forecast written to ``forecast.zarr`` in the configured chunks."""
+    import numpy as np
+
+    from wxai.core.errors import ConfigError
+    from wxai.data.formats.zarr_store import ChunkPolicy, write_zarr
+    from wxai.data.synthetic import Domain, SyntheticAtmosphere
+
     lat = np.arange(cfg.lat_min, cfg.lat_max + 1e-9, cfg.resolution)
     lon = np.arange(cfg.lon_min, cfg.lon_max + 1e-9, cfg.resolution)
     if min(lat.size, lon.size) < cfg.patch:
@@ -115,282 +181,152 @@ def forecast_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> LabOutcome:
     )
     ctx.tracker.log_artifact(store / ".zmetadata", subdir="archive")
     ctx.progress(0.15, "archive written")
+    return store
 
-    # 2. Lazy open: nothing is read until values are needed.
-    archive = read_zarr(store)
-    lazy = all(isinstance(archive[name].data, dask.array.Array) for name in ARCHIVED)
-    if not lazy:
-        raise RuntimeError("the Zarr archive did not open lazily (no dask arrays)")
-    store_chunks = tuple(archive["t2m"].encoding["chunks"])
-    n_chunks = math.prod(len(c) for c in archive["t2m"].chunks)
-    n_steps_store = len(archive["t2m"].chunks[0]) if t_chunk == 1 else 1
-    store_mb = sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) / 2**20
 
-    # 3. Towns: nearest grid point, a time-series table with wind speed.
-    towns = {name: (find_place(name).lat, find_place(name).lon) for name in cfg.places}
-    points = extract_points(archive, towns)
-    table = town_table(points)
-    table_path = ctx.run_dir / "town_series.csv"
-    table.to_csv(table_path, index=False, float_format="%.3f")
-    ctx.tracker.log_artifact(table_path, subdir="tables")
-    ctx.progress(0.25, "town table written")
+def _archive_maps(
+    cfg: ForecastArchiveConfig,
+    ctx: LabContext,
+    archive: xr.Dataset,
+    points: xr.Dataset,
+    towns: dict[str, tuple[float, float]],
+    *,
+    n_chunks: int,
+    store_mb: float,
+) -> None:
+    """A local map of one town at the last lead time, and the chunk layout."""
+    import numpy as np
 
-    # 4. Local map of one town's surroundings at the last lead time.
-    here = towns[cfg.map_place]
-    w = cfg.map_half_width
+    from wxai.viz.archive_figures import chunk_layout_figure, local_map_figure
+
+    here, w = towns[cfg.map_place], cfg.map_half_width
     extent = (here[1] - w, here[1] + w, here[0] - 0.75 * w, here[0] + 0.75 * w)
     local = archive.sel(
         latitude=slice(extent[2] - cfg.resolution, extent[3] + cfg.resolution),
         longitude=slice(extent[0] - cfg.resolution, extent[1] + cfg.resolution),
     ).isel(time=-1)
-    fig, ax = make_map("PlateCarree", extent=extent, figsize=(8, 6.5))
-    plot_field(ax, local["t2m"])
-    isobars = ax.contour(
-        local["longitude"],
-        local["latitude"],
-        local["msl"] / 100.0,
-        levels=np.arange(940, 1060, 2),
-        colors="k",
-        linewidths=0.8,
-        transform=ccrs.PlateCarree(),
-    )
-    ax.clabel(isobars, fontsize=7, fmt="%d")
-    step = max(local.sizes["longitude"] // 12, 1)
-    thin = local.isel(latitude=slice(None, None, step), longitude=slice(None, None, step))
-    ax.quiver(
-        thin["longitude"],
-        thin["latitude"],
-        thin["u10"],
-        thin["v10"],
-        transform=ccrs.PlateCarree(),
-        scale=250,
-        width=0.003,
-        color="0.15",
-    )
-    label_cities(ax, extent, n=8)
     node = points.sel(place=cfg.map_place)
-    ax.plot(*here[::-1], "*", ms=14, color="gold", mec="k", transform=ccrs.PlateCarree())
-    ax.plot(
-        float(node["longitude"]),
-        float(node["latitude"]),
-        "s",
-        ms=9,
-        mfc="none",
-        mec="magenta",
-        mew=2,
-        transform=ccrs.PlateCarree(),
-        label=f"nearest grid point ({float(node['distance_km']):.0f} km)",
-    )
-    ax.legend(loc="lower left", fontsize=8)
-    ax.set_title(
-        f"Around {cfg.map_place}, +{lead[-1]} h: t2m, isobars [hPa], 10 m wind (synthetic)"
+    hours = (archive["time"].values[-1] - archive["time"].values[0]) // np.timedelta64(1, "h")
+    fig = local_map_figure(
+        local,
+        here,
+        (float(node["latitude"]), float(node["longitude"])),
+        extent=extent,
+        title=f"Around {cfg.map_place}, +{hours} h: t2m, isobars [hPa], 10 m wind (synthetic)",
+        distance_km=float(node["distance_km"]),
     )
     ctx.save_figure(fig, "local_map.png")
 
-    # 5. Chunk layout over the domain.
-    fig, ax = make_map(
-        "PlateCarree",
-        extent=(cfg.lon_min, cfg.lon_max, cfg.lat_min, cfg.lat_max),
-        figsize=(9, 7),
-    )
-    plot_field(ax, archive["t2m"].isel(time=0), alpha=0.8)
-    half = 0.5 * cfg.resolution
-    for i0 in range(0, lat.size, lat_chunk):
-        for j0 in range(0, lon.size, lon_chunk):
-            i1, j1 = min(i0 + lat_chunk, lat.size) - 1, min(j0 + lon_chunk, lon.size) - 1
-            ax.add_patch(
-                Rectangle(
-                    (lon[j0] - half, lat[i0] - half),
-                    lon[j1] - lon[j0] + 2 * half,
-                    lat[i1] - lat[i0] + 2 * half,
-                    fill=False,
-                    ec="k",
-                    lw=2.0,
-                    transform=ccrs.PlateCarree(),
-                    zorder=7,
-                )
-            )
-            ax.text(
-                lon[j0] + 0.5,
-                lat[i1] - 0.5,
-                f"chunk ({i0 // lat_chunk}, {j0 // lon_chunk})\n{i1 - i0 + 1}x{j1 - j0 + 1}",
-                ha="left",
-                va="top",
-                fontsize=9,
-                transform=ccrs.PlateCarree(),
-                bbox={"fc": "white", "alpha": 0.7, "lw": 0},
-                zorder=8,
-            )
-    for name, (p_lat, p_lon) in towns.items():
-        ax.plot(p_lon, p_lat, "o", ms=5, color="gold", mec="k", transform=ccrs.PlateCarree())
-        ax.text(p_lon + 0.3, p_lat + 0.3, name, fontsize=7, transform=ccrs.PlateCarree())
-    ax.set_title(
-        f"Zarr chunks {store_chunks} (time, lat, lon): {n_chunks // max(n_steps_store, 1)} "
-        f"per map x {n_steps_store} times = {n_chunks} per variable, {store_mb:.1f} MiB"
+    t_chunk, lat_chunk, lon_chunk = cfg.chunks
+    n_times = len(archive["t2m"].chunks[0]) if t_chunk == 1 else 1
+    fig = chunk_layout_figure(
+        archive["t2m"].isel(time=0),
+        (lat_chunk, lon_chunk),
+        towns,
+        title=f"Zarr chunks {tuple(archive['t2m'].encoding['chunks'])} (time, lat, lon): "
+        f"{n_chunks // max(n_times, 1)} per map x {n_times} times = {n_chunks} per variable, "
+        f"{store_mb:.1f} MiB",
     )
     ctx.save_figure(fig, "chunks.png")
-    ctx.progress(0.35, "maps drawn")
 
-    # 6. Training data: normalised X(t) = [t2m, u10, v10, msl] -> t2m(t+1).
-    fields = np.stack([archive[name].values for name in INPUTS], axis=1)  # (time, var, y, x)
-    n_steps = fields.shape[0]
-    n_train = round(cfg.train_fraction * (n_steps - 1))
-    if n_train < 1 or n_train > n_steps - 2:
-        raise ConfigError(f"{n_steps} times leave no training or no held-out step pairs")
-    mean = fields[: n_train + 1].mean(axis=(0, 2, 3), keepdims=True)
-    std = fields[: n_train + 1].std(axis=(0, 2, 3), keepdims=True)
-    norm = ((fields - mean) / std).astype("float32")
-    t_std, t_mean = float(std[0, 0, 0, 0]), float(mean[0, 0, 0, 0])
-    extra = []
-    if "local_time" in cfg.forcings:
-        utc = (times - times.astype("datetime64[D]")) / np.timedelta64(1, "h")
-        angle = 2 * np.pi * (utc[:, None, None] + lon[None, None, :] / 15.0) / 24.0
-        angle = np.broadcast_to(angle, (n_steps, lat.size, lon.size))
-        extra += [np.cos(angle), np.sin(angle)]
-    if "land_fraction" in cfg.forcings:
-        land = archive["frland"].values
-        land = (land - land.mean()) / (land.std() + 1e-6)
-        extra.append(np.broadcast_to(land, (n_steps, lat.size, lon.size)))
-    if extra:
-        norm = np.concatenate([norm, np.stack(extra, axis=1).astype("float32")], axis=1)
 
-    origin_t = ctx.rng.integers(0, n_train, cfg.n_patches)
-    origin_y = ctx.rng.integers(0, lat.size - cfg.patch + 1, cfg.n_patches)
-    origin_x = ctx.rng.integers(0, lon.size - cfg.patch + 1, cfg.n_patches)
-    window = np.arange(cfg.patch)
-    rows = (origin_y[:, None] + window)[:, :, None]
-    cols = (origin_x[:, None] + window)[:, None, :]
-    x_patch = norm[origin_t[:, None, None], :, rows, cols].transpose(0, 3, 1, 2)
-    # The network learns the change over one step; the forecast adds it to t2m(t).
-    dy_patch = (
-        norm[origin_t[:, None, None] + 1, 0, rows, cols]
-        - norm[origin_t[:, None, None], 0, rows, cols]
+def _train_and_verify(
+    cfg: ForecastArchiveConfig, ctx: LabContext, data: TrainingFields
+) -> tuple[FitHistory, dict]:
+    """Train the patch CNN on the change of t2m; one-step and rollout errors [K]."""
+    import numpy as np
+    import torch
+
+    from wxai.data.archive_samples import random_patches
+    from wxai.nn.conv import ConvNet2d
+    from wxai.train.batches import tensor_loader
+    from wxai.train.rollout import residual_step, rollout
+    from wxai.verify.metrics import rmse
+
+    x_patch, dy_patch = random_patches(
+        ctx.rng, data.inputs, n_train=data.n_train, patch=cfg.patch, n_patches=cfg.n_patches
     )
-    loader = DataLoader(
-        TensorDataset(torch.from_numpy(x_patch), torch.from_numpy(dy_patch[:, None])),
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(cfg.seed),
-    )
+    loader = tensor_loader(x_patch, dy_patch, batch_size=cfg.batch_size, seed=cfg.seed)
     torch.manual_seed(cfg.seed)
-    widths = [norm.shape[1]] + [cfg.hidden] * (cfg.n_layers - 1)
-    layers = [
-        ConvBlock2d(a, b, cfg.kernel_size, padding_mode="replicate", act="gelu")
-        for a, b in itertools.pairwise(widths)
-    ]
-    model = nn.Sequential(
-        *layers, ConvBlock2d(widths[-1], 1, cfg.kernel_size, padding_mode="replicate", act=None)
-    )
+    channels = [data.inputs.shape[1]] + [cfg.hidden] * (cfg.n_layers - 1) + [1]
+    model = ConvNet2d(channels, cfg.kernel_size, padding_mode="replicate", act="gelu")
     with torch_threads(cfg.torch_threads):
         history = ctx.fit(
             model, loader, epochs=cfg.epochs, lr=cfg.lr, span=(0.35, 0.8), log_points=25
         )
-
-        def step(state: np.ndarray) -> np.ndarray:
-            """t2m(t+1) [normalised] from the normalised fields at t, whole domain."""
-            change = predict(model, torch.from_numpy(state), ctx.device).numpy()[:, 0]
-            return state[:, 0] + change
-
-        # 7. Held-out one-step RMSE [K] against persistence.
-        held_out = np.arange(n_train, n_steps - 1)
-        forecast_t2m = step(norm[held_out]) * t_std + t_mean
-        truth_t2m = fields[held_out + 1, 0]
-        rmse_cnn = rmse(forecast_t2m, truth_t2m)
-        rmse_persistence = rmse(fields[held_out, 0], truth_t2m)
-
-        # 8. Rollout from the first held-out time: t2m fed back, wind and pressure from
-        #    the archive (the network forecasts t2m only).
-        n_roll = min(cfg.rollout_steps, n_steps - 1 - n_train)
-        state = norm[n_train : n_train + 1].copy()
-        rolled = [fields[n_train, 0]]
-        for k in range(1, n_roll + 1):
-            next_t2m = step(state)
-            rolled.append(next_t2m[0] * t_std + t_mean)
-            state = norm[n_train + k : n_train + k + 1].copy()  # known inputs at t+k
-            state[:, 0] = next_t2m
-    rolled = np.stack(rolled)  # (n_roll + 1, y, x) [K]
+        step = residual_step(model, ctx.device)
+        # Held-out one-step RMSE [K] against persistence.
+        n_train, fields = data.n_train, data.fields
+        held_out = np.arange(n_train, fields.shape[0] - 1)
+        truth = fields[held_out + 1, 0]
+        rmse_cnn = rmse(data.to_units(step(data.inputs[held_out])), truth)
+        rmse_persistence = rmse(fields[held_out, 0], truth)
+        # Rollout from the first held-out time: t2m fed back, wind, pressure and forcings
+        # from the archive (the network forecasts t2m only).
+        n_roll = min(cfg.rollout_steps, fields.shape[0] - 1 - n_train)
+        rolled = data.to_units(rollout(step, data.inputs, n_train, n_roll))
     roll_truth = fields[n_train : n_train + n_roll + 1, 0]
-    rollout_cnn = [rmse(rolled[k], roll_truth[k]) for k in range(1, n_roll + 1)]
+    rollout_cnn = [rmse(rolled[k - 1], roll_truth[k]) for k in range(1, n_roll + 1)]
     rollout_persistence = [rmse(roll_truth[0], roll_truth[k]) for k in range(1, n_roll + 1)]
     for k, (a, b) in enumerate(zip(rollout_cnn, rollout_persistence, strict=True), start=1):
         ctx.log_metrics({"rollout_rmse_cnn": a, "rollout_rmse_persistence": b}, step=k)
-    ctx.progress(0.85, "forecasts verified")
+    return history, {
+        "rmse_cnn": rmse_cnn,
+        "rmse_persistence": rmse_persistence,
+        "rolled": np.concatenate([roll_truth[:1], rolled]),  # (n_roll + 1, lat, lon) [K]
+        "rollout_cnn": rollout_cnn,
+        "rollout_persistence": rollout_persistence,
+    }
 
-    # 9. Town forecasts: CNN rollout vs truth vs persistence at the towns' grid points.
-    roll_hours = lead[n_train : n_train + n_roll + 1]
-    i_lat = [int(np.argmin(np.abs(lat - float(points["latitude"].sel(place=n))))) for n in towns]
-    i_lon = [int(np.argmin(np.abs(lon - float(points["longitude"].sel(place=n))))) for n in towns]
-    n_cols = min(len(towns), 3)
-    n_rows = math.ceil(len(towns) / n_cols)
-    fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(4.6 * n_cols, 3.3 * n_rows), squeeze=False, layout="constrained"
-    )
-    for ax, name, i, j in zip(axes.flat, towns, i_lat, i_lon, strict=False):
-        ax.plot(lead, fields[:, 0, i, j] - 273.15, color="0.7", lw=1, label="archive (all leads)")
-        ax.plot(roll_hours, roll_truth[:, i, j] - 273.15, "k-o", ms=3, label="truth")
-        ax.plot(roll_hours, rolled[:, i, j] - 273.15, "C1-s", ms=3, label="CNN rollout")
-        ax.plot(
-            roll_hours,
-            np.full(roll_hours.size, roll_truth[0, i, j]) - 273.15,
-            "C0--",
-            label="persistence",
-        )
-        ax.axvspan(lead[0], lead[n_train], color="C2", alpha=0.08, lw=0)
-        ax.set(title=name, xlabel="lead time [h]", ylabel="t2m [\u00b0C]")
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(towns) :]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7, loc="best")
-    fig.suptitle(
-        f"t2m at the towns: {n_roll}-step CNN rollout from +{roll_hours[0]} h "
-        "(green: training period)"
-    )
+
+def _forecast_figures(
+    cfg: ForecastArchiveConfig,
+    ctx: LabContext,
+    data: TrainingFields,
+    points: xr.Dataset,
+    verification: dict,
+    *,
+    archive: xr.Dataset,
+    history: FitHistory,
+) -> None:
+    """Rollouts at the towns, rollout error by lead time and the training loss."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from wxai.data.archive import nearest_index
+    from wxai.viz.archive_figures import plot_lead_time_errors, town_forecasts_figure
+    from wxai.viz.training import plot_loss_curves
+
+    lead = np.arange(0, cfg.lead_hours + 1, cfg.step_hours)
+    n_train, rolled = data.n_train, verification["rolled"]
+    roll_hours = lead[n_train : n_train + len(rolled)]
+    lat, lon = points["latitude"].values, points["longitude"].values
+    series, truth, forecasts = {}, {}, {}
+    grid_lat, grid_lon = archive["latitude"].values, archive["longitude"].values
+    for k, name in enumerate(cfg.places):
+        i, j = nearest_index(grid_lat, float(lat[k])), nearest_index(grid_lon, float(lon[k]))
+        series[name] = data.fields[:, 0, i, j] - 273.15
+        truth[name] = data.fields[n_train : n_train + len(rolled), 0, i, j] - 273.15
+        forecasts[name] = rolled[:, i, j] - 273.15
+    fig = town_forecasts_figure(
+        lead, series, roll_hours, truth, forecasts,
+        training_hours=lead[n_train],
+        title=f"t2m at the towns: {len(rolled) - 1}-step CNN rollout from +{roll_hours[0]} h "
+        "(green: training period)",
+    )  # fmt: skip
     ctx.save_figure(fig, "town_forecasts.png")
 
     fig, (ax_roll, ax_loss) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-    steps_h = roll_hours[1:] - roll_hours[0]
-    ax_roll.plot(steps_h, rollout_cnn, "C1-s", label="CNN rollout")
-    ax_roll.plot(steps_h, rollout_persistence, "C0--o", label="persistence")
-    ax_roll.set(
-        xlabel="hours after the initial state",
-        ylabel="t2m RMSE over the domain [K]",
-        title=f"Rollout error (one-step held-out: CNN {rmse_cnn:.3f} K, "
-        f"persistence {rmse_persistence:.3f} K)",
-    )
-    ax_roll.title.set_fontsize(9)
-    ax_roll.legend()
-    ax_roll.grid(alpha=0.3)
-    ax_loss.semilogy(range(1, cfg.epochs + 1), history.train_loss, "C0")
-    ax_loss.set(xlabel="epoch", ylabel="training MSE (normalised)", title="Training loss")
-    ax_loss.grid(alpha=0.3)
-    ctx.save_figure(fig, "rollout_rmse.png")
-    ctx.progress(1.0, "figures saved")
-
-    return LabOutcome(
-        metrics={
-            "rmse_cnn": rmse_cnn,
-            "rmse_persistence": rmse_persistence,
-            "skill_vs_persistence": 1.0 - rmse_cnn / rmse_persistence,
-            "rollout_rmse_cnn_last": rollout_cnn[-1],
-            "rollout_rmse_persistence_last": rollout_persistence[-1],
-            "n_times": float(n_steps),
-            "n_chunks_per_variable": float(n_chunks),
-            "store_mib": store_mb,
-            "lazy_open": float(lazy),
-            "max_town_distance_km": float(points["distance_km"].max()),
-            "final_train_loss": history.train_loss[-1],
+    plot_lead_time_errors(
+        ax_roll,
+        roll_hours[1:] - roll_hours[0],
+        {
+            "CNN rollout": (verification["rollout_cnn"], "C1-s"),
+            "persistence": (verification["rollout_persistence"], "C0--o"),
         },
-        acceptance=Acceptance(
-            metric="rmse_cnn",
-            value=rmse_cnn,
-            comparison="<",
-            threshold=rmse_persistence,
-            baseline="COURSE_MAP U11: held-out one-step t2m RMSE rmse_cnn < rmse_persistence",
-            baseline_value=rmse_persistence,
-        ),
-        summary=(
-            f"{n_steps} times on a {lat.size}x{lon.size} grid archived in chunks "
-            f"{store_chunks}; held-out t2m(t+{cfg.step_hours} h) RMSE: CNN {rmse_cnn:.3f} K vs "
-            f"persistence {rmse_persistence:.3f} K."
-        ),
+        ylabel="t2m RMSE over the domain [K]",
+        title=f"Rollout error (one-step held-out: CNN {verification['rmse_cnn']:.3f} K, "
+        f"persistence {verification['rmse_persistence']:.3f} K)",
     )
+    plot_loss_curves(ax_loss, {"training": history.train_loss}, ylabel="training MSE (normalised)")
+    ctx.save_figure(fig, "rollout_rmse.png")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,8 @@ from wxai.labs.nn_architectures import U3
 if TYPE_CHECKING:
     import numpy as np
 
+    from wxai.nn.diffusion import NoiseSchedule
+
 
 class MixtureTarget(BaseModel):
     """A 1D Gaussian mixture: component means, standard deviations and weights."""
@@ -26,12 +29,9 @@ class MixtureTarget(BaseModel):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` draws, ``(n,)`` float32."""
-        import numpy as np
+        from wxai.data.synthetic.toy_datasets import mixture_samples
 
-        weights = np.asarray(self.weights) / np.sum(self.weights)
-        component = rng.choice(len(weights), size=n, p=weights)
-        values = rng.normal(np.asarray(self.means)[component], np.asarray(self.stds)[component])
-        return values.astype("float32")
+        return mixture_samples(rng, n, self.means, self.stds, self.weights)
 
 
 class WassersteinSamplerConfig(LabConfig):
@@ -58,30 +58,27 @@ class WassersteinSamplerConfig(LabConfig):
 def wasserstein_sampler(cfg: WassersteinSamplerConfig, ctx: LabContext) -> LabOutcome:
     """Train a 1D generator with the Wasserstein loss; compare with a fitted Gaussian."""
     import matplotlib.pyplot as plt
-    import numpy as np
     import torch
 
     from wxai.nn.mlp import MLP
+    from wxai.train.loop import minimize_steps
     from wxai.verify.distributions import sorted_quantile_loss, wasserstein_1d
+    from wxai.viz.generative import plot_histograms, plot_noise_map
+    from wxai.viz.training import plot_loss_curves
 
     generator = MLP(1, 1, cfg.hidden, act=cfg.activation).to(ctx.device)
-    optimiser = torch.optim.Adam(generator.parameters(), lr=cfg.lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, cfg.steps)
-    losses = []
+
+    def step_loss(step: int) -> torch.Tensor:
+        noise = torch.randn(cfg.batch_size, 1, device=ctx.device)
+        target = torch.from_numpy(cfg.target.sample(ctx.rng, cfg.batch_size)).to(ctx.device)
+        return sorted_quantile_loss(generator(noise), target, p=cfg.loss_order)
+
+    def log(step: int, loss: float) -> None:
+        ctx.log_metrics({"train_loss": loss}, step)
+        ctx.progress((step + 1) / cfg.steps * 0.9, f"step {step + 1}/{cfg.steps}")
+
     with torch_threads(cfg.torch_threads):
-        for step in range(cfg.steps):
-            noise = torch.randn(cfg.batch_size, 1, device=ctx.device)
-            target = torch.from_numpy(cfg.target.sample(ctx.rng, cfg.batch_size)).to(ctx.device)
-            loss = sorted_quantile_loss(generator(noise), target, p=cfg.loss_order)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            losses.append(loss.item())
-            if step % max(cfg.steps // 50, 1) == 0 or step == cfg.steps - 1:
-                ctx.log_metrics({"train_loss": losses[-1]}, step)
-                ctx.progress((step + 1) / cfg.steps * 0.9, f"step {step + 1}/{cfg.steps}")
-        generator.eval()
+        losses = minimize_steps(generator, step_loss, steps=cfg.steps, lr=cfg.lr, log=log)
         with torch.no_grad():
             z = torch.randn(cfg.n_eval, 1, device=ctx.device)
             samples = generator(z).cpu().numpy().ravel()
@@ -94,31 +91,20 @@ def wasserstein_sampler(cfg: WassersteinSamplerConfig, ctx: LabContext) -> LabOu
     w1_gauss = wasserstein_1d(reference, gaussian)
 
     fig, (ax_hist, ax_map, ax_loss) = plt.subplots(1, 3, figsize=(16, 4.4), layout="constrained")
-    bins = np.linspace(min(reference.min(), samples.min()), max(reference.max(), samples.max()), 60)
-    ax_hist.hist(reference, bins=bins, density=True, color="0.6", label="target samples")
-    ax_hist.hist(samples, bins=bins, density=True, histtype="step", lw=2, color="C1",
-                 label=f"generated (W1 {w1:.3f})")  # fmt: skip
-    ax_hist.hist(gaussian, bins=bins, density=True, histtype="step", lw=1.5, color="C0", ls="--",
-                 label=f"fitted Gaussian (W1 {w1_gauss:.3f})")  # fmt: skip
-    ax_hist.set(xlabel="x", ylabel="density", title="Target vs generated distribution")
-    ax_hist.legend(fontsize=8)
-    ax_map.plot(z_line.numpy().ravel(), mapped, "C1-", lw=2, label="generator x = G(z)")
-    # The loss only sees sorted values: an increasing or a decreasing map are equally good.
-    sign = 1.0 if mapped[-1] >= mapped[0] else -1.0
-    levels = 0.5 * (1 + np.vectorize(math.erf)(sign * z_line.numpy().ravel() / math.sqrt(2)))
-    ax_map.plot(
-        z_line.numpy().ravel(), np.quantile(reference, levels), "k:", lw=1.5,
-        label="monotone transport F\u207b\u00b9(\u03a6(\u00b1z)) of the target",
-    )  # fmt: skip
-    ax_map.set(
-        xlabel="noise z ~ N(0, 1)", ylabel="sample x", title="Learned map from noise to samples"
+    others = {
+        f"generated (W1 {w1:.3f})": (samples, {"lw": 2, "color": "C1"}),
+        f"fitted Gaussian (W1 {w1_gauss:.3f})": (gaussian, {"lw": 1.5, "color": "C0", "ls": "--"}),
+    }
+    plot_histograms(ax_hist, reference, others)
+    plot_noise_map(ax_map, z_line.numpy().ravel(), mapped, reference)
+    plot_loss_curves(
+        ax_loss,
+        {"training": losses},
+        first=0,
+        lw=0.8,
+        xlabel="step",
+        ylabel=f"sorted-quantile loss (p={cfg.loss_order})",
     )
-    ax_map.legend(fontsize=8)
-    ax_loss.semilogy(losses, "C0", lw=0.8)
-    ax_loss.set(
-        xlabel="step", ylabel=f"sorted-quantile loss (p={cfg.loss_order})", title="Training loss"
-    )
-    ax_loss.grid(alpha=0.3)
     ctx.save_figure(fig, "wasserstein_sampler.png")
     ctx.progress(1.0, "figure saved")
 
@@ -158,26 +144,6 @@ class DdpmConfig(LabConfig):
     torch_threads: int | None = Field(default=1, ge=1)
 
 
-def _shape_2d(rng: np.random.Generator, cfg: DdpmConfig, n: int) -> np.ndarray:
-    """Points ``(n, 2)`` on two interleaved half circles (moons) or a ring, with scatter."""
-    import numpy as np
-
-    from wxai.core.errors import UnknownNameError
-
-    if cfg.shape_2d == "moons":
-        upper = rng.random(n) < 0.5
-        angle = rng.uniform(0, math.pi, n)
-        x = np.where(upper, np.cos(angle), 1 - np.cos(angle))
-        y = np.where(upper, np.sin(angle), 0.5 - np.sin(angle))
-    elif cfg.shape_2d == "ring":
-        angle = rng.uniform(0, 2 * math.pi, n)
-        x, y = 2 * np.cos(angle), 2 * np.sin(angle)
-    else:
-        raise UnknownNameError("2D target", cfg.shape_2d, ["moons", "ring"])
-    points = np.stack([x, y], axis=1) + cfg.noise_2d * rng.standard_normal((n, 2))
-    return points.astype("float32")
-
-
 @lab(
     "ddpm",
     title="Denoising diffusion: closed-form noising and learned reverse steps, 1D and 2D",
@@ -187,100 +153,39 @@ def _shape_2d(rng: np.random.Generator, cfg: DdpmConfig, n: int) -> np.ndarray:
 )
 def ddpm(cfg: DdpmConfig, ctx: LabContext) -> LabOutcome:
     """Train an eps-network per target; compare samples and a fitted Gaussian with the target."""
-    import matplotlib.pyplot as plt
     import numpy as np
-    import torch
 
-    from wxai.nn.diffusion import EpsilonMLP, NoiseSchedule, diffusion_loss, p_sample_loop, q_sample
+    from wxai.data.synthetic.toy_datasets import shape_2d
+    from wxai.nn.diffusion import NoiseSchedule
     from wxai.verify.distributions import energy_distance
 
     schedule = NoiseSchedule.named(cfg.schedule, cfg.n_steps)
     samplers = {
         "1D bimodal": lambda n: cfg.target_1d.sample(ctx.rng, n)[:, None],
-        f"2D {cfg.shape_2d}": lambda n: _shape_2d(ctx.rng, cfg, n),
+        f"2D {cfg.shape_2d}": lambda n: shape_2d(ctx.rng, n, cfg.shape_2d, cfg.noise_2d),
     }
     last = cfg.n_steps - 1
     snapshots = sorted({0, cfg.n_steps // 10, cfg.n_steps // 4, cfg.n_steps // 2, last})
     metrics: dict[str, float] = {}
-    forward, reverse, targets, generated = {}, {}, {}, {}
+    runs: dict[str, _DiffusionRun] = {}
     for index, (name, draw) in enumerate(samplers.items()):
         key = "1d" if index == 0 else "2d"
-        data = draw(cfg.n_eval)
-        mean, std = data.mean(axis=0), data.std(axis=0)
-        model = EpsilonMLP(data.shape[1], cfg.hidden, cfg.time_dim).to(ctx.device)
-        optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, cfg.train_steps)
-        with torch_threads(cfg.torch_threads):
-            for step in range(cfg.train_steps):
-                x0 = torch.from_numpy((draw(cfg.batch_size) - mean) / std).to(ctx.device)
-                loss = diffusion_loss(model, x0, schedule)
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-                decay.step()
-                if step % max(cfg.train_steps // 50, 1) == 0 or step == cfg.train_steps - 1:
-                    ctx.log_metrics({f"train_loss_{key}": loss.item()}, step)
-                    ctx.progress((index + (step + 1) / cfg.train_steps) / 2 * 0.9, name)
-            samples, kept = p_sample_loop(
-                model, (cfg.n_eval, data.shape[1]), schedule, device=ctx.device, keep=snapshots
-            )
-        clean = torch.from_numpy((data - mean) / std)
-        forward[name] = {
-            t: q_sample(clean, torch.full((len(clean),), t), schedule).numpy() for t in snapshots
-        }
-        reverse[name] = {t: state.numpy() for t, state in kept.items()}
-        generated[name] = samples.numpy() * std + mean
-        targets[name] = data
+        run = runs[name] = _train_and_sample(
+            cfg, ctx, schedule, draw, snapshots=snapshots, index=index
+        )
         reference = draw(cfg.n_eval)
         gaussian = ctx.rng.multivariate_normal(
-            mean, np.atleast_2d(np.cov(data, rowvar=False)), size=cfg.n_eval
+            run.mean, np.atleast_2d(np.cov(run.target, rowvar=False)), size=cfg.n_eval
         )
         # Squared energy distance (Szekely's D^2, V-statistic: biased slightly upwards).
-        metrics[f"energy_{key}"] = energy_distance(generated[name], reference, squared=True)
+        metrics[f"energy_{key}"] = energy_distance(run.generated, reference, squared=True)
         metrics[f"energy_gaussian_{key}"] = energy_distance(gaussian, reference, squared=True)
         metrics[f"energy_ratio_{key}"] = (
             metrics[f"energy_{key}"] / metrics[f"energy_gaussian_{key}"]
         )
     worst = max(metrics["energy_ratio_1d"], metrics["energy_ratio_2d"])
     metrics["energy_ratio_max"] = worst
-
-    def panel(ax, values: np.ndarray, colour: str, label: str | None = None) -> None:
-        if values.shape[1] == 1:
-            ax.hist(values[:, 0], bins=60, density=True, color=colour, alpha=0.7, label=label)
-            ax.set(xlabel="x (standardised)", ylabel="density")
-        else:
-            ax.scatter(values[:, 0], values[:, 1], s=2, color=colour, alpha=0.5, label=label)
-            ax.set(xlabel="x\u2081 (standardised)", ylabel="x\u2082", aspect="equal")
-
-    for title, states, file in (
-        ("Forward process q(x_t | x_0) in closed form", forward, "ddpm_forward.png"),
-        ("Reverse process: learned denoising from pure noise", reverse, "ddpm_reverse.png"),
-    ):
-        fig, axes = plt.subplots(
-            2, len(snapshots), figsize=(3.3 * len(snapshots), 6.6), layout="constrained"
-        )
-        order = snapshots if states is forward else snapshots[::-1]
-        for row, name in enumerate(samplers):
-            for ax, t in zip(axes[row], order, strict=True):
-                panel(ax, states[name][t], "C0" if states is forward else "C1")
-                ab = float(schedule.alpha_bar[t])
-                ax.set_title(f"{name}\nt = {t}, \u0101_t = {ab:.3f}", fontsize=9)
-        fig.suptitle(f"{title} ({cfg.schedule} schedule, T = {cfg.n_steps})")
-        ctx.save_figure(fig, file)
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained")
-    for ax, (index, name) in zip(axes, enumerate(samplers), strict=True):
-        key = "1d" if index == 0 else "2d"
-        scaled_target = (targets[name] - targets[name].mean(0)) / targets[name].std(0)
-        scaled_samples = (generated[name] - targets[name].mean(0)) / targets[name].std(0)
-        panel(ax, scaled_target, "0.55", "target")
-        panel(ax, scaled_samples, "C1", "DDPM samples")
-        ax.set_title(
-            f"{name}: energy distance\u00b2 {metrics[f'energy_{key}']:.4f}\n"
-            f"(fitted Gaussian {metrics[f'energy_gaussian_{key}']:.4f})"
-        )
-        ax.legend(fontsize=8, markerscale=4)
-    ctx.save_figure(fig, "ddpm_samples_vs_target.png")
+    _ddpm_figures(cfg, ctx, runs, schedule=schedule, snapshots=snapshots, metrics=metrics)
     ctx.progress(1.0, "figures saved")
 
     return LabOutcome(
@@ -301,3 +206,104 @@ def ddpm(cfg: DdpmConfig, ctx: LabContext) -> LabOutcome:
             f"2D {metrics['energy_ratio_2d']:.3f}."
         ),
     )
+
+
+@dataclass
+class _DiffusionRun:
+    """One target of ``ddpm``: its data, samples and the states of both processes."""
+
+    target: np.ndarray  # (n_eval, d) target samples the statistics come from
+    mean: np.ndarray
+    std: np.ndarray
+    generated: np.ndarray  # (n_eval, d) DDPM samples in data units
+    forward: dict[int, np.ndarray]  # t -> q(x_t | x_0) samples, standardised
+    reverse: dict[int, np.ndarray]  # t -> reverse-process states, standardised
+
+
+def _train_and_sample(
+    cfg: DdpmConfig,
+    ctx: LabContext,
+    schedule: NoiseSchedule,
+    draw: Callable[[int], np.ndarray],
+    *,
+    snapshots: list[int],
+    index: int,
+) -> _DiffusionRun:
+    """Train an eps-network on fresh standardised batches of ``draw``, then sample."""
+    import torch
+
+    from wxai.nn.diffusion import EpsilonMLP, diffusion_loss, p_sample_loop, q_sample
+    from wxai.train.loop import minimize_steps
+
+    key = "1d" if index == 0 else "2d"
+    data = draw(cfg.n_eval)
+    mean, std = data.mean(axis=0), data.std(axis=0)
+    model = EpsilonMLP(data.shape[1], cfg.hidden, cfg.time_dim).to(ctx.device)
+
+    def step_loss(step: int) -> torch.Tensor:
+        x0 = torch.from_numpy((draw(cfg.batch_size) - mean) / std).to(ctx.device)
+        return diffusion_loss(model, x0, schedule)
+
+    def log(step: int, loss: float) -> None:
+        ctx.log_metrics({f"train_loss_{key}": loss}, step)
+        ctx.progress((index + (step + 1) / cfg.train_steps) / 2 * 0.9, f"target {index + 1}")
+
+    with torch_threads(cfg.torch_threads):
+        minimize_steps(model, step_loss, steps=cfg.train_steps, lr=cfg.lr, log=log)
+        samples, kept = p_sample_loop(
+            model, (cfg.n_eval, data.shape[1]), schedule, device=ctx.device, keep=snapshots
+        )
+    clean = torch.from_numpy((data - mean) / std)
+    return _DiffusionRun(
+        target=data,
+        mean=mean,
+        std=std,
+        generated=samples.numpy() * std + mean,
+        forward={
+            t: q_sample(clean, torch.full((len(clean),), t), schedule).numpy() for t in snapshots
+        },
+        reverse={t: state.numpy() for t, state in kept.items()},
+    )
+
+
+def _ddpm_figures(
+    cfg: DdpmConfig,
+    ctx: LabContext,
+    runs: dict[str, _DiffusionRun],
+    *,
+    schedule: NoiseSchedule,
+    snapshots: list[int],
+    metrics: dict[str, float],
+) -> None:
+    """Forward and reverse snapshots, and samples against each target."""
+    import matplotlib.pyplot as plt
+
+    from wxai.viz.generative import diffusion_snapshots_figure, plot_samples
+
+    for title, process, steps, colour, file in (
+        ("Forward process q(x_t | x_0) in closed form", "forward", snapshots, "C0",
+         "ddpm_forward.png"),
+        ("Reverse process: learned denoising from pure noise", "reverse", snapshots[::-1], "C1",
+         "ddpm_reverse.png"),
+    ):  # fmt: skip
+        fig = diffusion_snapshots_figure(
+            {name: getattr(run, process) for name, run in runs.items()},
+            steps,
+            schedule.alpha_bar,
+            title=f"{title} ({cfg.schedule} schedule, T = {cfg.n_steps})",
+            colour=colour,
+        )
+        ctx.save_figure(fig, file)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained")
+    for ax, (index, (name, run)) in zip(axes, enumerate(runs.items()), strict=True):
+        key = "1d" if index == 0 else "2d"
+        centre, scale = run.target.mean(0), run.target.std(0)
+        plot_samples(ax, (run.target - centre) / scale, "0.55", "target")
+        plot_samples(ax, (run.generated - centre) / scale, "C1", "DDPM samples")
+        ax.set_title(
+            f"{name}: energy distance\u00b2 {metrics[f'energy_{key}']:.4f}\n"
+            f"(fitted Gaussian {metrics[f'energy_gaussian_{key}']:.4f})"
+        )
+        ax.legend(fontsize=8, markerscale=4)
+    ctx.save_figure(fig, "ddpm_samples_vs_target.png")

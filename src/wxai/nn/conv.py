@@ -133,6 +133,8 @@ class ConvNet1d(nn.Module):
     input ``(batch, channels[0], length)`` -> output ``(batch, channels[-1], length)``.
     """
 
+    _block: type[ConvBlock1d] = ConvBlock1d
+
     def __init__(
         self,
         channels: Sequence[int],
@@ -156,7 +158,7 @@ class ConvNet1d(nn.Module):
         self.kernel_sizes = list(kernels)
         self.dilations = list(dilations)
         self.layers = nn.ModuleList(
-            ConvBlock1d(
+            self._block(
                 channels[i],
                 channels[i + 1],
                 self.kernel_sizes[i],
@@ -190,6 +192,23 @@ class ConvNet1d(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+
+class ConvNet2d(ConvNet1d):
+    """A stack of 'same'-size 2D convolutions mapping fields to fields.
+
+    Parameters are those of :class:`ConvNet1d`; kernels are square and
+    :attr:`receptive_field` is the width of the (square) field of view in grid points.
+    ``padding_mode="replicate"`` suits a limited-area domain, ``"circular"`` a doubly
+    periodic one.
+
+    Shapes
+    ------
+    input ``(batch, channels[0], height, width)`` -> output ``(batch, channels[-1], height,
+    width)``.
+    """
+
+    _block = ConvBlock2d
 
 
 class ConvClassifier1d(nn.Module):
@@ -275,3 +294,20 @@ def input_support(
     model(x)[:, :, index].sum().backward()
     assert x.grad is not None
     return (x.grad.abs().sum(dim=(0, 1)) > 0).cpu()
+
+
+def periodic_window(length: int, index: int, width: int) -> torch.Tensor:
+    """The ``width`` positions centred on ``index`` of a periodic grid, as a mask.
+
+    What :func:`input_support` should find for output ``index`` of a circular-padded
+    stack of 'same' convolutions with receptive field ``width`` (odd) on ``length``
+    points, when the field is narrower than the domain.
+
+    Returns
+    -------
+    Boolean tensor ``(length,)``.
+    """
+    mask = torch.zeros(length, dtype=torch.bool)
+    half = width // 2
+    mask[[(index + offset) % length for offset in range(-half, half + 1)]] = True
+    return mask

@@ -149,3 +149,50 @@ def minimize_over_batches(
             progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}: {label} {losses[-1]:.4g}")
     model.eval()
     return losses
+
+
+def minimize_steps(
+    model: nn.Module,
+    step_loss: Callable[[int], torch.Tensor],
+    *,
+    steps: int,
+    lr: float,
+    log: Callable[[int, float], None] | None = None,
+    log_points: int = 50,
+) -> list[float]:
+    """Minimise ``step_loss(step)`` for ``steps`` Adam steps, each on freshly drawn data.
+
+    For generators and samplers whose every step draws new noise and targets, so
+    there are no epochs: the learning rate follows a cosine decay from ``lr`` to 0
+    over the steps. The model is left in evaluation mode.
+
+    Parameters
+    ----------
+    step_loss:
+        Called with the step number ``0 .. steps - 1``; draws its batch and returns a
+        scalar loss of ``model``.
+    log:
+        Called as ``log(step, loss)`` about ``log_points`` times, and at the last step
+        (for a tracker and a progress bar).
+
+    Returns
+    -------
+    list[float]
+        The loss of every step.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    every = max(steps // log_points, 1)
+    losses: list[float] = []
+    model.train()
+    for step in range(steps):
+        loss = step_loss(step)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+        if log is not None and (step % every == 0 or step == steps - 1):
+            log(step, losses[-1])
+    model.eval()
+    return losses

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -234,6 +235,84 @@ def matmul_tflops(
         tflops=2.0 * n**3 / seconds / 1e12,
         rel_error=rel_error,
     )
+
+
+def time_per_element(
+    kernels: object,
+    calls: Mapping[str, tuple[tuple, int]],
+    *,
+    repeats: int = 5,
+    warmup: int = 1,
+) -> dict[str, float]:
+    """Best time per element [ns] of methods of ``kernels``, one timing per call.
+
+    Parameters
+    ----------
+    kernels:
+        Any object with the named methods (a native library, NumPy, Python loops).
+    calls:
+        ``{method name: (arguments, elements)}``: the method is called with the
+        arguments, and its best time (:func:`best_time`) is divided by ``elements``
+        (array length, or length x steps for a time-stepping kernel).
+    """
+    return {
+        name: best_time(partial(getattr(kernels, name), *args), repeats=repeats, warmup=warmup)
+        / elements
+        * 1e9
+        for name, (args, elements) in calls.items()
+    }
+
+
+@dataclass
+class MatmulSweep:
+    """Timings of :func:`matmul_sweep` and what it skipped (``{what: why}``)."""
+
+    timings: list[MatmulTiming] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def matmul_sweep(
+    devices: Sequence[str],
+    dtypes: Sequence[str],
+    sizes: Sequence[int],
+    *,
+    repeats: int,
+    warmup: int,
+    seed: int,
+    budget: float,
+    progress: Callable[[float, str], None] | None = None,
+) -> MatmulSweep:
+    """Time square matrix products for every (device, dtype) over increasing sizes.
+
+    A dtype the device cannot run (:func:`matmul_skip_reason`) is skipped, and so are
+    the sizes from the first one whose predicted cost, ``(warmup + 1)`` products scaled
+    as ``n^3`` from the previous size, exceeds ``budget`` seconds. ``budget`` also
+    limits the repeats of each point (see :func:`matmul_tflops`).
+    """
+    sizes = sorted(set(sizes))
+    plan = [(dev, dtype) for dev in devices for dtype in dtypes]
+    sweep = MatmulSweep()
+    for k, (dev, dtype) in enumerate(plan):
+        reason = matmul_skip_reason(dev, dtype)
+        if reason is not None:
+            sweep.skipped[f"{dev}/{dtype}"] = reason
+            continue
+        previous: MatmulTiming | None = None
+        for n in sizes:
+            if previous is not None:  # products cost ~ n^3: skip sizes beyond the budget
+                predicted = previous.seconds * (n / previous.n) ** 3 * (warmup + 1)
+                if predicted > budget:
+                    sweep.skipped[f"{dev}/{dtype}/n>={n}"] = (
+                        f"predicted {predicted:.0f} s > budget {budget:g} s"
+                    )
+                    break
+            if progress is not None:
+                progress(k / len(plan), f"{dtype} matmul n={n} on {dev}")
+            previous = matmul_tflops(
+                dev, dtype, n, repeats, warmup=warmup, seed=seed, budget=budget
+            )
+            sweep.timings.append(previous)
+    return sweep
 
 
 def _no_sync() -> None:

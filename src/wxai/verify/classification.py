@@ -1,4 +1,4 @@
-"""Scores of classifiers and detectors: accuracy, ROC curve and its area (AUC)."""
+"""Scores of classifiers and detectors: accuracy, confusion matrix, ROC curve and its area."""
 
 from __future__ import annotations
 
@@ -77,3 +77,27 @@ def roc_curve(scores: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndar
     tp = np.cumsum(y)[last_of_tie]
     fp = (last_of_tie + 1) - tp
     return np.r_[0.0, fp / (~y).sum()], np.r_[0.0, tp / y.sum()]
+
+
+def confusion_matrix(labels: ArrayLike, predicted: ArrayLike, n_classes: int) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of true class ``i`` predicted as class ``j``.
+
+    Parameters
+    ----------
+    labels, predicted:
+        Integer class labels in ``0 .. n_classes - 1``, of the same shape.
+
+    Returns
+    -------
+    int array ``(n_classes, n_classes)``; rows sum to the class sizes, the trace is
+    the number of correct predictions.
+    """
+    true, pred = np.asarray(labels).ravel(), np.asarray(predicted).ravel()
+    if true.shape != pred.shape:
+        raise ConfigError(f"shapes differ: labels {true.shape}, predicted {pred.shape}")
+    for name, values in (("labels", true), ("predicted", pred)):
+        if values.size and (values.min() < 0 or values.max() >= n_classes):
+            raise ConfigError(f"{name} must lie in 0..{n_classes - 1}")
+    confusion = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(confusion, (true, pred), 1)
+    return confusion
