@@ -20,12 +20,14 @@ from wxai.assistant.llm.tools.evaluation import ToolEvaluation, evaluate_tool_ca
 from wxai.assistant.llm.tools.weather import weather_tools
 from wxai.assistant.llm.types import Message
 
-#: Rates measured by benchmarks/tool_calling.py ("semantic (embedding route), signature only").
+#: Rates measured by benchmarks/tool_calling.py ("semantic (embedding route), signature only")
+#: and again by this evaluation on 2026-12-03: 34 and 14 of the 35 prompts.
 MEASURED_RIGHT_TOOL = 0.971
 MEASURED_ARGUMENTS = 0.400
-#: Allowed drop: greedy decoding is deterministic, but llama.cpp builds may differ
-#: slightly; the routing itself (embeddings, no sampling) moves only with the model.
-MARGIN = 0.1
+#: Allowed drop, two of the 35 prompts: greedy decoding is deterministic, but llama.cpp
+#: builds may differ slightly; the routing itself (embeddings, no sampling) moves only
+#: with the model.
+MARGIN = 0.06
 #: Token budget of each request: the longest weather-tool arguments object is ~25 tokens.
 MAX_TOKENS = 48
 
