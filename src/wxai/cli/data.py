@@ -50,22 +50,46 @@ def _describe_dataset(ds) -> list[dict[str, Any]]:
     return rows
 
 
+def _describe_groups(tree) -> list[dict[str, Any]]:
+    """One row per node of a GRIB tree: its variables with their dims."""
+    groups = []
+    for node in tree.subtree:
+        ds = node.to_dataset(inherit=False)
+        if not ds.data_vars:
+            continue
+        variables = _describe_dataset(node.to_dataset())
+        for row in variables:
+            row["attrs"] = {k: v for k, v in row["attrs"].items() if k in _GROUP_ATTRS}
+        groups.append({"group": node.path, "variables": variables})
+    return groups
+
+
+_GROUP_ATTRS = ("GRIB_shortName", "GRIB_typeOfLevel", "GRIB_gridType", "units", "long_name")
+
+
 def describe(path: Path) -> dict[str, Any]:
     """Format and contents of a data file, as plain JSON-able data.
 
     Returns
     -------
     dict
-        ``{"path", "format", "messages"}`` for GRIB (one dict of keys per
-        message) or ``{"path", "format", "variables", "attrs"}`` otherwise.
+        ``{"path", "format", "groups", "messages"}`` for GRIB (the groups of
+        :func:`~wxai.data.formats.grib.read_grib` with their variables, and one
+        dict of keys per message) or ``{"path", "format", "variables", "attrs"}`` otherwise.
     """
     from wxai.data.formats import sniff_format
 
     fmt = sniff_format(path)
     if fmt == "grib":
-        from wxai.data.formats.grib import list_messages
+        from wxai.data.formats.grib import list_messages, read_grib
 
-        return {"path": str(path), "format": fmt, "messages": _jsonable(list_messages(path))}
+        tree = read_grib(path, lazy=True)  # headers only: groups without decoding values
+        return {
+            "path": str(path),
+            "format": fmt,
+            "groups": _describe_groups(tree),
+            "messages": _jsonable(list_messages(path)),
+        }
     if fmt == "odim":
         import xarray as xr
 
@@ -116,6 +140,27 @@ _GRIB_HEADERS = {
 _GRIB_WRAPPED = {"typeOfLevel", "gridType", "name"}
 
 
+def _groups_table(file: Path, groups: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{file}: {len(groups)} group(s), as read_grib returns them")
+    table.add_column("group", no_wrap=True)
+    table.add_column("variable", no_wrap=True)
+    table.add_column("short", no_wrap=True)
+    table.add_column("dims", overflow="fold")
+    table.add_column("units", overflow="fold")
+    for group in groups:
+        for row in group["variables"]:
+            dims = " ".join(f"{d}={n}" for d, n in row["dims"].items())
+            attrs = row["attrs"]
+            table.add_row(
+                group["group"],
+                row["name"],
+                str(attrs.get("GRIB_shortName", "")),
+                dims,
+                str(attrs.get("units", "")),
+            )
+    return table
+
+
 @app.command("ls")
 def ls_command(
     file: Annotated[Path, typer.Argument(help="GRIB, NetCDF, ODIM_H5 file or Zarr store.")],
@@ -134,6 +179,7 @@ def ls_command(
         return
     console = Console(soft_wrap=True)
     if info["format"] == "grib":
+        console.print(_groups_table(file, info["groups"]))
         table = Table(title=f"{file} (GRIB, {len(info['messages'])} messages)")
         table.add_column("#", no_wrap=True)
         for column in _GRIB_COLUMNS:
@@ -208,7 +254,7 @@ def samples_command(
 
 
 @app.command("plot")
-def plot_command(
+def plot_command(  # noqa: PLR0917 -- typer options
     path: Annotated[Path, typer.Argument(help="GRIB, NetCDF or ODIM file.")],
     var: Annotated[str | None, typer.Option("--var", help="Variable to draw.")] = None,
     projection: Annotated[
@@ -216,9 +262,19 @@ def plot_command(
         typer.Option(help="PlateCarree, Geostationary, TransverseMercator or LambertConformal."),
     ] = "PlateCarree",
     out: Annotated[Path | None, typer.Option("--out", help="PNG to write.")] = None,
+    level: Annotated[
+        float | None,
+        typer.Option("--level", help="Vertical level to draw (hPa, m or model level)."),
+    ] = None,
+    level_type: Annotated[
+        str | None,
+        typer.Option("--level-type", help="GRIB typeOfLevel, e.g. hybrid or isobaricInhPa."),
+    ] = None,
 ) -> None:
     """Draw a quick-look map of a file's first (or the named) variable."""
     from wxai.viz.quicklook import plot_file
 
-    png = plot_file(path, var=var, projection=projection, out=out)
+    png = plot_file(
+        path, var=var, projection=projection, out=out, level=level, level_type=level_type
+    )
     Console().print(f"map written: {png}", highlight=False, soft_wrap=True)

@@ -28,27 +28,6 @@ def _first(da: xr.DataArray) -> xr.DataArray:
     return da.isel(extra) if extra else da
 
 
-def _grib_short_name(src: Path, var: str | None) -> str:
-    """The GRIB shortName to read: ``var`` as a shortName or canonical name, else the first."""
-    from wxai.data.formats.grib import list_messages
-    from wxai.vocab import from_source
-
-    names: dict[str, str] = {}  # shortName or canonical name -> shortName
-    for message in list_messages(src):
-        short_name = str(message["shortName"])
-        names.setdefault(short_name, short_name)
-        try:
-            canonical = from_source("ifs", short_name, message.get("level")).name
-        except (KeyError, ValueError):
-            continue
-        names.setdefault(canonical, short_name)
-    if var is None:
-        return next(iter(names.values()))
-    if var not in names:
-        raise UnknownNameError("variable", var, names)
-    return names[var]
-
-
 def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, float] | None:
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -63,8 +42,11 @@ def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, floa
 def plot_file(
     path: str | os.PathLike,
     var: str | None = None,
+    *,
     projection: str = "PlateCarree",
     out: str | os.PathLike | None = None,
+    level: float | None = None,
+    level_type: str | None = None,
 ) -> Path:
     """Draw one field of a weather data file on a map and save it as PNG.
 
@@ -74,10 +56,18 @@ def plot_file(
         A GRIB, NetCDF or ODIM_H5 file (detected from its content).
     var:
         Variable to draw; default the first data variable (ODIM: the file's field).
+        GRIB: the name in the file (``t2m``), the shortName (``2t``) or a
+        canonical name with its level (``z500``).
     projection:
         One of :data:`wxai.viz.maps.PROJECTIONS`.
     out:
         Output PNG; default ``path`` with suffix ``.png`` next to the input.
+    level:
+        Vertical level to draw (hPa, m or model level, as in the file); default
+        the first.
+    level_type:
+        GRIB only: the ecCodes ``typeOfLevel`` of the variable to draw
+        (``hybrid``, ``isobaricInhPa``) when it is on several.
 
     Returns
     -------
@@ -111,11 +101,14 @@ def plot_file(
         plot_radar(ax, da)
     else:
         if fmt == "grib":
-            from wxai.data.formats.grib import read_grib
+            from wxai.data.formats.grib import grib_variable, read_grib
 
-            short_name = _grib_short_name(src, var)
-            ds = read_grib(src, filter_by_keys={"shortName": short_name})
-            var = next(iter(ds.data_vars), var)  # cfgrib names 2t as t2m, 10u as u10, ...
+            # headers only; just the field drawn is decoded
+            selected = grib_variable(
+                read_grib(src, lazy=True), var, level=level, level_type=level_type
+            )
+            ds = selected.to_dataset(name=str(selected.name))
+            var = str(selected.name)
         elif fmt == "netcdf":
             from wxai.data.formats.netcdf import read_netcdf
 
@@ -128,7 +121,13 @@ def plot_file(
         name = var or names[0]
         if name not in ds.data_vars:
             raise UnknownNameError("variable", name, names)
-        da = _first(ds[name]).load()
+        da = ds[name]
+        if level is not None and fmt != "grib":
+            vertical = next((d for d in da.dims if d in ("level", "plev", "lev")), None)
+            if vertical is None:
+                raise ConfigError(f"{src}: {name!r} has no vertical dimension to select from")
+            da = da.sel({vertical: level})
+        da = _first(da).load()
         lat = next((da.coords[n] for n in _LAT if n in da.coords), None)
         lon = next((da.coords[n] for n in _LON if n in da.coords), None)
         if lat is None or lon is None:

@@ -28,6 +28,7 @@ from wxai.vocab import from_source, get_variable
 __all__ = [
     "GribLayoutWarning",
     "UnstructuredGrid",
+    "grib_variable",
     "list_messages",
     "read_grib",
     "read_grib_dataset",
@@ -239,6 +240,107 @@ def read_grib_dataset(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:
             "Select one with typeOfLevel=..., or use read_grib() for the whole tree."
         )
     return tree.to_dataset()
+
+
+def grib_variable(
+    tree: xr.DataTree,
+    name: str | None = None,
+    *,
+    level: float | None = None,
+    level_type: str | None = None,
+) -> xr.DataArray:
+    """One variable of a tree from :func:`read_grib`, found by name and level.
+
+    Parameters
+    ----------
+    tree:
+        From :func:`read_grib`.
+    name:
+        The variable's name in the tree (``t2m``), its GRIB ``shortName``
+        (``2t``) or a canonical wxai name that implies a level (``z500``, see
+        :mod:`wxai.vocab`); None takes the first variable.
+    level:
+        Keep only the variable on this level (in its level type's units, hPa,
+        m, model level).
+    level_type:
+        Keep only the variable on this ecCodes ``typeOfLevel`` (``hybrid``,
+        ``isobaricInhPa``); needed when the name exists on several level types.
+
+    Returns
+    -------
+    xr.DataArray
+        Selected at ``level`` when given (the level becomes a scalar coordinate).
+
+    Raises
+    ------
+    UnknownNameError
+        For a name that is in no group, listing the names there are.
+    DataFormatError
+        When the name and level still match several variables; the message
+        lists them with their levels.
+    """
+    found: list[tuple[str, xr.DataArray, float | None]] = []
+    known: set[str] = set()
+    for node in tree.subtree:
+        for var_name in node.to_dataset(inherit=False).data_vars:
+            da = node[str(var_name)]
+            short = str(da.attrs.get("GRIB_shortName", var_name))
+            known |= {str(var_name), short}
+            if level_type is not None and da.attrs.get("GRIB_typeOfLevel") != level_type:
+                continue
+            implied = _implied_level(short, da, name)
+            if name is None or name in (var_name, short) or implied is not None:
+                found.append((node.path, da, implied if implied is not None else level))
+    if not found and level_type is not None and name in known:
+        raise DataFormatError(f"no {name!r} on level type {level_type!r}")
+    if not found:
+        raise UnknownNameError("GRIB variable", str(name), known)
+    matches = []
+    for path, da, wanted in found:
+        coord = _level_coord(da)
+        if wanted is None:
+            matches.append((path, da))
+        elif coord is not None and wanted in np.atleast_1d(da[coord].values):
+            matches.append((path, da.sel({coord: wanted}) if coord in da.dims else da))
+    if not matches:
+        levels = {
+            f"{p} {da.name}": np.atleast_1d(da[c].values).tolist()
+            for p, da, _ in found
+            if (c := _level_coord(da)) is not None
+        }
+        raise DataFormatError(f"no {name!r} on level {level}; levels there are: {levels}")
+    if len(matches) > 1 and name is not None:
+        where = ", ".join(f"{p} ({_type_of_level(da.to_dataset())})" for p, da in matches)
+        raise DataFormatError(
+            f"{name!r} is in several groups: {where}; choose one by its level type "
+            "(level_type=..., --level-type in the CLI) or its level"
+        )
+    return matches[0][1]
+
+
+def _level_coord(da: xr.DataArray) -> str | None:
+    """Name of the variable's vertical coordinate (``level``, ``isobaricInhPa_2``, ...)."""
+    bases = {"level", str(da.attrs.get("GRIB_typeOfLevel", "level"))}
+    for name in (*da.dims, *da.coords):
+        base, _, number = str(name).rpartition("_")
+        if str(name) in bases or (number.isdigit() and base in bases):
+            return str(name)
+    return None
+
+
+def _implied_level(short_name: str, da: xr.DataArray, name: str | None) -> float | None:
+    """The level a canonical name such as ``z500`` implies for this variable, if any."""
+    coord = _level_coord(da)
+    if name is None or coord is None:
+        return None
+    for value in np.atleast_1d(da[coord].values):
+        try:
+            canonical = from_source("ifs", short_name, float(value)).name
+        except UnknownNameError:
+            return None
+        if canonical == name and canonical != short_name:
+            return float(value)
+    return None
 
 
 def _type_of_level(ds: xr.Dataset) -> str:
