@@ -89,6 +89,14 @@ class DataFormatError(WxaiError, ValueError):
     """A file is corrupt, truncated or not in the expected format."""
 
 
+class DataTooLargeError(WxaiError, MemoryError):
+    """A file's data do not fit in memory: read it lazily (in chunks) instead.
+
+    A :class:`MemoryError`, so code that handles running out of memory still
+    catches it; never a :class:`DataFormatError`, since the file is fine.
+    """
+
+
 class ProviderError(WxaiError, RuntimeError):
     """A language-model provider failed: unreachable, timed out, or answered garbage.
 

@@ -87,3 +87,27 @@ def test_corrupt_and_foreign_files(tmp_path):
         "noise.nc",
         "truncated.nc",
     ]
+
+
+@pytest.mark.parametrize(
+    ("engine", "wrapper"),
+    [
+        ("netcdf4", "xarray.backends.netCDF4_.NetCDF4ArrayWrapper._getitem"),
+        ("h5netcdf", "xarray.backends.h5netcdf_.H5NetCDFArrayWrapper._getitem"),
+    ],
+)
+def test_out_of_memory_is_a_memory_error_naming_the_file(tmp_path, monkeypatch, engine, wrapper):
+    from wxai.core.errors import DataTooLargeError
+
+    path = write_netcdf(_dataset(2, 3, 4, seed=0, dlat=1.0, lon0=0.0), tmp_path / "big.nc")
+
+    def out_of_memory(self, key):
+        raise MemoryError("Unable to allocate 80.0 GiB for an array")
+
+    monkeypatch.setattr(wrapper, out_of_memory)
+    with pytest.raises(MemoryError) as info:
+        read_netcdf(path, engine=engine)
+    assert isinstance(info.value, DataTooLargeError)
+    assert not isinstance(info.value, DataFormatError)
+    message = str(info.value)
+    assert str(path) in message and "on disk" in message and "chunks=" in message

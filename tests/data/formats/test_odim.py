@@ -121,3 +121,22 @@ def test_truncated_and_foreign_files(tmp_path):
         read_odim(tmp_path / "plain.h5")
     with pytest.raises(DataFormatError, match="dataset2"):
         read_odim(tmp_path / "r.h5", dataset=2)
+
+
+def test_out_of_memory_is_a_memory_error_naming_the_file(tmp_path, monkeypatch):
+    import h5py
+
+    from wxai.core.errors import DataFormatError, DataTooLargeError
+
+    _h5_by_hand(tmp_path / "r.h5", np.zeros((3, 4), dtype=np.uint8))
+    real = h5py.Dataset.__getitem__
+
+    def out_of_memory(self, key):
+        if self.name.endswith("/data"):
+            raise MemoryError("Unable to allocate 80.0 GiB for an array")
+        return real(self, key)
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", out_of_memory)
+    with pytest.raises(DataTooLargeError, match=r"r\.h5") as info:
+        read_odim(tmp_path / "r.h5")
+    assert isinstance(info.value, MemoryError) and not isinstance(info.value, DataFormatError)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from wxai.core.errors import DataFormatError
+from wxai.core.errors import DataFormatError, DataTooLargeError
 
 Format = Literal["grib", "netcdf", "zarr", "odim", "hdf5"]
 
@@ -20,6 +20,20 @@ NETCDF_CLASSIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
 
 class MissingFileError(DataFormatError, FileNotFoundError):
     """The file to read does not exist."""
+
+
+def too_large(path: Path, exc: MemoryError, *, lazy_hint: str) -> DataTooLargeError:
+    """A :class:`DataTooLargeError` naming ``path``, its size and how to read it lazily."""
+    try:
+        nbytes = path.stat().st_size
+        size = f"{nbytes / 2**20:.1f} MiB" if nbytes >= 2**20 else f"{nbytes} bytes"
+        size += " on disk"
+    except OSError:
+        size = "size unknown"
+    return DataTooLargeError(
+        f"{path} ({size}): out of memory while reading it whole ({exc or 'MemoryError'}); "
+        f"the file is not damaged: {lazy_hint}"
+    )
 
 
 def existing_file(path: str | os.PathLike) -> Path:

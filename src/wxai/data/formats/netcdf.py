@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from wxai.core.errors import DataFormatError, UnknownNameError
-from wxai.data.formats._common import atomic_path, existing_file
+from wxai.data.formats._common import atomic_path, existing_file, too_large
 from wxai.vocab import get_variable
 
 __all__ = ["CONVENTIONS", "read_netcdf", "write_netcdf"]
@@ -141,6 +141,9 @@ def read_netcdf(
     ------
     DataFormatError
         If the file is not NetCDF, truncated or otherwise unreadable.
+    DataTooLargeError
+        A :class:`MemoryError` naming the file, when its data do not fit in
+        memory; read it lazily with ``chunks`` instead.
     """
     p = existing_file(path)
     try:
@@ -148,6 +151,9 @@ def read_netcdf(
         if chunks is None:
             ds = ds.load()
             ds.close()
+    except MemoryError as exc:
+        hint = "read it lazily, e.g. read_netcdf(path, chunks={'time': 1})"
+        raise too_large(p, exc, lazy_hint=hint) from exc
     except Exception as exc:
         raise DataFormatError(
             f"{p}: not a readable NetCDF file ({type(exc).__name__}: {exc}); "

@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from wxai.core.errors import DataFormatError, UnknownNameError
-from wxai.data.formats._common import atomic_path, existing_file
+from wxai.data.formats._common import atomic_path, existing_file, too_large
 from wxai.vocab import from_source
 
 __all__ = ["CORNERS", "bilinear_lonlat", "read_odim", "write_odim"]
@@ -104,6 +104,8 @@ def read_odim(
     ------
     DataFormatError
         For a truncated or non-HDF5 file, or missing ODIM groups/attributes.
+    DataTooLargeError
+        A :class:`MemoryError` naming the file, when the field does not fit in memory.
     """
     import h5py
 
@@ -113,6 +115,9 @@ def read_odim(
             return _decode(h5, p, dataset, data, undetect_value)
     except DataFormatError:
         raise
+    except MemoryError as exc:
+        hint = "read_odim decodes one field (dataset, data) at a time; free memory and retry"
+        raise too_large(p, exc, lazy_hint=hint) from exc
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise DataFormatError(
             f"{p}: not a readable ODIM_H5 file ({type(exc).__name__}: {exc})"
