@@ -312,3 +312,38 @@ def test_reference_files_are_fetched_once_into_the_cache(real):
     assert files == again and files["tiggelam_cnmc_sfc.grib2"].stat().st_size > 1000
     with pytest.raises(UnknownNameError):
         reference_grib_files("not-a-package")
+
+
+def test_files_written_by_write_grib_read_like_cfgrib(tmp_path):
+    """Regular lat/lon with levels, steps and members, and an ICON unstructured grid."""
+    from wxai.data.formats.grib import UnstructuredGrid
+
+    rng = np.random.default_rng(3)
+    regular = xr.Dataset(
+        {
+            "z": (
+                ("member", "lead_time", "level", "latitude", "longitude"),
+                rng.normal(size=(3, 2, 2, 4, 5)) * 50 + 5e4,
+            )
+        },
+        coords={
+            "member": [0, 1, 2],
+            "lead_time": np.array([0, 6], "timedelta64[h]"),
+            "level": [500, 850],
+            "latitude": np.linspace(50.0, 47.0, 4),
+            "longitude": np.linspace(5.0, 9.0, 5),
+            "init_time": np.datetime64("2026-02-01T12:00"),
+        },
+    )
+    path = write_grib(regular, tmp_path / "regular.grib2", bits_per_value=24)
+    assert _assert_like_cfgrib(path) == 1
+    icon = xr.DataArray(
+        rng.normal(size=(2, 30)) + 280.0,
+        name="t2m",
+        dims=("lead_time", "cell"),
+        coords={"lead_time": np.array([0, 1], "timedelta64[h]")},
+    )
+    grid = UnstructuredGrid(26, 1, "a27b8de6-18c4-11e4-820a-b5b098c6a5c0")
+    path = write_grib(icon, tmp_path / "icon.grib2", grid=grid)
+    assert _assert_like_cfgrib(path) == 1
+    assert read_grib(path)["t2m"].dims == ("lead_time", "cell")
