@@ -163,22 +163,15 @@ def _write_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> Path:
     lon = np.arange(cfg.lon_min, cfg.lon_max + 1e-9, cfg.resolution)
     if min(lat.size, lon.size) < cfg.patch:
         raise ConfigError(f"grid {lat.size}x{lon.size} smaller than patch {cfg.patch}")
-    atmosphere = SyntheticAtmosphere(
-        seed=cfg.seed,
-        n_cyclones=cfg.n_cyclones,
-        domain=Domain(cfg.lat_min, cfg.lat_max, cfg.lon_min - 15.0, cfg.lon_max),
-    )
+    domain = Domain(cfg.lat_min, cfg.lat_max, cfg.lon_min - 15.0, cfg.lon_max)
+    atmosphere = SyntheticAtmosphere(seed=cfg.seed, n_cyclones=cfg.n_cyclones, domain=domain)
     lead = np.arange(0, cfg.lead_hours + 1, cfg.step_hours)
     times = atmosphere.start + lead * np.timedelta64(1, "h")
     forecast = atmosphere.fields(lat, lon, times)[[*ARCHIVED, "frland"]].astype("float32")
     forecast.attrs.update(atmosphere.metadata())
     t_chunk, lat_chunk, lon_chunk = cfg.chunks
-    store = write_zarr(
-        forecast,
-        ctx.run_dir / "forecast.zarr",
-        chunks=ChunkPolicy(time=t_chunk, latitude=lat_chunk, longitude=lon_chunk),
-        zarr_format=2,
-    )
+    chunks = ChunkPolicy(time=t_chunk, latitude=lat_chunk, longitude=lon_chunk)
+    store = write_zarr(forecast, ctx.run_dir / "forecast.zarr", chunks=chunks, zarr_format=2)
     ctx.tracker.log_artifact(store / ".zmetadata", subdir="archive")
     ctx.progress(0.15, "archive written")
     return store
