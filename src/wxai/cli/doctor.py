@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 _STYLE = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[bold red]FAIL[/]"}
@@ -12,9 +13,11 @@ _STYLE = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[bold red]FA
 def doctor(
     json_output: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ) -> None:
-    """Check Python, packages, accelerators, offline assets and writable directories.
+    """Check Python, packages, accelerators, offline assets, directories, tools and ecCodes.
 
-    Exits with status 1 when something required is missing.
+    ecCodes' checks include ``ECCODES_DEFINITION_PATH`` when it is set (e.g.
+    DWD's edzw definitions first). Exits with status 1 when something required
+    is missing; warnings are listed but do not fail.
     """
     import json
     from dataclasses import asdict
@@ -33,6 +36,10 @@ def doctor(
             table.add_row(check.group, check.name, _STYLE[check.status], check.detail)
         console = Console()
         console.print(table)
+        warned = [check for check in checks if check.status == "warn"]
+        for check in warned:
+            line = escape(f"{check.group}/{check.name}: {check.detail}")
+            console.print(f"[yellow]warning[/] {line}", soft_wrap=True)
         if failed:
             names = ", ".join(f"{check.group}/{check.name}" for check in failed)
             console.print(f"[bold red]{len(failed)} required check(s) failed:[/] {names}")
