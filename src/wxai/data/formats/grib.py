@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from wxai.core.errors import DataFormatError, UnknownNameError, WxaiWarning
-from wxai.data.formats._common import atomic_path, existing_file
+from wxai.data.formats._common import atomic_path, existing_file, too_large
 from wxai.data.formats.grib_cube import build_group_dataset
 from wxai.data.formats.grib_index import plan_groups, scan_messages
 from wxai.vocab import from_source, get_variable
@@ -188,14 +188,18 @@ def read_grib(
     DataFormatError
         On a corrupt, truncated or non-GRIB file, or when no message matches
         the filter.
-    MemoryError
-        When the decoded fields do not fit in memory (read with ``lazy=True``).
+    DataTooLargeError
+        (a ``MemoryError``) when the decoded fields do not fit in memory; the
+        message names the file and suggests ``lazy=True``.
     """
     p = existing_file(path)
     keys = {**(filter_by_keys or {}), **filters}
     if lazy is None:
         lazy = p.stat().st_size > LAZY_BYTES
-    messages, values = scan_messages(p, decode=not lazy, filter_by_keys=keys)
+    try:
+        messages, values = scan_messages(p, decode=not lazy, filter_by_keys=keys)
+    except MemoryError as exc:
+        raise too_large(p, exc, lazy_hint="read it with read_grib(path, lazy=True)") from exc
     if not messages:
         raise DataFormatError(f"{p}: no GRIB message matches the filter {keys}")
     nodes: dict[str, xr.Dataset] = {}
