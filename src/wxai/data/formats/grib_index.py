@@ -200,23 +200,58 @@ _LEVEL_VALUE_KEYS = frozenset(
 )
 
 
-def _fingerprint(ec: Any, h: Any, edition: int) -> tuple[int | None, ...]:
-    """Values of :data:`FINGERPRINT_KEYS`, without the level value on numbered levels."""
-    keys = FINGERPRINT_KEYS.get(edition, ())
-    if not keys:
-        return (edition, -1)
-    numbered = _long(ec, h, _LEVEL_TYPE_KEY[edition]) in NUMBERED_LEVEL_TYPES[edition]
-    return (
-        edition,
-        *(None if numbered and k in _LEVEL_VALUE_KEYS else _long(ec, h, k) for k in keys),
-    )
+_LEVEL_KEYS: dict[int, tuple[str, ...]] = {
+    1: ("centre", "indicatorOfTypeOfLevel", "level"),
+    2: (
+        "centre",
+        "typeOfFirstFixedSurface",
+        "scaleFactorOfFirstFixedSurface",
+        "scaledValueOfFirstFixedSurface",
+        "typeOfSecondFixedSurface",
+        "scaleFactorOfSecondFixedSurface",
+        "scaledValueOfSecondFixedSurface",
+    ),
+}
+#: Integer keys every message needs, read together after the edition.
+_MESSAGE_LONGS = (
+    "stepUnits",
+    "offset",
+    "totalLength",
+    "dataDate",
+    "dataTime",
+    "endStep",
+    "number",
+    "numberOfPoints",
+    "alternativeRowScanning",
+)
 
 
-def _long(ec: Any, h: Any, key: str) -> int | None:
-    try:
-        return ec.codes_get_long(h, key)
-    except ec.GribInternalError:
-        return None
+class _RawLongs:
+    """Integer keys of a message through ecCodes' C ``grib_get_long``.
+
+    The Python bindings' ``codes_get_long`` costs several microseconds of type
+    checks and allocations per call, and an exception for an undefined key;
+    reading ~25 keys per message that way costs as much as decoding a small
+    field. Undefined keys give None.
+    """
+
+    def __init__(self) -> None:
+        from gribapi.bindings import ffi, lib
+
+        self.ffi, self.lib = ffi, lib
+        self.value = ffi.new("long*")
+        self.names: dict[str, bytes] = {}
+
+    def get(self, h: Any, keys: tuple[str, ...]) -> list[int | None]:
+        handle = self.ffi.cast("grib_handle*", h)
+        out: list[int | None] = []
+        for key in keys:
+            name = self.names.get(key)
+            if name is None:
+                name = self.names[key] = key.encode()
+            err = self.lib.grib_get_long(handle, name, self.value)
+            out.append(int(self.value[0]) if err == 0 else None)
+        return out
 
 
 def _concepts(ec: Any, h: Any) -> tuple[int, str, str, str]:
@@ -233,47 +268,72 @@ def _concepts(ec: Any, h: Any) -> tuple[int, str, str, str]:
 
 
 class _KeyReader:
-    """Reads the hypercube keys of messages, evaluating concepts once per fingerprint."""
+    """Reads the hypercube keys of messages, evaluating concepts once per fingerprint.
+
+    ``concepts`` caches (paramId, shortName, variable name, stepType) by
+    fingerprint; ``levels`` caches typeOfLevel by the raw level-type keys with
+    their values (``isobaricInhPa`` or ``isobaricInPa`` depends on the value).
+    """
 
     def __init__(self, ec: Any) -> None:
         self.ec = ec
+        self.raw = _RawLongs()
         self.concepts: dict[tuple[int | None, ...], tuple[int, str, str, str]] = {}
+        self.levels: dict[tuple[int | None, ...], str] = {}
         self.grids: dict[str, str] = {}
 
-    def read(self, h: Any, index: int) -> GribMessage:
-        ec, get_long = self.ec, self.ec.codes_get_long
-        edition = get_long(h, "edition")
-        fingerprint = _fingerprint(ec, h, edition)
+    def _cached_concepts(self, h: Any, edition: int) -> tuple[tuple[int, str, str, str], str]:
+        ec = self.ec
+        keys = FINGERPRINT_KEYS.get(edition)
+        if keys is None:  # GRIB3 or unknown: ask ecCodes every time
+            level = _get(ec, h, "typeOfLevel", ec.codes_get_string, "unknown")
+            return _concepts(ec, h), level
+        raw = dict(zip(keys, self.raw.get(h, keys), strict=True))
+        level_key = (edition, *self.raw.get(h, _LEVEL_KEYS[edition]))
+        if raw[_LEVEL_TYPE_KEY[edition]] in NUMBERED_LEVEL_TYPES[edition]:
+            raw.update(dict.fromkeys(_LEVEL_VALUE_KEYS & raw.keys()))
+        fingerprint = (edition, *raw.values())
         concepts = self.concepts.get(fingerprint)
-        if concepts is None or edition not in FINGERPRINT_KEYS:
+        if concepts is None:
             concepts = self.concepts[fingerprint] = _concepts(ec, h)
+        level = self.levels.get(level_key)
+        if level is None:
+            level = _get(ec, h, "typeOfLevel", ec.codes_get_string, "unknown")
+            self.levels[level_key] = level
+        return concepts, level
+
+    def read(self, h: Any, index: int) -> GribMessage:
+        ec = self.ec
+        (edition,) = self.raw.get(h, ("edition",))
+        concepts, type_of_level = self._cached_concepts(h, int(edition or 0))
         param_id, short_name, var_name, step_type = concepts
         grid = _get(ec, h, "md5GridSection", ec.codes_get_string, "")
         if grid not in self.grids:
             self.grids[grid] = ec.codes_get_string(h, "gridType")
-        step_unit = get_long(h, "stepUnits")
-        seconds = STEP_UNIT_SECONDS.get(step_unit)
+        values = dict(zip(_MESSAGE_LONGS, self.raw.get(h, _MESSAGE_LONGS), strict=True))
+        seconds = STEP_UNIT_SECONDS.get(values["stepUnits"] or 1)
         if seconds is None:
-            raise DataFormatError(f"GRIB message {index}: unsupported stepUnits code {step_unit}")
+            raise DataFormatError(
+                f"GRIB message {index}: unsupported stepUnits code {values['stepUnits']}"
+            )
         return GribMessage(
             index=index,
-            offset=get_long(h, "offset"),
-            length=get_long(h, "totalLength"),
+            offset=int(values["offset"] or 0),
+            length=int(values["totalLength"] or 0),
             param_id=param_id,
             short_name=short_name,
             var_name=var_name,
-            # per message: isobaricInhPa or isobaricInPa depends on the level value
-            type_of_level=_get(ec, h, "typeOfLevel", ec.codes_get_string, "unknown"),
+            type_of_level=type_of_level,
             level=float(_get(ec, h, "level", ec.codes_get_double, 0.0)),
-            time=_seconds(get_long(h, "dataDate"), get_long(h, "dataTime")),
-            step=get_long(h, "endStep") * seconds / 3600.0,
-            number=_long(ec, h, "number"),
+            time=_seconds(int(values["dataDate"] or 0), int(values["dataTime"] or 0)),
+            step=(values["endStep"] or 0) * seconds / 3600.0,
+            number=values["number"],
             grid=grid,
             grid_type=self.grids[grid],
             data_type=_get(ec, h, "dataType", ec.codes_get_string, "unknown"),
             step_type=step_type,
-            number_of_points=get_long(h, "numberOfPoints"),
-            alternate_rows=bool(_long(ec, h, "alternativeRowScanning")),
+            number_of_points=int(values["numberOfPoints"] or 0),
+            alternate_rows=bool(values["alternativeRowScanning"]),
         )
 
 
