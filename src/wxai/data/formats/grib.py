@@ -22,7 +22,7 @@ import xarray as xr
 from wxai.core.errors import DataFormatError, UnknownNameError, WxaiWarning
 from wxai.data.formats._common import atomic_path, existing_file, too_large
 from wxai.data.formats.grib_cube import build_group_dataset
-from wxai.data.formats.grib_index import plan_groups, scan_messages
+from wxai.data.formats.grib_index import _eccodes, plan_groups, scan_messages
 from wxai.vocab import from_source, get_variable
 
 __all__ = [
@@ -75,12 +75,6 @@ _PACKING = {
     "grid_ccsds": "grid_ccsds",
 }
 _MISSING = 9.999e20
-
-
-def _eccodes():
-    import eccodes
-
-    return eccodes
 
 
 # --------------------------------------------------------------------------- reading
@@ -362,9 +356,7 @@ def _common_attrs(datasets: list[xr.Dataset]) -> dict[str, Any]:
     return {
         k: v
         for k, v in first.items()
-        if k != "wxai_layout_notes"
-        and all(ds.attrs.get(k) == v for ds in datasets[1:])
-        and not k.startswith("wxai_")
+        if not k.startswith("wxai_") and all(ds.attrs.get(k) == v for ds in datasets[1:])
     }
 
 

@@ -27,6 +27,7 @@ from wxai.data.formats.grib_index import (
     GribGroup,
     GribMessage,
     GribVariable,
+    _eccodes,
     decode_values,
     field_values,
 )
@@ -168,12 +169,6 @@ COORD_ATTRS: dict[str, dict[str, str]] = {
 }
 for _depth in ("depthBelowLand", "depthBelowLandLayer"):
     COORD_ATTRS[_depth]["standard_name"] = "depth"
-
-
-def _eccodes():
-    import eccodes
-
-    return eccodes
 
 
 def _open_message(path: Path, message: GribMessage) -> tuple[Any, Any]:

@@ -122,6 +122,7 @@ class GribGroup:
 
 
 def _eccodes():
+    """The ecCodes module, imported on first use (not at wxai import)."""
     import eccodes
 
     return eccodes
@@ -181,9 +182,9 @@ FINGERPRINT_KEYS: dict[int, tuple[str, ...]] = {
 
 
 #: Level-type codes (GRIB1 indicatorOfTypeOfLevel, GRIB2 typeOfFirstFixedSurface)
-#: whose level value never changes paramId, shortName or stepType: pressure, sigma,
-#: hybrid, theta and PV levels, generalised vertical height. Leaving their value out of the
-#: fingerprint evaluates a model-level variable's concepts once, not per level.
+#: whose level value never changes paramId, shortName or stepType: pressure,
+#: sigma, hybrid, theta and PV levels, generalised vertical height. Leaving their
+#: value out of the fingerprint evaluates a model-level variable's concepts once.
 NUMBERED_LEVEL_TYPES: dict[int, frozenset[int]] = {
     1: frozenset({100, 107, 109, 113, 117, 119}),
     2: frozenset({100, 104, 105, 107, 109, 118, 150}),
@@ -200,6 +201,7 @@ _LEVEL_VALUE_KEYS = frozenset(
 )
 
 
+#: Fingerprint keys that decide typeOfLevel (a subset of :data:`FINGERPRINT_KEYS`).
 _LEVEL_KEYS: dict[int, tuple[str, ...]] = {
     1: ("centre", "indicatorOfTypeOfLevel", "level"),
     2: (
@@ -289,7 +291,7 @@ class _KeyReader:
             level = _get(ec, h, "typeOfLevel", ec.codes_get_string, "unknown")
             return _concepts(ec, h), level
         raw = dict(zip(keys, self.raw.get(h, keys), strict=True))
-        level_key = (edition, *self.raw.get(h, _LEVEL_KEYS[edition]))
+        level_key = (edition, *(raw[k] for k in _LEVEL_KEYS[edition]))
         if raw[_LEVEL_TYPE_KEY[edition]] in NUMBERED_LEVEL_TYPES[edition]:
             raw.update(dict.fromkeys(_LEVEL_VALUE_KEYS & raw.keys()))
         fingerprint = (edition, *raw.values())
