@@ -2,6 +2,7 @@
 # Install the Debian packages the test suite needs, if missing:
 #   gfortran, g++  - the native-kernels lab (Fortran and C++ kernels called through ctypes)
 #   chromium       - browser end-to-end tests of the cockpit
+#   bubblewrap     - the coding agent's sandbox for generated code (bwrap)
 # Runs apt-get as root (or through sudo); without either it only warns.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ need=()
 command -v gfortran >/dev/null 2>&1 || need+=(gfortran)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 # Chromium needs a font to render the cockpit page text.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
