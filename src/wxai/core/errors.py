@@ -126,3 +126,26 @@ class ToolCallError(WxaiError, ValueError):
     def __init__(self, message: str, attempts: tuple[str, ...] = ()) -> None:
         self.attempts = attempts
         super().__init__(message)
+
+
+class RequestNotUnderstood(WxaiError, ValueError):
+    """A user's request could not be resolved: a time, place or variable it names.
+
+    ``field`` says which part (``"time"``, ``"place"``, ``"variable"``) so an
+    agent can ask a clarifying question about exactly that.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class SandboxUnavailable(WxaiError, RuntimeError):
+    """Generated code cannot be isolated here (no bubblewrap, no user namespaces).
+
+    wxai refuses to run generated code rather than run it unsandboxed.
+    """
+
+
+class OutboundBlocked(WxaiError, PermissionError):
+    """An outbound HTTP request was refused: host not allow-listed or a private address."""
