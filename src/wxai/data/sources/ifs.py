@@ -27,7 +27,7 @@ from wxai.data.sources.cache import DownloadCache
 from wxai.data.sources.errors import CacheMiss, RemoteNotFound, SourceUnavailable
 from wxai.data.sources.request import describe_steps, parse_list, parse_steps, parse_time
 
-__all__ = ["IFS_SOURCE", "IfsSource"]
+__all__ = ["IFS_AVAILABILITY_DELAY_H", "IFS_RUN_HOURS", "IFS_SOURCE", "IfsSource", "ifs_run_steps"]
 
 LOG = logging.getLogger(__name__)
 
@@ -36,6 +36,25 @@ IFS_SOURCE = "ecmwf"
 
 ENV_URL = "WXAI_IFS_URL"
 _MAX_NAME = 120
+
+IFS_RUN_HOURS = (0, 6, 12, 18)
+"""Run hours (UTC) of the IFS high-resolution forecast in ECMWF open data."""
+
+IFS_AVAILABILITY_DELAY_H = 8.0
+"""Hours after the nominal run time until a whole IFS run is in open data (about 7-9 h)."""
+
+
+def ifs_run_steps(run_hour: int) -> list[int]:
+    """Forecast steps (hours) of the IFS open-data forecast of one run hour.
+
+    00 and 12 UTC: 0..144 every 3 h, then 150..240 every 6 h; 06 and 18 UTC: 0..90
+    every 3 h.
+    """
+    if run_hour not in IFS_RUN_HOURS:
+        raise ConfigError(f"IFS runs start at 00, 06, 12 and 18 UTC, not {run_hour}")
+    if run_hour in (0, 12):
+        return [*range(0, 145, 3), *range(150, 241, 6)]
+    return list(range(0, 91, 3))
 
 
 class IfsSource:

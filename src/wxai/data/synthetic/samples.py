@@ -39,6 +39,7 @@ __all__ = [
     "find_samples",
     "mark_grib_synthetic",
     "write_samples",
+    "write_synthetic_forecast",
 ]
 
 #: ``generatingProcessIdentifier`` of every synthetic GRIB message (centre-defined code).
@@ -72,6 +73,11 @@ SAMPLE_FILES: dict[str, tuple[str, str]] = {
 }
 
 _ICON_EU = {"lat": (35.0, 72.0, 0.25), "lon": (-15.0, 35.0, 0.25), "steps": range(0, 25, 3)}
+#: Grids of :func:`write_synthetic_forecast`: (lat0, lat1, dlat), (lon0, lon1, dlon) [degrees].
+_FORECAST_GRIDS = {
+    "icon-eu": ((29.5, 70.5, 0.25), (-23.5, 45.0, 0.25)),  # the ICON-EU domain, coarser
+    "ifs": ((-90.0, 90.0, 1.0), (-180.0, 179.0, 1.0)),
+}
 _ICOSAHEDRAL_LEVEL = 4
 
 
@@ -219,3 +225,56 @@ def find_samples(root: str | os.PathLike, *, default_seed: int = 0) -> tuple[dic
     if not manifest.is_file():
         return paths, default_seed
     return paths, int(json.loads(manifest.read_text())["generator"]["synthetic_seed"])
+
+
+def write_synthetic_forecast(
+    path: str | os.PathLike,
+    *,
+    grid: str,
+    run: np.datetime64 | str,
+    steps: list[int],
+    names: list[str],
+    seed: int = 0,
+) -> Path:
+    """One GRIB2 file of a synthetic forecast run, marked synthetic like the samples.
+
+    The atmosphere starts at ``run`` so that valid times are the ones asked for;
+    used by the weather agent when no real data can be had (offline, empty cache).
+
+    Parameters
+    ----------
+    path:
+        Output file (written atomically).
+    grid:
+        ``"icon-eu"`` (0.25 deg over the ICON-EU domain) or ``"ifs"`` (1 deg global).
+    run:
+        Run (initial) time, UTC.
+    steps:
+        Lead times [h].
+    names:
+        Canonical names among t2m, rh2m, u10, v10, gust, msl, tp, tcc.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown grid or variable.
+    """
+    from wxai.core.errors import ConfigError
+
+    if grid not in _FORECAST_GRIDS:
+        raise ConfigError(f"synthetic forecast grid {grid!r}; use one of {sorted(_FORECAST_GRIDS)}")
+    known = {"t2m", "rh2m", "u10", "v10", "gust", "msl", "tp", "tcc"}
+    if unknown := sorted(set(names) - known):
+        raise ConfigError(f"no synthetic field for {unknown}; available: {sorted(known)}")
+    (la0, la1, dla), (lo0, lo1, dlo) = _FORECAST_GRIDS[grid]
+    lat = np.round(np.arange(la1, la0 - dla / 2, -dla), 6)
+    lon = np.round(np.arange(lo0, lo1 + dlo / 2, dlo), 6)
+    init = np.datetime64(np.datetime64(run, "ns"), "ns")
+    atmos = SyntheticAtmosphere(seed=seed, start=init)
+    lead = np.array(sorted(set(steps)), dtype="timedelta64[h]")
+    ds = atmos.fields(lat, lon, init + lead)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        _write_grib(_forecast(ds, list(names), init), tmp)
+    return out

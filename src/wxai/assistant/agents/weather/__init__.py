@@ -1,0 +1,1 @@
+"""The weather workflow: a forecast question answered from open data, step by step."""
