@@ -37,6 +37,7 @@ __all__ = [
     "SAMPLE_FILES",
     "SYNTHETIC_GENERATING_PROCESS",
     "find_samples",
+    "is_synthetic_grib",
     "mark_grib_synthetic",
     "write_samples",
     "write_synthetic_forecast",
@@ -79,6 +80,23 @@ _FORECAST_GRIDS = {
     "ifs": ((-90.0, 90.0, 1.0), (-180.0, 179.0, 1.0)),
 }
 _ICOSAHEDRAL_LEVEL = 4
+
+
+def is_synthetic_grib(path: str | os.PathLike) -> bool:
+    """Whether the first message of a GRIB2 file carries :data:`GRIB_MARK`."""
+    import eccodes as ec
+
+    with Path(path).open("rb") as src:
+        h = ec.codes_grib_new_from_file(src)
+        if h is None:
+            return False
+        try:
+            return all(
+                ec.codes_is_defined(h, key) and ec.codes_get_long(h, key) == value
+                for key, value in GRIB_MARK.items()
+            )
+        finally:
+            ec.codes_release(h)
 
 
 def mark_grib_synthetic(path: str | os.PathLike) -> Path:

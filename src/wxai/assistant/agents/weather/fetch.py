@@ -116,6 +116,13 @@ def _fetch_real(
     return dict.fromkeys(names, paths)
 
 
+def _marked_synthetic(files: Mapping[str, tuple[Path, ...]]) -> bool:
+    """Whether any file carries wxai's synthetic GRIB mark (test servers, samples)."""
+    from wxai.data.synthetic.samples import is_synthetic_grib
+
+    return any(is_synthetic_grib(p) for paths in files.values() for p in paths)
+
+
 def _synthetic(
     model: str, run: datetime, steps: list[int], names: Sequence[str], seed: int
 ) -> dict[str, tuple[Path, ...]]:
@@ -204,8 +211,11 @@ def fetch_fields(
                 break
             if run != choice.run:
                 notes.append(f"used the older run {run:%Y-%m-%d %H} UTC")
+            marked = _marked_synthetic(files)
+            if marked:
+                notes.append("the files are marked synthetic (GRIB generatingProcessIdentifier)")
             return FieldFiles(
-                choice.model, schedule.label, run, lead, tuple(steps), files, origin, False,
+                choice.model, schedule.label, run, lead, tuple(steps), files, origin, marked,
                 tuple(notes),
             )  # fmt: skip
         if origin == "cache" and last_error is not None:

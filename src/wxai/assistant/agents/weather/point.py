@@ -16,7 +16,14 @@ import xarray as xr
 
 from wxai.core.errors import ConfigError, DataFormatError
 
-__all__ = ["PointValue", "for_people", "point_value", "wind_speed_direction"]
+__all__ = [
+    "PointValue",
+    "field_at_step",
+    "field_for_people",
+    "for_people",
+    "point_value",
+    "wind_speed_direction",
+]
 
 
 @dataclass(frozen=True)
@@ -214,3 +221,12 @@ def field_at_step(paths: tuple[object, ...], name: str, step: int) -> xr.DataArr
             continue
         return da.rename(name)
     raise DataFormatError(f"no {name} at +{step} h in {[str(p) for p in paths]}")
+
+
+def field_for_people(da: xr.DataArray) -> xr.DataArray:
+    """A field in the units of :func:`for_people` (its ``units`` attribute updated)."""
+    units = str(da.attrs.get("units", ""))
+    if units not in _PEOPLE:
+        raise ConfigError(f"no people's units for {da.name} in {units!r}; known: {sorted(_PEOPLE)}")
+    target, scale, offset = _PEOPLE[units]
+    return (da * scale + offset).assign_attrs({**da.attrs, "units": target}).rename(da.name)

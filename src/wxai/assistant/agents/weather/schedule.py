@@ -172,6 +172,12 @@ def choose_run(
     )
     while newest.hour not in schedule.run_hours:
         newest -= timedelta(hours=1)
+    if valid_utc < newest:
+        raise RequestNotUnderstood(
+            "time",
+            f"{valid_utc:%Y-%m-%d %H:%M} UTC lies before the newest {schedule.label} run "
+            f"({newest:%Y-%m-%d %H} UTC): that is the past, not a forecast; ask for a later time",
+        )
     found: list[tuple[datetime, int]] = []
     run = newest
     while run >= newest - timedelta(hours=lookback_h):
@@ -183,12 +189,6 @@ def choose_run(
         run -= timedelta(hours=1)
     if not found:
         lead = (valid_utc - newest).total_seconds() / 3600.0
-        if lead < 0:
-            raise RequestNotUnderstood(
-                "time",
-                f"{valid_utc:%Y-%m-%d %H:%M} UTC lies before the newest {schedule.label} run "
-                f"({newest:%Y-%m-%d %H} UTC); ask for a later time",
-            )
         raise RequestNotUnderstood(
             "time",
             f"{valid_utc:%Y-%m-%d %H:%M} UTC is +{lead:.0f} h after the newest published "
