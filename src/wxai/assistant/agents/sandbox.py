@@ -395,6 +395,7 @@ def _bwrap_argv(executable: str, work: Path, staged: Mapping[str, str]) -> list[
         argv += ["--ro-bind", source, dest]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     argv += ["--bind", str(work), WORK_DIR, "--chdir", WORK_DIR]
+    argv += ["--remount-ro", "/"]  # the sandbox's root: only /tmp and the work dir are writable
     env = {
         "HOME": WORK_DIR,
         "PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin",
