@@ -38,7 +38,15 @@ from typing import Annotated, Any, Literal
 
 import httpx
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from wxai.assistant.agents.events import emit
 from wxai.assistant.agents.outbound import (
@@ -144,23 +152,38 @@ class ExternalFunction(BaseModel):
         return value
 
 
+def _host_entry(value: str) -> str:
+    parse_host_rule(value)  # ConfigError is a ValueError: pydantic reports it with its index
+    return value
+
+
+def _visible(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` as configured: an optional property shown without its ``null`` branch.
+
+    Optional properties without a default are ``T | None`` in the validator (absent
+    is fine); the model is shown ``T`` alone, as the operator wrote it.
+    """
+    for name, prop in schema.get("properties", {}).items():
+        branches = prop.get("anyOf", [])
+        others = [b for b in branches if b != {"type": "null"}]
+        if len(branches) == 2 and len(others) == 1:
+            rest = {k: v for k, v in prop.items() if k != "anyOf"}
+            if rest.get("default", 0) is None:
+                del rest["default"]
+            schema["properties"][name] = {**others[0], **rest}
+    return schema
+
+
 class ExternalToolsFile(BaseModel):
     """The external-tools file: the outbound allow-list and the functions."""
 
     model_config = ConfigDict(extra="forbid")
 
-    allowed_hosts: list[str] = Field(default_factory=list)
+    allowed_hosts: list[Annotated[str, AfterValidator(_host_entry)]] = Field(default_factory=list)
     allowed_networks: list[str] = Field(default_factory=list)
     max_redirects: int = Field(default=0, ge=0, le=10)
     max_response_bytes: int = Field(default=1_000_000, gt=0, le=100_000_000)
     functions: list[ExternalFunction] = Field(default_factory=list)
-
-    @field_validator("allowed_hosts")
-    @classmethod
-    def _check_hosts(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            parse_host_rule(entry)  # ConfigError is a ValueError: pydantic reports it
-        return value
 
     @field_validator("allowed_networks")
     @classmethod
@@ -318,7 +341,9 @@ class ExternalTools:
             return self.call(name, arguments, bound)
 
         run.__name__ = name
-        spec = ToolSpec(name=name, description=fn.description, parameters=arguments_schema(model))
+        spec = ToolSpec(
+            name=name, description=fn.description, parameters=_visible(arguments_schema(model))
+        )
         return Tool(spec, run, model, requests=fn.requests)
 
     def tools(self, context: ExternalCallContext | None = None) -> list[Tool]:
