@@ -1,41 +1,21 @@
 """Outbound HTTP to allow-listed services only: a guard against server-side request forgery.
 
-An agent that POSTs to a URL from a configuration (an external function, a
-webhook) must never be turned into a proxy into the local network. Every request
-made with :func:`post_json` passes :func:`check_url` first, and so does every
-redirect it follows:
-
-* only ``http`` and ``https``; no user name or password in the URL; no
-  backslashes, whitespace, control characters or percent signs in the host;
-* the host, normalised (lower case, trailing dot dropped, IDNA), must be on the
-  policy's allow-list, with its port (an entry without a port allows the
-  scheme's default port only);
-* IPv4 literals written the way only C resolvers read them (``2130706433``,
-  ``0177.0.0.1``, ``0x7f.1``, ``127.1``) are refused outright, whatever they
-  decode to; cloud metadata names (``metadata.google.internal``) are refused;
-* the host is resolved once and every address it resolves to is checked:
-  loopback, private, link-local, multicast, reserved, unspecified, cloud metadata
-  addresses and IPv6 forms that embed an IPv4 address (``::ffff:127.0.0.1``,
-  NAT64, 6to4, Teredo, IPv4-compatible) are refused unless the address lies in a
-  network the policy allow-lists explicitly (an on-premises service);
-* the connection goes to the first checked address (never a second lookup, so
-  DNS rebinding cannot swap it), with the original name in the ``Host`` header
-  and, for ``https``, as the TLS server name the certificate is verified against;
-* redirects are followed by hand, each hop checked by the same rules, at most
-  ``max_redirects`` of them; the response body is capped at
-  ``max_response_bytes``; the whole exchange at ``timeout_s``; proxies from the
-  environment are ignored.
+Every request made with :func:`post_json`, and every redirect it follows, first
+passes :func:`check_url`: http(s) only, no user info, a normalised host that is
+on the policy's allow-list with its port, no IPv4 literal in a form only C
+resolvers read, no cloud metadata name; then the host is resolved once and each
+address it resolves to must be public (loopback, private, link-local, multicast,
+reserved, unspecified, metadata and IPv4-embedding IPv6 addresses are refused)
+unless it lies in a network the policy allow-lists explicitly. The connection
+goes to the first checked address, never to a second lookup (so DNS rebinding
+cannot swap it), with the original name as ``Host`` header and TLS server name.
+Redirects are followed by hand and bounded; the body is capped; the whole
+exchange has one time limit; proxies from the environment are ignored.
 
 A refusal raises :class:`OutboundRefused` (an
-:class:`~wxai.core.errors.OutboundBlocked`) whose ``rule`` names the rule, before
-any connection is made. The DNS lookup (``resolve``) and the connection
-(``transport``, an :class:`httpx.BaseTransport`) can be replaced, for tests and
-for callers with their own resolver.
-
->>> policy = OutboundPolicy(allowed_hosts=("api.example.org",))
->>> check_url("http://0x7f.1/", policy)  # doctest: +SKIP
-Traceback (most recent call last):
-OutboundRefused: ... [non-canonical-ip]
+:class:`~wxai.core.errors.OutboundBlocked`) naming its ``rule``, before any
+connection. The DNS lookup (``resolve``) and the connection step (``transport``)
+can be injected. The rules, with the tricks they stop: ``docs/external-functions.md``.
 """
 
 from __future__ import annotations
@@ -87,13 +67,12 @@ _DEC = re.compile(r"^[0-9]+$")
 METADATA_HOSTS = frozenset(
     {
         "metadata",
-        "metadata.google.internal",
         "metadata.goog",
+        "metadata.google.internal",
         "metadata.azure.com",
         "instance-data",
         "instance-data.ec2.internal",
         "metadata.tencentyun.com",
-        "metadata.platformequinix.com",
     }
 )
 
@@ -111,8 +90,6 @@ METADATA_ADDRESSES = frozenset(
 
 # IPv6 ranges that carry an IPv4 address inside them
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
-_TEREDO = ipaddress.ip_network("2001::/32")
 _V4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
@@ -575,20 +552,8 @@ def check_url(
 
 @dataclass(frozen=True)
 class OutboundResponse:
-    """A response read within the policy's limits.
-
-    Attributes
-    ----------
-    status:
-        HTTP status of the last hop.
-    headers:
-        Its headers (lower-case names).
-    body:
-        Its body (at most ``max_response_bytes``).
-    url:
-        The URL that answered (after redirects).
-    hops:
-        Every URL requested, in order (one more than the redirects followed).
+    """A response read within the policy's limits: status, headers (lower-case names)
+    and body of the last hop, the URL that answered, and every URL requested (``hops``).
     """
 
     status: int
