@@ -75,3 +75,105 @@ def forecast_command(  # noqa: PLR0917 -- typer options
         print(result.answer)
     if not result.ok:
         raise typer.Exit(1)
+
+
+#: Largest notes file `wxai agent report` reads (bytes).
+MAX_NOTES_BYTES = 64 * 1024
+
+
+@app.command("report")
+def report_command(  # noqa: PLR0917 -- typer options
+    notes: Annotated[Path, typer.Argument(help="Markdown file of bullet points (- or 1.).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the report.")] = Path(
+        "report.md"
+    ),
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model alias for every role.")
+    ] = None,
+    max_revisions: Annotated[
+        int, typer.Option("--max-revisions", min=0, max=10, help="Checker -> writer rounds.")
+    ] = 2,
+    roles: Annotated[
+        Path | None, typer.Option("--roles", help="Role prompts file (see docs/agent-report.md).")
+    ] = None,
+    restore: Annotated[
+        bool,
+        typer.Option(
+            "--restore/--no-restore", help="Put dropped notes back (marked) if the check fails."
+        ),
+    ] = True,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every step.")] = False,
+) -> None:
+    """Write a Markdown report from bullet notes: planner, writer, impact translator, editor.
+
+    A checker that is not a model verifies that every number, date, time, warning
+    level and name of the notes is in the report and no number was invented; the
+    verdict is printed, and the exit status is 1 when the final report fails it.
+    """
+    import os
+
+    from rich.console import Console
+
+    from wxai.assistant.agents.events import AgentEvent
+    from wxai.assistant.agents.report import ReportConfig, ReportRoles, parse_bullets, write_report
+    from wxai.core.errors import ConfigError
+
+    if not notes.is_file():
+        raise ConfigError(f"notes file {notes} does not exist; give a Markdown file of bullets")
+    size = notes.stat().st_size
+    if size > MAX_NOTES_BYTES:
+        raise ConfigError(
+            f"notes file {notes} is too large ({size} bytes, at most {MAX_NOTES_BYTES}); "
+            "a report takes a page of bullet points"
+        )
+    text = notes.read_text(encoding="utf-8")
+    if not text.strip():
+        raise ConfigError(f"notes file {notes} is empty; write one bullet point per fact")
+    bullets = parse_bullets(text)
+    if not bullets:
+        raise ConfigError(
+            f"notes file {notes} has no bullet points; write each fact on a line "
+            "starting with '- ' or '1. '"
+        )
+    err = Console(stderr=True)
+
+    def show(event: AgentEvent) -> None:
+        if verbose and not json_output:
+            detail = ", ".join(f"{k}={v}" for k, v in event.to_dict()["data"].items())
+            err.print(f"[dim]{event.kind:13s} {event.node:9s} {detail[:160]}[/]", highlight=False)
+
+    config = ReportConfig(
+        roles=ReportRoles.all(model),
+        roles_file=roles,
+        max_revisions=max_revisions,
+        restore=restore,
+    )
+    result = write_report(bullets, config, on_event=show)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(result.markdown, encoding="utf-8")
+        temporary.replace(out)  # atomic on one file system: no half-written report
+    finally:
+        temporary.unlink(missing_ok=True)
+    if json_output:
+        print(json.dumps({**result.to_dict(), "out": str(out)}, indent=2, ensure_ascii=False))
+    else:
+        model_part = (
+            f"{result.model_facts}/{result.model_check.n_facts} facts kept by the models, "
+            f"{result.revisions} revision(s), plan from the {result.plan_source}"
+        )
+        if result.check.passed and result.model_check.passed:
+            verdict = "passed"
+        elif result.check.passed:
+            verdict = (
+                f"passed after repairs ({len(result.restored)} notes restored, "
+                f"{len(result.removed)} sentences removed)"
+            )
+        else:
+            verdict = "FAILED: " + "; ".join(result.check.findings())
+        print(f"report written to {out}")
+        print(f"checker: {verdict}; {model_part}")
+    if not result.check.passed:
+        raise typer.Exit(1)
