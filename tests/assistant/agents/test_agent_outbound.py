@@ -596,3 +596,28 @@ def test_guard_sees_a_leak_through_httpx(only_loopback: list[str]) -> None:
         post_json("http://internal.test/", {}, policy, resolve=fake_resolver)
     assert only_loopback == ["('10.0.0.5', 80)"]
     only_loopback.clear()
+
+
+def test_caller_headers_stay_with_the_first_origin() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.headers["host"] == "a.test":
+            return httpx.Response(307, headers={"location": "http://b.test/next"})
+        return httpx.Response(200, text="done")
+
+    dns = {"a.test": ["93.184.216.34"], "b.test": ["93.184.216.35"]}
+    policy = OutboundPolicy(allowed_hosts=("a.test", "b.test"), max_redirects=1)
+    response = post_json(
+        "http://a.test/",
+        {},
+        policy,
+        resolve=lambda host, port: dns[host],
+        transport=httpx.MockTransport(handler),
+        headers={"Authorization": "Bearer secret"},
+    )
+    assert response.text == "done" and response.hops == ("http://a.test/", "http://b.test/next")
+    assert seen[0].headers["authorization"] == "Bearer secret"
+    assert "authorization" not in seen[1].headers
+    assert seen[1].url.host == "93.184.216.35" and seen[1].url.path == "/next"

@@ -655,7 +655,8 @@ def post_json(
     transport:
         The connection step (default: httpx's, with certificate verification).
     headers:
-        Extra request headers (``Host`` is always set from the URL).
+        Extra request headers (a token, ...), sent to the first URL's origin only,
+        never to a redirect target elsewhere; ``Host`` is always set from the URL.
 
     Raises
     ------
@@ -670,22 +671,24 @@ def post_json(
         "Accept-Encoding": "identity",
         "Content-Type": "application/json",
         "User-Agent": "wxai-external-function",
-        **(headers or {}),
     }
     deadline = time.monotonic() + policy.timeout_s
     method, current, hops = "POST", url, []
+    origin: tuple[str, str, int] | None = None
     client = httpx.Client(transport=transport, trust_env=False, follow_redirects=False)
     try:
         with client:
             while True:
                 target = check_url(current, policy, resolve=resolve)
+                origin = origin or (target.scheme, target.host, target.port)
+                same = origin == (target.scheme, target.host, target.port)
                 hops.append(target.url)
                 status, got, data = _read(
                     client,
                     target,
                     method=method,
                     body=body if method == "POST" else None,
-                    headers=sent,
+                    headers={**sent, **(headers or {})} if same else sent,
                     deadline=deadline,
                     policy=policy,
                 )
