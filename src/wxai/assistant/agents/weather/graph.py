@@ -2,7 +2,7 @@
 
 ::
 
-    START -> time, place, variable (in parallel) -> run -> fetch -> extract -> draw -> answer
+    START -> time, place, variable (in parallel) -> understood -> run -> fetch -> extract -> draw -> answer
     (any step that leaves nothing to compute jumps to answer)
 
 >>> result = run_weather_workflow("Temperatur morgen 15 Uhr in München", offline=True)
@@ -58,6 +58,11 @@ def _next_or_answer(target: str) -> Any:
     return route
 
 
+def _join(state: WeatherState) -> dict[str, Any]:
+    """Waits for time, place and variable (they run in parallel); changes nothing."""
+    return {}
+
+
 def build_weather_graph(
     *, sources: Mapping[str, Any] | None = None, place_extractor: PlaceExtractor | None = None
 ) -> Any:
@@ -81,9 +86,9 @@ def build_weather_graph(
     graph.add_node("answer", compose_answer)
     for first in ("time", "place", "variable"):
         graph.add_edge(START, first)
-    graph.add_edge(["time", "place", "variable"], "gate")
-    graph.add_node("gate", lambda state: {})
-    graph.add_conditional_edges("gate", _next_or_answer("run"), ["run", "answer"])
+    graph.add_node("understood", _join)
+    graph.add_edge(["time", "place", "variable"], "understood")
+    graph.add_conditional_edges("understood", _next_or_answer("run"), ["run", "answer"])
     graph.add_conditional_edges("run", _next_or_answer("fetch"), ["fetch", "answer"])
     graph.add_conditional_edges("fetch", _next_or_answer("extract"), ["extract", "answer"])
     graph.add_conditional_edges("extract", _next_or_answer("draw"), ["draw", "answer"])

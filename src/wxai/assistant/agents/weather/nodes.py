@@ -34,7 +34,7 @@ from wxai.assistant.agents.weather.state import StepError, WeatherState
 from wxai.assistant.agents.weather.what import find_variable
 from wxai.assistant.agents.weather.when import resolve_time
 from wxai.assistant.agents.weather.where import Place, find_place
-from wxai.core.errors import WxaiError
+from wxai.core.errors import RequestNotUnderstood, WxaiError
 
 __all__ = [
     "choose_data_run",
@@ -115,9 +115,18 @@ def resolve_variable(state: WeatherState) -> dict[str, Any]:
 @_guarded("run")
 def choose_data_run(state: WeatherState) -> dict[str, Any]:
     """``run``: the newest published run reaching the valid time, and the lead time."""
-    resolved = state["time"]
+    resolved, place = state["time"], state.get("place")
     assert resolved is not None
-    choice = choose_run(state.get("model") or "icon-eu", resolved.utc, now=_now(state))
+    schedule = get_schedule(state.get("model") or "icon-eu")
+    if place is not None and not schedule.covers(place.latitude, place.longitude):
+        lon0, lon1, lat0, lat1 = schedule.domain or (0, 0, 0, 0)
+        raise RequestNotUnderstood(
+            "place",
+            f"{place.name} ({place.country}, {place.latitude:.1f} N {place.longitude:.1f} E) lies "
+            f"outside the {schedule.label} domain ({lat0:g}..{lat1:g} N, {lon0:g}..{lon1:g} E); "
+            "ask again with the global IFS model",
+        )
+    choice = choose_run(schedule.name, resolved.utc, now=_now(state))
     emit("tool_result", "run", name="choose_run", result=choice)
     return {"run": choice}
 

@@ -43,6 +43,8 @@ class ModelSchedule:
         Hours after the nominal run time until the run is published.
     resolution:
         Grid spacing, for answers (``0.0625 deg (about 7 km)``).
+    domain:
+        (lon0, lon1, lat0, lat1) [degrees] of a regional model; None for a global one.
     """
 
     name: str
@@ -51,6 +53,15 @@ class ModelSchedule:
     steps: Callable[[int], list[int]]
     availability_delay_h: float
     resolution: str
+    domain: tuple[float, float, float, float] | None = None
+
+    def covers(self, latitude: float, longitude: float) -> bool:
+        """Whether the model's grid contains the point [degrees north, east]."""
+        if self.domain is None:
+            return True
+        lon0, lon1, lat0, lat1 = self.domain
+        lon = ((longitude + 180.0) % 360.0) - 180.0
+        return lat0 <= latitude <= lat1 and lon0 <= lon <= lon1
 
     def range_text(self) -> str:
         """The longest reach per run hour, for error messages (``+120 h from 00/06/12/18``)."""
@@ -72,6 +83,7 @@ MODELS: dict[str, ModelSchedule] = {
         icon_eu_run_steps,
         2.0,
         "0.0625 deg (about 7 km), Europe",
+        (-23.5, 62.5, 29.5, 70.5),
     ),
     "ifs": ModelSchedule(
         "ifs",
