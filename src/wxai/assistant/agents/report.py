@@ -41,11 +41,13 @@ from typing import Any, Literal, TypedDict
 from pydantic import BaseModel, ConfigDict, Field
 
 from wxai.assistant.agents.events import AgentEvent, FinalState, emit, stream_graph
-from wxai.assistant.agents.report_check import (
-    NOTES_HEADING,
-    ReportCheck,
-    check_report,
+from wxai.assistant.agents.report_assembly import (
+    RESTORED_MARK,
+    assemble,
+    checker_notes,
+    drop_invented,
 )
+from wxai.assistant.agents.report_check import ReportCheck, check_report
 from wxai.assistant.agents.report_plan import (
     ReportPlan,
     ReportPrompts,
@@ -74,8 +76,6 @@ __all__ = [
 
 #: Most notes one report takes (the plan prompt must fit a 2048-token context).
 MAX_BULLETS = 30
-#: Marks text put back by :func:`finalize` rather than written by a model.
-RESTORED_MARK = "*[restored from the notes]*"
 
 Role = Literal["planner", "writer", "impact", "editor"]
 ROLES: tuple[Role, ...] = ("planner", "writer", "impact", "editor")
@@ -379,10 +379,10 @@ class _Nodes:
         removed: list[str] = []
         if self.config.restore:
             for section in plan.sections:
-                text, dropped = _drop_invented(sections.get(section.title, ""), bullets)
+                text, dropped = drop_invented(sections.get(section.title, ""), bullets)
                 sections[section.title] = text
                 removed += dropped
-            impacts, dropped = _drop_invented(impacts, bullets)
+            impacts, dropped = drop_invented(impacts, bullets)
             removed += dropped
             pruned = assemble(plan, sections, self.prompts.impacts_title, impacts)
             after = check_report(pruned, bullets, titles, placement=_placement(plan))
@@ -397,7 +397,14 @@ class _Nodes:
                     restored += [bullets[i] for i in notes]
         markdown = assemble(plan, sections, self.prompts.impacts_title, impacts)
         final = check_report(markdown, bullets, titles, placement=_placement(plan))
-        markdown += "\n" + _notes(state, check, final, restored, removed)
+        markdown += "\n" + checker_notes(
+            check,
+            final,
+            restored,
+            removed,
+            revisions=state.get("revisions", 0),
+            errors=state.get("errors", []),
+        )
         emit(
             "message",
             "finalize",
@@ -412,17 +419,6 @@ class _Nodes:
             "restored": restored,
             "removed": removed,
         }
-
-
-def assemble(
-    plan: ReportPlan, sections: Mapping[str, str], impacts_title: str, impacts: str
-) -> str:
-    """The Markdown document: title, the planned sections in order, the impacts."""
-    parts = [f"# {plan.title}"]
-    for section in plan.sections:
-        parts.append(f"## {section.title}\n\n{sections.get(section.title, '').strip()}".rstrip())
-    parts.append(f"## {impacts_title}\n\n{impacts.strip()}".rstrip())
-    return "\n\n".join(parts) + "\n"
 
 
 def _placement(plan: ReportPlan) -> dict[int, str]:
@@ -455,51 +451,6 @@ def _no_worse(after: ReportCheck, before: ReportCheck) -> bool:
     return {f.key for f in after.missing} <= {f.key for f in before.missing} and {
         m.key for m in after.unsupported
     } <= {m.key for m in before.unsupported}
-
-
-def _drop_invented(text: str, bullets: Sequence[str]) -> tuple[str, list[str]]:
-    """``text`` without its sentences that hold numbers not in the notes."""
-    kept_lines, dropped = [], []
-    for line in text.splitlines():
-        kept = []
-        for sentence in re.split(r"(?<=[.!?])\s+", line):
-            if sentence.strip() and check_report(sentence, bullets, required=[]).unsupported:
-                dropped.append(sentence.strip())
-            else:
-                kept.append(sentence)
-        if " ".join(kept).strip() or not line.strip():
-            kept_lines.append(" ".join(kept).rstrip())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip(), dropped
-
-
-def _notes(
-    state: ReportState,
-    model: ReportCheck,
-    final: ReportCheck,
-    restored: list[str],
-    removed: list[str],
-) -> str:
-    """The "Checker notes" section: what the models got wrong and what was done."""
-    revisions = state.get("revisions", 0)
-    lines = [
-        f"## {NOTES_HEADING}",
-        "",
-        f"- The model-written draft failed the fact check after {revisions} revision(s): "
-        f"{model.n_facts - len(model.missing)} of {model.n_facts} facts kept, "
-        f"{len(model.unsupported)} number(s) not in the notes.",
-    ]
-    if restored:
-        lines.append(f"- {len(restored)} note(s) restored verbatim, marked {RESTORED_MARK}.")
-    if removed:
-        lines.append(f"- {len(removed)} sentence(s) removed for numbers not in the notes.")
-    if final.passed:
-        lines.append("- After these repairs the report passes the check.")
-    else:
-        lines.append("- The report still FAILS the check:")
-        lines += [f"  - {f}" for f in final.findings()]
-    for error in state.get("errors", []):
-        lines.append(f"- Error: {error}")
-    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- the graph
