@@ -485,6 +485,8 @@ def test_schema_model_refuses_non_object() -> None:
         schema_model("t", {"type": "string"})
     with pytest.raises(ConfigError, match=r"parameters.properties.x.type: 'date'"):
         schema_model("t", {"properties": {"x": {"type": "date"}}})
+    with pytest.raises(ConfigError, match=r"parameters.properties.x.enum"):
+        schema_model("t", {"properties": {"x": {"enum": [{"a": 1}]}}})
 
 
 def test_tool_spec_and_toolspec_type(external: ExternalTools) -> None:

@@ -212,8 +212,13 @@ def _property_type(name: str, where: str, schema: Mapping[str, Any]) -> Any:
         )
     if "enum" in schema:
         values = schema["enum"]
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"{where}.enum: must be a non-empty list")
+        simple = (str, int, float, bool, type(None))
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, simple) for v in values)
+        ):
+            raise ConfigError(f"{where}.enum: must be a non-empty list of strings or numbers")
         return Literal[tuple(values)]
     kind = schema.get("type")
     if kind in _SIMPLE:
