@@ -18,7 +18,8 @@ Conventions (documented here, pinned by the tests):
 * **German "morgen"** is tomorrow, except after "am", "heute", "morgen",
   "übermorgen" or a weekday, where it is the morning ("heute Morgen", "morgen
   Morgen"); "morgen früh" is tomorrow morning.
-* **A day without a time** is 12:00 local, except today (the next full hour).
+* **A day without a time** is 12:00 local, except "today" (the next full hour);
+  so a bare weekday that is today means today only before 12:00.
   **A time without a day** is today if still ahead, else tomorrow. A day part of
   today that has begun but not ended ("this evening" at 19:30) is the next full
   hour.
@@ -340,6 +341,7 @@ def _is_known(word: str) -> bool:
         or word in _WEEKDAYS
         or word in _PART_WORDS
         or word in _NUMBER_WORDS
+        or _RE_WEEKDAY.fullmatch(word) is not None  # "sonntagabend"
     )
 
 
@@ -541,9 +543,9 @@ def _combine(  # noqa: PLR0911 - one return per way the pieces combine
     if hour_min is None:
         if rule == "offset":
             return _at(day, (now.hour, now.minute), False, False, zone), rule
-        if day == today:
+        if day == today and found.weekday is None:
             return next_hour, rule
-        return _at(day, (_DEFAULT_DAY_HOUR, 0), False, False, zone), rule
+        hour_min = (_DEFAULT_DAY_HOUR, 0)
     local = _at(day, hour_min, found.midnight, extra_day, zone)
     if local <= now and day == today:
         if found.clock is None and _in_window(found.part, now):

@@ -100,11 +100,10 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_PREPOSITIONS = _words(
-    """
-    in at near around for over from bei fuer nahe nach ueber von aus
-    """
-)
+# Folded as tokens are ("für" becomes "fur").
+_PREPOSITIONS = _words("in at near around for over from bei fur fuer nahe nach uber ueber von aus")
+# Prepositions after which an unknown capitalised word is taken for a place name.
+_STRONG_PREPOSITIONS = _words("in at near around bei nahe")
 _ARTICLES = _words(
     """
     the der die das dem den des
@@ -352,7 +351,7 @@ def _match(
             found.append((prep, n, c.weight, place))
     if found:
         return max(found, key=lambda f: f[:3])[3], ""
-    return None, _unknown_phrase(tokens, used)
+    return None, _unknown_phrase(tokens, used, lowercase_text)
 
 
 def _acceptable(
@@ -375,20 +374,25 @@ def _candidates(
     return cities
 
 
-def _unknown_phrase(tokens: list[_Token], used: list[bool]) -> str:
-    """A word after a place preposition that looks like a place name but is none."""
+def _unknown_phrase(tokens: list[_Token], used: list[bool], lowercase_text: bool) -> str:
+    """A word after "in", "at", "near", "bei" ... that looks like a place name but is none.
+
+    Only capitalised words count (any word in an all-lower-case request), so "in
+    time for the game" names no place.
+    """
     for i, token in enumerate(tokens[:-1]):
-        if token[1] not in _PREPOSITIONS:
+        if token[1] not in _STRONG_PREPOSITIONS:
             continue
         j = i + 1
         while j < len(tokens) and tokens[j][1] in _ARTICLES:
             j += 1
         if j >= len(tokens) or used[j]:
             continue
-        word, wfold, ordinary = tokens[j][:3]
-        if len(wfold) < 3 or not wfold.isalpha() or ordinary or wfold in _COMMON:
+        word, folded, ordinary = tokens[j][:3]
+        if len(folded) < 3 or not folded.isalpha() or ordinary or folded in _COMMON:
             continue
-        return word
+        if word[:1].isupper() or lowercase_text:
+            return word
     return ""
 
 
