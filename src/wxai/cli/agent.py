@@ -29,7 +29,12 @@ def forecast_command(  # noqa: PLR0917 -- typer options
         str | None,
         typer.Option("--now", help="Pretend the current time is this ISO time (with offset)."),
     ] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="icon-eu or ifs.")] = "icon-eu",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="auto (ICON-EU where it reaches, else IFS), icon-eu or ifs."
+        ),
+    ] = "auto",
     timezone: Annotated[
         str, typer.Option("--tz", help="Your time zone for relative times.")
     ] = "Europe/Berlin",
@@ -176,4 +181,70 @@ def report_command(  # noqa: PLR0917 -- typer options
         print(f"report written to {out}")
         print(f"checker: {verdict}; {model_part}")
     if not result.check.passed:
+        raise typer.Exit(1)
+
+
+@app.command("code")
+def code_command(  # noqa: PLR0917 -- typer options
+    task: Annotated[str, typer.Argument(help='What the program should do, e.g. "Plot sin(x)".')],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model alias that writes the code.")
+    ] = None,
+    max_attempts: Annotated[
+        int, typer.Option("--max-attempts", min=1, max=10, help="Programs written at most.")
+    ] = 3,
+    max_tokens: Annotated[
+        int, typer.Option("--max-tokens", min=16, help="Length limit of each program (tokens).")
+    ] = 512,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the files the program wrote.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every step.")] = False,
+) -> None:
+    """Have a model write Python for TASK, run it in the bubblewrap sandbox, repair failures.
+
+    Each attempt's program and outcome are printed, then the final code; the exit
+    status is 1 when no program ran cleanly. Files the last program wrote go to --out.
+    """
+    from rich.console import Console
+
+    from wxai.assistant.agents.coder import run_coder
+    from wxai.assistant.agents.events import AgentEvent
+    from wxai.assistant.llm.registry import get_provider
+
+    err = Console(stderr=True)
+
+    def show(event: AgentEvent) -> None:
+        if verbose and not json_output:
+            detail = ", ".join(f"{k}={v}" for k, v in event.to_dict()["data"].items())
+            err.print(f"[dim]{event.kind:13s} {event.node:7s} {detail[:160]}[/]", highlight=False)
+
+    result = run_coder(
+        task,
+        get_provider(model),
+        max_attempts=max_attempts,
+        max_tokens=max_tokens,
+        on_event=show,
+    )
+    written = []
+    if out is not None:
+        for name, data in result.files.items():
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            written.append(str(target))
+    if json_output:
+        print(json.dumps({**result.to_dict(), "written": written}, indent=2, ensure_ascii=False))
+    else:
+        for attempt in result.attempts:
+            verdict = "passed" if attempt.passed else attempt.failure
+            print(f"# attempt {attempt.number}: {verdict}")
+            if attempt.outcome is not None and attempt.outcome.stdout.strip():
+                print("# output:\n" + attempt.outcome.stdout.rstrip()[-1500:])
+        print(f"# stopped: {result.message} ({result.stop_reason})")
+        print("# final code:\n" + result.final_code.rstrip())
+        for path in written:
+            print(f"# wrote {path}")
+    if not result.success:
         raise typer.Exit(1)

@@ -229,3 +229,27 @@ def test_the_local_model_on_the_lectures_polynomial(local):
         assert result.attempts[-1].outcome.ok
     else:
         assert result.attempts[-1].failure
+
+
+# ------------------------------------------------------------------------- the CLI
+
+
+def test_cli_prints_attempts_and_writes_files(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from wxai.assistant.llm import registry
+    from wxai.cli.app import app
+
+    plot = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('plot.png')\n"
+    monkeypatch.setattr(registry, "get_provider", lambda alias=None, **_: Scripted("1/0", plot))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["agent", "code", "Plot a line.", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "# attempt 1: It failed: ZeroDivisionError: division by zero" in result.output
+    assert "# attempt 2: passed" in result.output
+    assert "plt.savefig('plot.png')" in result.output
+    assert (out / "plot.png").read_bytes().startswith(b"\x89PNG")
+    monkeypatch.setattr(registry, "get_provider", lambda alias=None, **_: Scripted("1/0"))
+    result = CliRunner().invoke(app, ["agent", "code", "Divide.", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["stop_reason"] == "repeated_error"
