@@ -96,7 +96,7 @@ class SandboxLimits:
     file_size_bytes:
         Largest file a process may write (bytes).
     max_processes:
-        Processes and threads of the sandbox's user, the sandbox's helpers included (3).
+        Processes and threads of the sandbox's user, ``bwrap`` itself included.
     max_open_files:
         Open file descriptors per process.
     max_output_bytes:
@@ -381,7 +381,7 @@ def _staging(base: Path, root: bool) -> dict[str, str]:
 
 def _bwrap_argv(executable: str, work: Path, staged: Mapping[str, str]) -> list[str]:
     argv = [executable, "--unshare-all", "--unshare-user", "--disable-userns"]
-    argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    argv += ["--die-with-parent", "--new-session", "--as-pid-1", "--hostname", "sandbox"]
     argv += ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = Path("/") / name
