@@ -134,8 +134,9 @@ def test_offline_uses_the_cache_first(icon_server: str, tmp_path: Path) -> None:
     ("question", "step", "words"),
     [
         ("Temperature in Gondor tomorrow at 3pm", "place", "Gondor"),
-        ("Temperature in Cape Town tomorrow at 3pm", "run", "outside the ICON-EU domain"),
-        ("Temperature in Frankfurt in three weeks", "run", "+120 h"),
+        ("ICON-EU temperature in Cape Town tomorrow at 3pm", "run", "outside the ICON-EU domain"),
+        ("Temperature in Frankfurt in three weeks", "run", "+240 h"),
+        ("ICON-EU temperature in Frankfurt in 7 days", "run", "+120 h"),
         ("Temperature in Frankfurt yesterday at 3pm", "time", "past"),
     ],
 )
@@ -153,6 +154,32 @@ def test_empty_and_huge_requests_are_refused_clearly(question: str) -> None:
     result = run_weather_workflow(question, now=NOW, offline=True)
     assert not result.ok
     assert ("empty" in result.answer) or (f"{MAX_REQUEST_CHARS:,}" in result.answer)
+
+
+def test_auto_model_takes_ifs_beyond_icon_eu(tmp_path: Path) -> None:
+    far = run_weather_workflow(
+        "Temperature in Cape Town tomorrow at 3pm", now=NOW, offline=True, figure_dir=tmp_path
+    )
+    assert far.ok and far.state["data"].model == "ifs"
+    late = run_weather_workflow(
+        "Temperature in Berlin in 7 days", now=NOW, offline=True, figure_dir=tmp_path
+    )
+    assert late.ok and late.state["run"].model == "ifs" and late.state["run"].lead_hours > 120
+
+
+@pytest.mark.parametrize(
+    ("model", "request_text", "order"),
+    [
+        ("auto", "Wind in Kiel", ["icon-eu", "ifs"]),
+        ("auto", "Wind in Kiel laut IFS", ["ifs"]),
+        ("auto", "ICON-EU wind in Kiel", ["icon-eu"]),
+        ("ifs", "ICON-EU wind in Kiel", ["ifs"]),  # the caller's choice wins
+    ],
+)
+def test_which_models_are_tried(model: str, request_text: str, order: list[str]) -> None:
+    from wxai.assistant.agents.weather.nodes import _models_to_try
+
+    assert _models_to_try({"model": model, "request": request_text}) == order
 
 
 def test_no_place_draws_the_region(tmp_path: Path) -> None:

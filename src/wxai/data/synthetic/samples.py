@@ -77,7 +77,7 @@ _ICON_EU = {"lat": (35.0, 72.0, 0.25), "lon": (-15.0, 35.0, 0.25), "steps": rang
 #: Grids of :func:`write_synthetic_forecast`: (lat0, lat1, dlat), (lon0, lon1, dlon) [degrees].
 _FORECAST_GRIDS = {
     "icon-eu": ((29.5, 70.5, 0.25), (-23.5, 45.0, 0.25)),  # the ICON-EU domain, coarser
-    "ifs": ((-90.0, 90.0, 1.0), (-180.0, 179.0, 1.0)),
+    "ifs": ((-90.0, 90.0, 1.5), (-180.0, 178.5, 1.5)),
 }
 _ICOSAHEDRAL_LEVEL = 4
 
@@ -264,7 +264,7 @@ def write_synthetic_forecast(
     path:
         Output file (written atomically).
     grid:
-        ``"icon-eu"`` (0.25 deg over the ICON-EU domain) or ``"ifs"`` (1 deg global).
+        ``"icon-eu"`` (0.25 deg over the ICON-EU domain) or ``"ifs"`` (1.5 deg global).
     run:
         Run (initial) time, UTC.
     steps:

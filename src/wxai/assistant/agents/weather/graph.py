@@ -2,8 +2,9 @@
 
 ::
 
-    START -> time, place, variable (in parallel) -> understood -> run -> fetch -> extract -> draw -> answer
-    (any step that leaves nothing to compute jumps to answer)
+    START -> time, place, variable (in parallel) -> understood
+          -> run -> fetch -> extract -> draw -> answer
+    (a step that leaves nothing to compute jumps to answer)
 
 >>> result = run_weather_workflow("Temperatur morgen 15 Uhr in München", offline=True)
 ... # doctest: +SKIP
@@ -159,7 +160,8 @@ def _initial_state(
     offline: bool,
     figure_dir: str | Path | None,
 ) -> WeatherState:
-    get_schedule(model)  # unknown model -> UnknownNameError before anything runs
+    if model.lower() != "auto":
+        get_schedule(model)  # unknown model -> UnknownNameError before anything runs
     if now is not None and now.tzinfo is None:
         raise ConfigError(f"now={now.isoformat()} has no time zone; add one (e.g. +01:00 or Z)")
     return {
@@ -186,7 +188,7 @@ def stream_weather_workflow(
     *,
     now: datetime | None = None,
     timezone: str = "Europe/Berlin",
-    model: str = "icon-eu",
+    model: str = "auto",
     offline: bool = False,
     figure_dir: str | Path | None = None,
     sources: Mapping[str, Any] | None = None,
@@ -222,7 +224,7 @@ def run_weather_workflow(
     *,
     now: datetime | None = None,
     timezone: str = "Europe/Berlin",
-    model: str = "icon-eu",
+    model: str = "auto",
     offline: bool = False,
     figure_dir: str | Path | None = None,
     sources: Mapping[str, Any] | None = None,
@@ -239,7 +241,8 @@ def run_weather_workflow(
     timezone:
         The user's IANA time zone for relative phrases and the answer.
     model:
-        ``icon-eu`` (default) or ``ifs``.
+        ``auto`` (default: the model the request names, else ICON-EU where it
+        covers place and time, else IFS), ``icon-eu`` or ``ifs``.
     offline:
         Only the local cache, then synthetic data; never the network.
     figure_dir:

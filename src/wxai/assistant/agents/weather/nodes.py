@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from wxai.assistant.agents.weather.point import (
     point_value,
     wind_speed_direction,
 )
-from wxai.assistant.agents.weather.schedule import choose_run, get_schedule
+from wxai.assistant.agents.weather.schedule import RunChoice, choose_run, get_schedule
 from wxai.assistant.agents.weather.state import StepError, WeatherState
 from wxai.assistant.agents.weather.what import find_variable
 from wxai.assistant.agents.weather.when import resolve_time
@@ -112,12 +113,24 @@ def resolve_variable(state: WeatherState) -> dict[str, Any]:
     return {"variable": choice}
 
 
-@_guarded("run")
-def choose_data_run(state: WeatherState) -> dict[str, Any]:
-    """``run``: the newest published run reaching the valid time, and the lead time."""
+_NAMED_MODEL = re.compile(r"\b(icon[- ]?eu|icon|ifs|ecmwf|dwd)\b", re.IGNORECASE)
+
+
+def _models_to_try(state: WeatherState) -> list[str]:
+    """The model asked for; with ``auto``, the one the request names, else ICON-EU then IFS."""
+    model = (state.get("model") or "auto").lower()
+    if model != "auto":
+        return [model]
+    named = _NAMED_MODEL.search(state.get("request", ""))
+    if named:
+        return ["ifs"] if named.group(1).lower() in ("ifs", "ecmwf") else ["icon-eu"]
+    return ["icon-eu", "ifs"]
+
+
+def _run_for(model: str, state: WeatherState) -> RunChoice:
     resolved, place = state["time"], state.get("place")
     assert resolved is not None
-    schedule = get_schedule(state.get("model") or "icon-eu")
+    schedule = get_schedule(model)
     if place is not None and not schedule.covers(place.latitude, place.longitude):
         lon0, lon1, lat0, lat1 = schedule.domain or (0, 0, 0, 0)
         raise RequestNotUnderstood(
@@ -126,9 +139,27 @@ def choose_data_run(state: WeatherState) -> dict[str, Any]:
             f"outside the {schedule.label} domain ({lat0:g}..{lat1:g} N, {lon0:g}..{lon1:g} E); "
             "ask again with the global IFS model",
         )
-    choice = choose_run(schedule.name, resolved.utc, now=_now(state))
-    emit("tool_result", "run", name="choose_run", result=choice)
-    return {"run": choice}
+    return choose_run(schedule.name, resolved.utc, now=_now(state))
+
+
+@_guarded("run")
+def choose_data_run(state: WeatherState) -> dict[str, Any]:
+    """``run``: the newest published run reaching the valid time, and the lead time.
+
+    With ``model="auto"``, ICON-EU answers where it covers the place and time and
+    IFS (global, 10 days) everywhere else; a model named in the request wins.
+    """
+    models = _models_to_try(state)
+    for model in models:
+        try:
+            choice = _run_for(model, state)
+        except RequestNotUnderstood:
+            if model == models[-1]:
+                raise
+            continue
+        emit("tool_result", "run", name="choose_run", result=choice)
+        return {"run": choice}
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @_guarded("fetch")

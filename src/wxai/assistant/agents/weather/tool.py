@@ -60,7 +60,7 @@ def weather_forecast_tool(
     """
 
     def get_weather_forecast(
-        question: str, model: Literal["icon-eu", "ifs"] = "icon-eu"
+        question: str, model: Literal["auto", "icon-eu", "ifs"] = "auto"
     ) -> dict[str, Any]:
         """Forecast for a place and time from numerical weather prediction open data.
 
@@ -74,7 +74,8 @@ def weather_forecast_tool(
         question:
             The user's question, unchanged, in English or German.
         model:
-            "icon-eu" (Europe, 7 km, up to 5 days) or "ifs" (global, 25 km, up to 10 days).
+            "auto" (ICON-EU where it reaches, else IFS), "icon-eu" (Europe, 7 km, up
+            to 5 days) or "ifs" (global, 25 km, up to 10 days).
         """
         result = run_weather_workflow(
             question,
