@@ -324,7 +324,7 @@ def _normalise(text: str) -> tuple[str, list[int], list[int]]:
         word = m.group().lower()
         folded = "".join(folds.get(ch, ch) for ch in word)
         if len(folded) >= 5 and folded.isalpha() and not _is_known(folded):
-            close = difflib.get_close_matches(folded, _FUZZY_TARGETS, n=1, cutoff=0.85)
+            close = difflib.get_close_matches(folded, _FUZZY_TARGETS, n=1, cutoff=0.8)
             if close:
                 folded = close[0]
         out.append(folded)

