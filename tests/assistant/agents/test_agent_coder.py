@@ -189,6 +189,68 @@ def test_bad_options_and_no_sandbox(monkeypatch: pytest.MonkeyPatch):
     assert model.seen == []  # refused before the model was asked
 
 
+#: A right program for every task: each check must accept it (and reject a wrong one).
+REFERENCE = {
+    "polynomial-bounded": "def f(x):\n    return 0.05 * x**2 - 1\n",
+    "surface-png": (
+        "import numpy as np, matplotlib.pyplot as plt\n"
+        "x, y = np.meshgrid(np.linspace(-2, 2, 20), np.linspace(-2, 2, 20))\n"
+        "plt.figure().add_subplot(projection='3d').plot_surface(x, y, x**2 - y**2)\n"
+        "plt.savefig('surface.png')\n"
+    ),
+    "hello": "print('hello world')\n",
+    "sum-1-100": "print(sum(range(101)))\n",
+    "squares": "for i in range(1, 11):\n    print(i * i)\n",
+    "factorial": "import math\nfactorial = math.factorial\n",
+    "fibonacci": (
+        "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n"
+        "        a, b = b, a + b\n    return a\n"
+    ),
+    "is-prime": "def is_prime(n):\n    return n > 1 and all(n % k for k in range(2, n))\n",
+    "reverse-string": "def reverse(s):\n    return s[::-1]\n",
+    "count-vowels": "def count_vowels(s):\n    return sum(c in 'aeiou' for c in s)\n",
+    "mean-std": "import numpy as np\ndef stats(v):\n    return np.mean(v), np.std(v)\n",
+    "celsius-to-fahrenheit": "def c_to_f(c):\n    return c * 9 / 5 + 32\n",
+    "kelvin-to-celsius": "def k_to_c(k):\n    return k - 273.15\n",
+    "wind-speed": "def wind_speed(u, v):\n    return (u**2 + v**2) ** 0.5\n",
+    "largest": "largest = max\n",
+    "sort-descending": "def sort_desc(v):\n    return sorted(v, reverse=True)\n",
+    "word-count": (
+        "from collections import Counter\ndef word_count(t):\n    return dict(Counter(t.split()))\n"
+    ),
+    "palindrome": "def is_palindrome(s):\n    return s == s[::-1]\n",
+    "moving-average": (
+        "import numpy as np\n"
+        "def moving_average(x, n):\n    return np.convolve(x, np.ones(n) / n, 'valid')\n"
+    ),
+    "sine-maximum": "import numpy as np\nprint(np.sin(np.linspace(0, 2 * np.pi, 1000)).max())\n",
+    "csv-squares": (
+        "with open('squares.csv', 'w') as fh:\n    fh.write('x,y\\n')\n"
+        "    for x in range(1, 6):\n        fh.write(f'{x},{x * x}\\n')\n"
+    ),
+    "parabola-png": (
+        "import matplotlib.pyplot as plt\nplt.plot([-5, 0, 5], [25, 0, 25])\n"
+        "plt.savefig('parabola.png')\n"
+    ),
+}
+
+
+def test_every_task_accepts_a_right_program_and_rejects_a_wrong_one():
+    assert set(REFERENCE) == {t.name for t in TASKS}
+    for task in TASKS:
+        for code, should_pass in ((REFERENCE[task.name], True), ("x = 1\n", False)):
+            model = Scripted(code)
+            result = run_coder(
+                task.prompt,
+                model,
+                max_attempts=1,
+                check_code=task.check_code,
+                check=task.host_check,
+                limits=LIMITS,
+            )
+            assert result.success is should_pass, (task.name, result.message)
+
+
 def test_the_task_set():
     assert len(TASKS) >= 20
     assert len({t.name for t in TASKS}) == len(TASKS)

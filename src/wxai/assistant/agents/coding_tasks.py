@@ -64,17 +64,19 @@ def _fn(call: str, expected: str, name: str) -> str:
     return (
         f"assert callable({name}), '{name} must be a function'\n"
         f"_got = {call}\n"
-        f"assert _got == {expected}, f'{call} returned {{_got!r}}, expected {expected}'\n"
+        f"assert _got == {expected}, {call!r} + ' returned ' + repr(_got) + "
+        f"', expected ' + {expected!r}\n"
     )
 
 
 def _close(call: str, expected: str, name: str) -> str:
+    """Check code: ``call`` must be close to ``expected`` (NumPy's ``allclose``)."""
     return (
         f"import numpy as _np\n"
         f"assert callable({name}), '{name} must be a function'\n"
         f"_got = {call}\n"
-        f"assert _np.allclose(_got, {expected}), "
-        f"f'{call} returned {{_got!r}}, expected {expected}'\n"
+        f"assert _np.allclose(_got, {expected}), {call!r} + ' returned ' + repr(_got) + "
+        f"', expected ' + {expected!r}\n"
     )
 
 
