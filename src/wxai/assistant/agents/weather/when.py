@@ -78,22 +78,13 @@ class ResolvedTime:
 
 #: Hour of each day part (see the module docstring).
 DAY_PARTS: dict[str, int] = {
-    "morning": 9,
-    "forenoon": 10,
-    "noon": 12,
-    "afternoon": 15,
-    "evening": 18,
-    "night": 21,
-}
+    "morning": 9, "forenoon": 10, "noon": 12, "afternoon": 15, "evening": 18, "night": 21,
+}  # fmt: skip
 # When a day part of today is still going on: (start hour, end hour) of each.
 _PART_WINDOWS = {
-    "morning": (5, 12),
-    "forenoon": (8, 12),
-    "noon": (11, 14),
-    "afternoon": (12, 18),
-    "evening": (17, 22),
-    "night": (20, 24),
-}
+    "morning": (5, 12), "forenoon": (8, 12), "noon": (11, 14), "afternoon": (12, 18),
+    "evening": (17, 22), "night": (20, 24),
+}  # fmt: skip
 _DEFAULT_DAY_HOUR = 12
 
 _WEEKDAYS = {
@@ -103,7 +94,7 @@ _WEEKDAYS = {
     "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "donnerstag": 3,
     "friday": 4, "fri": 4, "freitag": 4,
     "saturday": 5, "sat": 5, "samstag": 5, "sonnabend": 5,
-    "sunday": 6, "sonntag": 6,
+    "sunday": 6, "sonntag": 6, "weekend": 5, "wochenende": 5,
 }  # fmt: skip
 _PART_WORDS = {
     "morning": "morning", "mornings": "morning", "morgens": "morning",
@@ -177,12 +168,10 @@ _RE_GERMAN_TONIGHT = re.compile(r"\bheute\s+nacht\b")
 _RE_TOMORROW = re.compile(r"\btomorrow(?:'s)?\b")
 _RE_TODAY = re.compile(r"\b(today(?:'s)?|heute|this\s+(?=morning|afternoon|evening))\b")
 _RE_MORGEN = re.compile(r"\bmorgen\b")
-_RE_WEEKEND = re.compile(
-    r"\b(?:(next|this|coming|naechstes|dieses|kommendes)\s+|am\s+|on\s+the\s+)?"
-    r"(weekend|wochenende)\b"
-)
+# A weekday, or the weekend (its Saturday).
 _RE_WEEKDAY = re.compile(
-    r"\b(?:(next|this|coming|naechsten|naechster|kommenden|diesen|dieser)\s+)?(?:am\s+|on\s+)?"
+    r"\b(?:(next|this|coming|naechste[nrs]?|kommende[nrs]?|diese[nrs]?)\s+)?"
+    r"(?:am\s+|on\s+(?:the\s+)?)?"
     r"(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")"
     r"(?:s\b)?(morgen|vormittag|mittag|nachmittag|abend|nacht)?\b"
 )
@@ -204,7 +193,7 @@ _RE_CLOCK_MERIDIEM = re.compile(
 _RE_CLOCK_UHR = re.compile(r"\b(?:(?:um|gegen|ab|at)\s+(\d{1,2})\s*(?:uhr|h)|(\d{1,2})\s*uhr)\b")
 _RE_CLOCK_HALB = re.compile(r"\b(?:um\s+)?halb\s+" + _NUM + r"\b")
 _RE_CLOCK_BARE = re.compile(
-    r"\b(?:at|um|gegen|around|about|by)\s+(\d{1,2})\b(?![:.]\d|\s*(?:%|mm|grad|degrees?))"
+    r"\b(?:at|um|gegen|around|about|by)\s+(\d{1,2})\b(?![:.]\d|\s*(?:%|°|mm|grad|degrees?))"
 )
 _RE_NOON_MIDNIGHT = re.compile(r"\b(?:at\s+|um\s+)?(noon|midday|midnight|mitternacht)\b")
 _RE_PART = re.compile(
@@ -276,38 +265,40 @@ def resolve_time(text: str, now: datetime, tz: str = "Europe/Berlin") -> Resolve
 
     past = _RE_PAST.search(norm)
     if past:
-        raise RequestNotUnderstood(
-            "time",
+        raise _error(
             f"'{phrase_of([past.span()])}' is in the past; forecasts only look ahead, "
             "so ask about a time after now.",
         )
     vague = _RE_VAGUE.search(norm)
     if vague:
-        raise RequestNotUnderstood(
-            "time",
+        raise _error(
             f"'{phrase_of([vague.span()])}' is too vague for one forecast time; "
             "name a day and hour, e.g. 'Monday 15:00'.",
         )
     found = _Found()
     masked = _find_all(norm, now, zone, found, phrase_of)
-    unknown = [m for m in _RE_UNKNOWN_DAY.finditer(masked) if not _known_word(m.group())]
+    unknown = [
+        m for m in _RE_UNKNOWN_DAY.finditer(masked) if m.group().rstrip("s") not in _WEEKDAYS
+    ]
     if unknown:
         word = phrase_of([unknown[0].span()])
-        raise RequestNotUnderstood(
-            "time",
+        raise _error(
             f"Cannot read '{word}' as a day; name a weekday, 'tomorrow' or a date "
             "such as '2026-12-05 15:00'.",
         )
     local, rule = _combine(found, now, zone)
     if rule not in ("now", "default-next-hour") and local <= now:
         shown = local.strftime("%a %Y-%m-%d %H:%M")
-        raise RequestNotUnderstood(
-            "time",
+        raise _error(
             f"'{phrase_of(found.spans)}' means {shown}, which is already past; "
             "forecasts only look ahead, so ask about a later time.",
         )
     phrase = "" if rule == "default-next-hour" else phrase_of(found.spans)
     return ResolvedTime(local=local, utc=local.astimezone(UTC), phrase=phrase, rule=rule)
+
+
+def _error(message: str) -> RequestNotUnderstood:
+    return RequestNotUnderstood("time", message)
 
 
 def _normalise(text: str) -> tuple[str, list[int], list[int]]:
@@ -363,8 +354,7 @@ def _find_all(
 
     def set_date(d: date, rule: str, m: re.Match[str]) -> None:
         if found.date is not None and found.date != d:
-            raise RequestNotUnderstood(
-                "time",
+            raise _error(
                 f"'{phrase_of(found.spans)}' and '{phrase_of([m.span()])}' name different "
                 "days; say which one you mean.",
             )
@@ -428,13 +418,6 @@ def _find_all(
             found.weekday, found.date_strict_future = wd, strict
         if m.group(3):
             found.part = _PART_WORDS.get(m.group(3), "morning")
-    if m := _RE_WEEKEND.search(text):
-        take(m)
-        ahead = (5 - today.weekday()) % 7
-        if ahead == 0 and m.group(1) and m.group(1).startswith(("next", "naechst")):
-            ahead = 7
-        set_date(today + timedelta(days=ahead), "weekday", m)
-        found.weekday = 5
     for m in list(_RE_MORGEN.finditer(text)):
         before = norm[: m.start()].split()[-1:] or [""]
         as_part = before[0] in ("am", "heute", "morgen", "uebermorgen", "tomorrow") or (
@@ -453,50 +436,24 @@ def _find_clock(
     current: Callable[[], str], found: _Found, take: Callable[[re.Match[str]], None]
 ) -> None:
     """Find a clock time and a day part in ``current()``, the text the day rules left."""
-
-    def bad(m: re.Match[str]) -> RequestNotUnderstood:
-        return RequestNotUnderstood(
-            "time",
-            f"'{m.group().strip()}' is not a valid time of day; use e.g. '15:00' or '3 pm'.",
-        )
-
-    for m in _RE_CLOCK_COLON.finditer(current()):
-        h, mi, suffix = int(m.group(1)), int(m.group(2)), m.group(3)
+    if m := _RE_CLOCK_COLON.search(current()):  # "15:00", "3:30pm", "15.30 Uhr"
+        hour, minute, suffix = int(m.group(1)), int(m.group(2)), m.group(3)
         if suffix in ("am", "a.m.", "pm", "p.m."):
-            h = _meridiem(h, suffix, m, bad)
-        if h > 24 or mi > 59 or (h == 24 and mi):
-            raise bad(m)
+            hour = _meridiem(hour, suffix)
+    elif m := _RE_CLOCK_MERIDIEM.search(current()):  # "3pm", "11 a.m."
+        hour, minute = _meridiem(int(m.group(1)), m.group(2)), 0
+    elif m := _RE_CLOCK_UHR.search(current()) or _RE_CLOCK_BARE.search(current()):
+        hour, minute = int(m.group(1) or m.group(2)), 0  # "15 Uhr", "um 3", "at 8"
+        found.clock_literal = hour > 12 or hour == 0
+    elif m := _RE_CLOCK_HALB.search(current()):  # "halb drei" is 2:30
+        hour, minute = (_number(m.group(1)) - 1) % 24, 30
+        found.clock_literal = False
+    if m is not None:
+        if hour > 24 or minute > 59 or (hour == 24 and minute):
+            text = m.group().strip()
+            raise _error(f"'{text}' is not a valid time of day; use e.g. '15:00' or '3 pm'.")
         take(m)
-        found.clock = (h % 24, mi)
-        found.midnight = h == 24
-        break
-    else:
-        for m in _RE_CLOCK_MERIDIEM.finditer(current()):
-            take(m)
-            found.clock = (_meridiem(int(m.group(1)), m.group(2), m, bad), 0)
-            break
-        else:
-            for m in _RE_CLOCK_UHR.finditer(current()):
-                h = int(m.group(1) or m.group(2))
-                if h > 24:
-                    raise bad(m)
-                take(m)
-                found.clock = (h % 24, 0)
-                found.midnight = h == 24
-                found.clock_literal = h > 12 or h == 0
-                break
-            else:
-                if m := _RE_CLOCK_HALB.search(current()):
-                    take(m)
-                    found.clock = ((_number(m.group(1)) - 1) % 24, 30)
-                    found.clock_literal = False
-                elif m := _RE_CLOCK_BARE.search(current()):
-                    h = int(m.group(1))
-                    if h > 24:
-                        raise bad(m)
-                    take(m)
-                    found.clock = (h % 24, 0)
-                    found.clock_literal = h > 12 or h == 0
+        found.clock, found.midnight = (hour % 24, minute), hour == 24
     if m := _RE_NOON_MIDNIGHT.search(current()):
         take(m)
         if m.group(1) in ("midnight", "mitternacht"):
@@ -604,18 +561,11 @@ def _number(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBER_WORDS[word]
 
 
-def _meridiem(
-    hour: int,
-    suffix: str,
-    m: re.Match[str],
-    bad: Callable[[re.Match[str]], RequestNotUnderstood],
-) -> int:
-    """``hour`` with "am"/"pm" as a 24-hour hour; 0 or above 12 cannot take one."""
+def _meridiem(hour: int, suffix: str) -> int:
+    """``hour`` with "am"/"pm" as a 24-hour hour (25, an impossible one, for 0 or 13+)."""
     if not 1 <= hour <= 12:
-        raise bad(m)
-    if suffix.startswith("p"):
-        return hour % 12 + 12
-    return hour % 12
+        return 25
+    return hour % 12 + (12 if suffix.startswith("p") else 0)
 
 
 def _iso(m: re.Match[str], zone: ZoneInfo) -> datetime | None:
@@ -627,8 +577,8 @@ def _iso(m: re.Match[str], zone: ZoneInfo) -> datetime | None:
     try:
         naive = datetime(year, month, day, hour, minute, second)
     except ValueError as err:
-        raise RequestNotUnderstood(
-            "time", f"'{m.group()}' is not a valid date and time; use e.g. 2026-12-05T15:00."
+        raise _error(
+            f"'{m.group()}' is not a valid date and time; use e.g. 2026-12-05T15:00."
         ) from err
     if m.group(7):
         return naive.replace(tzinfo=UTC)
@@ -651,9 +601,7 @@ def _numeric_date(m: re.Match[str], today: date) -> date | None:
     try:
         result = date(year, mo, d)
     except ValueError as err:
-        raise RequestNotUnderstood(
-            "time", f"'{m.group()}' is not a valid date; use e.g. 5.12.2026."
-        ) from err
+        raise _error(f"'{m.group()}' is not a valid date; use e.g. 5.12.2026.") from err
     if year_text is None and result < today:
         result = date(year + 1, mo, d)
     return result
@@ -674,12 +622,5 @@ def _written_date(phrase: str, now: datetime) -> date:
         warnings.simplefilter("ignore")  # dateparser's own deprecation noise
         parsed = dateparser.parse(phrase, languages=["en", "de"], settings=settings)
     if parsed is None:
-        raise RequestNotUnderstood(
-            "time", f"Cannot read the date '{phrase}'; use e.g. '5 March' or 2026-03-05."
-        )
+        raise _error(f"Cannot read the date '{phrase}'; use e.g. '5 March' or 2026-03-05.")
     return parsed.date()
-
-
-def _known_word(word: str) -> bool:
-    """Whether a word ending in -day/-tag left over by the rules is still readable."""
-    return word.rstrip("s") in _WEEKDAYS or word.rstrip("s") in _PART_WORDS
