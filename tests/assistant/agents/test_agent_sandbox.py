@@ -262,6 +262,20 @@ def test_a_big_file_is_stopped_by_the_file_size_limit():
     assert result.limit == "file_size_bytes"
 
 
+def test_filling_the_disk_stops_at_the_disk_limit():
+    limits = SandboxLimits(disk_bytes=16 << 20, file_size_bytes=8 << 20, wall_seconds=20)
+    fill = (
+        "import os\nfor i in range(100):\n    open(f'{}f{{i}}', 'wb').write(os.urandom(4 << 20))\n"
+    )
+    result = run(fill.format(""), limits)  # the work directory, on the host's disk
+    assert result.limit == "disk_bytes" and result.exit_code is None
+    assert "work directory grew beyond" in result.reason
+    assert result.duration_s < 10
+    result = run(fill.format("/tmp/"), limits)  # the sandbox's /tmp, in memory
+    assert result.limit == "disk_bytes"
+    assert result.error == "OSError: [Errno 28] No space left on device"
+
+
 def test_links_out_of_the_work_dir_are_not_followed_when_copying_files():
     result = run("import os\nos.symlink('/etc/ld.so.cache', 'link')\nos.mkfifo('fifo')\n")
     assert result.ok

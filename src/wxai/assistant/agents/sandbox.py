@@ -48,6 +48,7 @@ from wxai.assistant.agents.sandbox_outcome import (
     OutputCapture,
     collect_files,
     denial,
+    disk_usage,
     ending,
     exit_code_of,
     last_traceback,
@@ -103,6 +104,9 @@ class SandboxLimits:
         Bytes of stdout and of stderr kept each (the start and the end; the middle is cut).
     max_files_bytes:
         Total bytes of files copied out of the work directory after the run.
+    disk_bytes:
+        Size of the sandbox's in-memory ``/tmp``, and the most the work directory may
+        hold (bytes, checked every 0.2 s; beyond it every process is killed).
     """
 
     cpu_seconds: float = 20.0
@@ -113,6 +117,7 @@ class SandboxLimits:
     max_open_files: int = 256
     max_output_bytes: int = 64 * 1024
     max_files_bytes: int = 32 << 20
+    disk_bytes: int = 256 << 20
 
     def __post_init__(self) -> None:
         floors = {
@@ -124,6 +129,7 @@ class SandboxLimits:
             "max_open_files": 16,
             "max_output_bytes": 256,
             "max_files_bytes": 0,
+            "disk_bytes": 1 << 20,
         }
         for name, floor in floors.items():
             value = getattr(self, name)
@@ -319,7 +325,7 @@ def _run(
             for path in [work, *work.rglob("*")]:
                 os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
         staged = _staging(base, root)
-        argv = _bwrap_argv(executable, work, staged)
+        argv = _bwrap_argv(executable, work, staged, limits.disk_bytes)
         try:
             return _execute(argv, limits, root=root, staged=staged, work=work, inputs=inputs)
         finally:
@@ -379,7 +385,9 @@ def _staging(base: Path, root: bool) -> dict[str, str]:
     return staged
 
 
-def _bwrap_argv(executable: str, work: Path, staged: Mapping[str, str]) -> list[str]:
+def _bwrap_argv(
+    executable: str, work: Path, staged: Mapping[str, str], tmp_bytes: int
+) -> list[str]:
     argv = [executable, "--unshare-all", "--unshare-user", "--disable-userns"]
     argv += ["--die-with-parent", "--new-session", "--as-pid-1", "--hostname", "sandbox"]
     argv += ["--ro-bind", "/usr", "/usr"]
@@ -393,7 +401,7 @@ def _bwrap_argv(executable: str, work: Path, staged: Mapping[str, str]) -> list[
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for dest, source in staged.items():
         argv += ["--ro-bind", source, dest]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     argv += ["--bind", str(work), WORK_DIR, "--chdir", WORK_DIR]
     argv += ["--remount-ro", "/"]  # the sandbox's root: only /tmp and the work dir are writable
     env = {
@@ -477,7 +485,7 @@ def _execute(
     readers.append(OutputCapture(process.stderr, limits.max_output_bytes))
     for reader in readers:
         reader.start()
-    status, timed_out = _wait(process, limits.wall_seconds)
+    status, stopped = _wait(process, limits, work)
     duration = time.monotonic() - start
     for reader in readers:
         reader.join(timeout=5)
@@ -485,11 +493,11 @@ def _execute(
     for pipe in (process.stdout, process.stderr):
         if pipe is not None:
             pipe.close()
-    exit_code = None if timed_out else exit_code_of(status)
+    exit_code = None if stopped else exit_code_of(status)
     trace = last_traceback(stderr)
     error = trace.strip().splitlines()[-1] if trace.strip() else ""
     limit, reason = ending(
-        exit_code, error, stderr=stderr, duration=duration, limits=limits, timed_out=timed_out
+        exit_code, error, stderr=stderr, duration=duration, limits=limits, stopped=stopped
     )
     files, skipped = collect_files(work, inputs, limits.max_files_bytes)
     return SandboxResult(
@@ -508,20 +516,33 @@ def _execute(
     )
 
 
-def _wait(process: subprocess.Popen[bytes], wall: float) -> tuple[int, bool]:
-    """Wait for ``process`` up to ``wall`` seconds (then kill its group): status, timed out."""
-    deadline = time.monotonic() + wall
+def _wait(
+    process: subprocess.Popen[bytes], limits: SandboxLimits, work: Path
+) -> tuple[int, str | None]:
+    """Wait for ``process``; kill its group at the wall-clock or disk limit.
+
+    Returns the wait status and the limit that stopped it (``None``: it ended itself).
+    """
+    start = time.monotonic()
+    deadline = start + limits.wall_seconds
+    next_disk_check = start + 0.2
     delay = 0.002
     while True:
         pid, status = os.waitpid(process.pid, os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
-            return status, False
-        if time.monotonic() >= deadline:
+            return status, None
+        now = time.monotonic()
+        stopped = "wall_seconds" if now >= deadline else None
+        if stopped is None and now >= next_disk_check:
+            next_disk_check = now + 0.2
+            if disk_usage(work) > limits.disk_bytes:
+                stopped = "disk_bytes"
+        if stopped is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             _, status = os.waitpid(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
-            return status, True
+            return status, stopped
         time.sleep(delay)
         delay = min(delay * 2, 0.05)

@@ -68,10 +68,23 @@ def ending(  # noqa: PLR0911 - one return per way a run can end
     stderr: str,
     duration: float,
     limits: SandboxLimits,
-    timed_out: bool,
+    stopped: str | None,
 ) -> tuple[str | None, str]:
-    """Which limit (if any) ended the run, and how it ended in plain words."""
-    if timed_out:
+    """Which limit (if any) ended the run, and how it ended in plain words.
+
+    ``stopped`` is the limit at which the caller killed the run (wall clock, disk).
+    """
+    if "No space left on device" in error:
+        return "disk_bytes", (
+            f"the sandbox's /tmp is full: it holds at most {limits.disk_bytes} bytes "
+            "(disk_bytes); write large files to the work directory or less data"
+        )
+    if stopped == "disk_bytes":
+        return "disk_bytes", (
+            f"stopped: the work directory grew beyond {limits.disk_bytes} bytes "
+            "(disk_bytes), every process in the sandbox was killed"
+        )
+    if stopped:
         return "wall_seconds", (
             f"stopped at the wall-clock limit: still running after {limits.wall_seconds:g} s "
             f"(wall_seconds), every process in the sandbox was killed"
@@ -181,3 +194,23 @@ def denial(error: str) -> str:
     if error.startswith("FileNotFoundError") and any(f"'{d}" in error for d in _HOST_ONLY):
         return "files of the host outside the work directory are not visible in the sandbox"
     return ""
+
+
+def disk_usage(root: Path) -> int:
+    """Bytes of disk used by the files under ``root`` (allocated blocks; links not followed)."""
+    total = 0
+    stack = [root]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            total += info.st_blocks * 512
+            if stat.S_ISDIR(info.st_mode):
+                stack.append(Path(entry.path))
+    return total
