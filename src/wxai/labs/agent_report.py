@@ -98,6 +98,7 @@ def agent_report(cfg: AgentReportConfig, ctx: LabContext) -> LabOutcome:
             "revisions_mean": float(np.mean([r["revisions"] for r in records])),
             "restored_notes": float(restored),
             "removed_sentences": float(sum(len(r["removed"]) for r in records)),
+            "copied_note_fraction": sum(len(r["copied"]) for r in records) / notes,
             "model_plan_rate": float(np.mean([r["plan_source"] == "model" for r in records])),
             "seconds_per_report": float(np.mean([r["seconds"] for r in records])),
             "n_reports": float(len(records)),
@@ -116,7 +117,8 @@ def agent_report(cfg: AgentReportConfig, ctx: LabContext) -> LabOutcome:
         summary=(
             f"{len(records)} reports: {final_pass:.0%} pass the checker in the end; the "
             f"models' last drafts passed {draft_pass:.0%} and kept {model_recall:.0%} of the "
-            f"facts, {restored} of {notes} notes were restored verbatim. One prompt alone: "
+            f"facts, {restored} of {notes} notes were restored verbatim, "
+            f"{sum(len(r['copied']) for r in records)} copied verbatim by the models. One prompt: "
             f"{one_shot_pass:.0%} pass, {one_shot_recall:.0%} of the facts."
         ),
     )

@@ -109,6 +109,7 @@ def test_a_faithful_crew_passes_at_once_with_the_planned_structure() -> None:
     assert NOTES_HEADING not in result.markdown and RESTORED_MARK not in result.markdown
     assert provider.roles() == ["planner", *["writer"] * 3, "impact", *["editor"] * 3]
     assert result.model_facts == result.model_check.n_facts
+    assert result.copied == [0, 1, 2]  # this crew only copies the notes, and it is told
     json.dumps(result.to_dict())
 
 
@@ -169,7 +170,10 @@ def test_without_repair_a_failing_report_says_it_fails() -> None:
         "this is not JSON",
         json.dumps({"title": "T", "note_1": "Rain", "note_2": "Wind"}),  # drops note 3
         json.dumps({"title": "T", "note_1": "Rain", "note_2": "Gossip", "note_3": "Wind"}),
-        json.dumps({"title": "Week 12", "note_1": "Rain", "note_2": "Wind", "note_3": "Rain"}),
+        json.dumps({"title": "Rain 12", "note_1": "Rain", "note_2": "Wind", "note_3": "Warnings"}),
+        json.dumps(
+            {"title": "T", "note_1": "Rain", "note_2": "Snow and ice", "note_3": "Warnings"}
+        ),
     ],
 )
 def test_an_unusable_model_plan_is_replaced_by_the_fallback(plan: str) -> None:
@@ -327,4 +331,4 @@ def local_report():
         "Thunderstorms with hail and gusts of 80 km/h near Munich",
         "DWD warning level 2 for the Alps",
     ]
-    return write_report(bullets, ReportConfig(max_revisions=1)), bullets
+    return write_report(bullets, ReportConfig(max_revisions=1, polish=False)), bullets

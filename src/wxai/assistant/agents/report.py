@@ -53,6 +53,7 @@ from wxai.assistant.agents.report_plan import (
     ReportPrompts,
     clean_paragraph,
     fallback_plan,
+    implausible_topics,
     parse_model_plan,
     plan_problems,
     plan_schema,
@@ -70,6 +71,7 @@ __all__ = [
     "ReportRoles",
     "ReportState",
     "build_report_graph",
+    "copied_notes",
     "parse_bullets",
     "write_report",
 ]
@@ -161,6 +163,7 @@ class ReportResult:
     removed: list[str]
     history: list[dict[str, Any]]
     errors: list[str]
+    copied: list[int] = field(default_factory=list)  # notes the models copied verbatim
     events: list[AgentEvent] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -184,6 +187,7 @@ class ReportResult:
             "revisions": self.revisions,
             "restored": self.restored,
             "removed": self.removed,
+            "copied": self.copied,
             "history": self.history,
             "errors": self.errors,
             "seconds": round(self.seconds, 2),
@@ -203,6 +207,20 @@ def parse_bullets(text: str) -> list[str]:
         elif bullets and line.startswith((" ", "\t")) and line.strip():
             bullets[-1] += " " + line.strip()
     return bullets
+
+
+def copied_notes(bullets: Sequence[str], texts: Sequence[str]) -> list[int]:
+    """Indices of the notes that occur verbatim (up to case and spacing) in ``texts``.
+
+    A model that copies a note keeps its facts without writing anything; this says
+    how much of the "model-written" text is such a copy.
+    """
+
+    def flat(text: str) -> str:
+        return " ".join(text.lower().split()).rstrip(".")
+
+    joined = flat(" ".join(texts))
+    return [i for i, b in enumerate(bullets) if flat(b) and flat(b) in joined]
 
 
 # --------------------------------------------------------------------------- the nodes
@@ -230,8 +248,9 @@ class _Nodes:
             content = self._ask(
                 "planner", planner_request(bullets), json_schema=plan_schema(len(bullets), topics)
             )
-            plan = parse_model_plan(content, len(bullets), topics, self.prompts.report_title)
+            plan = parse_model_plan(content, bullets, topics, self.prompts.report_title)
             problems = plan_problems(plan, bullets, [self.prompts.impacts_title])
+            problems += implausible_topics(plan, bullets, self.prompts.topics)
         except ValueError as exc:
             problems = [str(exc)]
         except WxaiError as exc:
@@ -574,6 +593,9 @@ def write_report(
         removed=list(final.get("removed", [])),
         history=list(final.get("history", [])),
         errors=list(final.get("errors", [])),
+        copied=copied_notes(
+            bullets, [*final.get("sections", {}).values(), final.get("impacts", "")]
+        ),
         events=events,
         seconds=time.perf_counter() - start,
     )

@@ -33,6 +33,7 @@ __all__ = [
     "RolePrompt",
     "clean_paragraph",
     "fallback_plan",
+    "implausible_topics",
     "parse_model_plan",
     "plan_problems",
     "plan_schema",
@@ -145,9 +146,13 @@ def planner_request(bullets: Sequence[str]) -> str:
 
 
 def parse_model_plan(
-    content: str, n_bullets: int, topics: Sequence[str], default_title: str
+    content: str, bullets: Sequence[str], topics: Sequence[str], default_title: str
 ) -> ReportPlan:
     """Turn the planner's JSON answer into a plan (sections in topic order).
+
+    The model's title is kept only if it is at most 8 words and each of its words
+    of four letters or more occurs in the notes, the topics or ``default_title``;
+    otherwise the plan gets ``default_title``.
 
     Raises
     ------
@@ -162,7 +167,7 @@ def parse_model_plan(
         raise ValueError("the plan is not a JSON object")
     chosen: dict[str, list[int]] = {}
     unknown = []
-    for i in range(n_bullets):
+    for i in range(len(bullets)):
         topic = data.get(f"note_{i + 1}")
         if topic not in topics:
             unknown.append(f"note_{i + 1}={topic!r}")
@@ -171,7 +176,11 @@ def parse_model_plan(
     if unknown:
         raise ValueError(f"notes without a known section: {', '.join(unknown)}")
     title = data.get("title")
-    title = title.strip() if isinstance(title, str) and title.strip() else default_title
+    title = title.strip() if isinstance(title, str) else ""
+    known = " ".join([*topics, default_title, *bullets]).lower()
+    words = re.findall(r"[^\W\d_]{4,}", title)
+    if not title or len(title.split()) > 8 or any(w.lower() not in known for w in words):
+        title = default_title  # an empty, long or made-up title ("Dierke-Bammer-...")
     sections = [PlanSection(title=t, bullets=chosen[t]) for t in topics if t in chosen]
     return ReportPlan(title=title, sections=sections)
 
@@ -222,6 +231,33 @@ def plan_problems(
     return problems
 
 
+def _scores(bullet: str, topics: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Keyword hits of ``bullet`` per topic (case-insensitive substrings)."""
+    text = f" {bullet.lower()} "
+    return {name: sum(text.count(k.lower()) for k in words) for name, words in topics.items()}
+
+
+def implausible_topics(
+    plan: ReportPlan, bullets: Sequence[str], topics: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """Notes put under a topic none of their keywords suggest while another's do.
+
+    "Dry and sunny weekend, 24 °C" under "Snow and ice" is such a case; a note
+    that hits no topic's keywords may go anywhere.
+    """
+    problems = []
+    for section in plan.sections:
+        for index in section.bullets:
+            if not 0 <= index < len(bullets):
+                continue
+            scores = _scores(bullets[index], topics)
+            if max(scores.values(), default=0) > 0 and scores.get(section.title, 0) == 0:
+                problems.append(
+                    f"note {index + 1} is under {section.title!r}, which none of its words suggest"
+                )
+    return problems
+
+
 def fallback_plan(
     bullets: Sequence[str], topics: Mapping[str, Sequence[str]], title: str
 ) -> ReportPlan:
@@ -233,9 +269,9 @@ def fallback_plan(
     names = list(topics)
     chosen: dict[str, list[int]] = {}
     for index, bullet in enumerate(bullets):
-        text = f" {bullet.lower()} "
-        scores = [sum(text.count(k.lower()) for k in topics[name]) for name in names]
-        best = names[scores.index(max(scores))] if max(scores) > 0 else names[0]
+        scores = _scores(bullet, topics)
+        top = max(scores.values())
+        best = next(n for n in names if scores[n] == top) if top > 0 else names[0]
         chosen.setdefault(best, []).append(index)
     return ReportPlan(
         title=title,
@@ -256,10 +292,20 @@ def clean_paragraph(text: str) -> str:
     """A model's paragraph without headings, echoed labels or surrounding space.
 
     Heading lines would break the planned structure, so they are dropped; echoed
-    prompt labels (``Section: ...``, ``Notes:``) are removed.
+    prompt labels (``Section: ...``, ``Notes:``) are removed, and so is a sentence
+    that repeats an earlier one (greedy decoding of a small model loops).
     """
     lines = []
-    for line in text.strip().splitlines():
+    seen: set[str] = set()
+    for raw in text.strip().splitlines():
+        kept = []
+        for sentence in re.split(r"(?<=[.!?])\s+", raw):
+            key = " ".join(sentence.lower().split())
+            if key and key in seen:
+                continue
+            seen.add(key)
+            kept.append(sentence)
+        line = " ".join(kept)
         stripped = line.strip()
         if re.match(r"(?i)^(your previous (paragraph|text)|checker)\s*:", stripped):
             break  # the model echoes the revision request: nothing after it is new
