@@ -54,6 +54,13 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
         ("tomorrow afternoon at 3", _at(4, 15), "relative-day"),
         ("Wetter am 24.12.", _at(24, 12), "date"),
         ("am Wochenende", _at(5, 12), "weekday"),
+        ("on the weekend", _at(5, 12), "weekday"),
+        ("tonight at 1am", _at(4, 1), "relative-day"),
+        ("Mo 16 Uhr", _at(7, 16), "weekday"),
+        ("Do. 10:00", _at(10, 10), "weekday"),
+        ("Wetter morgen um 15.00.", _at(4, 15), "relative-day"),
+        ("am 5.12. um 15.30 Uhr", _at(5, 15, 30), "date"),
+        ("3:30 p.m.", _at(4, 15, 30), "clock"),
     ],
 )
 def test_phrases(text: str, expected: datetime, rule: str) -> None:
@@ -75,9 +82,12 @@ def test_typos_of_monday(text: str) -> None:
     assert _local(text) == _at(7, 16)
 
 
-def test_typo_words_that_are_no_day_stay_apart() -> None:
-    # "sonnig" (sunny) must not become Sonntag, nor "Monat" Montag.
-    assert resolve_time("sonnig in Berlin", NOW).rule == "default-next-hour"
+@pytest.mark.parametrize(
+    "text", ["sonnig in Berlin", "Monat", "around 20°", "so 20 Grad?", "24h Regen"]
+)
+def test_words_that_are_no_time(text: str) -> None:
+    # "sonnig" (sunny) must not become Sonntag, nor "Monat" Montag; degrees are no hour.
+    assert resolve_time(text, NOW).rule == "default-next-hour"
 
 
 def test_offsets_are_elapsed_time() -> None:
@@ -212,6 +222,9 @@ def test_time_zone_is_configurable() -> None:
         ("nächste Woche", "too vague"),
         ("at 25:00", "not a valid time"),
         ("13pm", "not a valid time"),
+        ("am 13.13.", "not a valid date"),
+        ("am 31.02.", "not a valid date"),
+        ("Feb 30", "Cannot read the date"),
         ("on my birthday", "birthday"),
         ("tomorrow Monday", "different days"),
     ],

@@ -96,6 +96,8 @@ _WEEKDAYS = {
     "saturday": 5, "sat": 5, "samstag": 5, "sonnabend": 5,
     "sunday": 6, "sonntag": 6, "weekend": 5, "wochenende": 5,
 }  # fmt: skip
+# German short forms, read only right before a clock time ("Mo 16 Uhr", "Do. 10:00").
+_WEEKDAYS_SHORT = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
 _PART_WORDS = {
     "morning": "morning", "mornings": "morning", "morgens": "morning",
     "frueh": "morning",
@@ -174,6 +176,7 @@ _RE_WEEKDAY = re.compile(
     r"(?:am\s+|on\s+(?:the\s+)?)?"
     r"(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")"
     r"(?:s\b)?(morgen|vormittag|mittag|nachmittag|abend|nacht)?\b"
+    r"|\b(mo|di|mi|do|fr|sa|so)\.?(?=\s*\d{1,2}(?::\d{2}|\s*uhr\b))"
 )
 _RE_NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?!\d)")
 _RE_WRITTEN_DATE = re.compile(
@@ -183,7 +186,7 @@ _RE_WRITTEN_DATE = re.compile(
 )
 _RE_CLOCK_COLON = re.compile(
     r"\b(?:(?:at|um|gegen|around|about|by|ab)\s+)?(\d{1,2})[:.](\d{2})\s*"
-    r"(a\.m\.|p\.m\.|am|pm|uhr|h)?(?![\w.:])"
+    r"(a\.m\.|p\.m\.|am|pm|uhr|h)?(?!\w|[.:]\d)"
 )
 _RE_CLOCK_MERIDIEM = re.compile(
     r"\b(?:(?:at|around|about|by)\s+)?(\d{1,2})\s*(a\.m\.|p\.m\.|am|pm)(?=$|[^\w.])"
@@ -406,7 +409,7 @@ def _find_all(
         found.today_explicit = True
     for m in list(_RE_WEEKDAY.finditer(text)):
         take(m)
-        wd = _WEEKDAYS[m.group(2)]
+        wd = _WEEKDAYS[m.group(2)] if m.group(2) else _WEEKDAYS_SHORT[m.group(4)]
         strict = m.group(1) is not None and m.group(1).startswith(("next", "naechst"))
         ahead = (wd - today.weekday()) % 7
         if strict and ahead == 0:
@@ -522,10 +525,10 @@ def _clock_in_part(found: _Found) -> tuple[tuple[int, int] | None, bool]:
     if found.clock is None:
         return None, False
     hour, minute = found.clock
-    if found.clock_literal:
-        return found.clock, False
     if found.part == "night" and hour <= 6:
         return found.clock, True
+    if found.clock_literal:
+        return found.clock, False
     if found.part in ("afternoon", "evening", "night") and hour < 12:
         return (hour + 12, minute), False
     if found.part is None and 1 <= hour <= 6:
@@ -592,8 +595,10 @@ def _iso(m: re.Match[str], zone: ZoneInfo) -> datetime | None:
 def _numeric_date(m: re.Match[str], today: date) -> date | None:
     """A German numeric date ("5.12.", "05.12.2026"), the next one if no year is given."""
     d, mo = int(m.group(1)), int(m.group(2))
-    if not (1 <= d <= 31 and 1 <= mo <= 12):
-        return None
+    if mo == 0 or (m.group(3) is None and not m.group().endswith(".")):
+        return None  # "15.00" is a time, not a date
+    if not (1 <= d <= 31 and mo <= 12):
+        raise _error(f"'{m.group()}' is not a valid date; use e.g. 5.12.2026.")
     year_text = m.group(3)
     year = (
         today.year if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
