@@ -426,17 +426,33 @@ def _bwrap_argv(
     return argv
 
 
+def _tasks_of(uid: int) -> int:
+    """Processes and threads now running as ``uid`` (from ``/proc``)."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += sum(1 for _ in (entry / "task").iterdir())
+            except OSError:
+                continue
+    return count
+
+
 def _preexec(limits: SandboxLimits, root: bool, staged: Mapping[str, str]) -> Any:
     """The function run in the child between fork and exec: stage, limit, drop root."""
     libc = ctypes.CDLL(None, use_errno=True) if root else None
     binds = [(d.encode(), s.encode()) for d, s in staged.items() if d != s]
     cpu = max(1, round(limits.cpu_seconds))
+    # RLIMIT_NPROC counts every task of the user: as uid 65534 that is (nearly) only the
+    # sandbox; as yourself it includes your other programs, so they are added on top.
+    nproc = limits.max_processes + (0 if root else _tasks_of(os.getuid()))
     settings = [
         (resource.RLIMIT_CPU, (cpu, cpu + 1)),
         (resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)),
         (resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes)),
         (resource.RLIMIT_NOFILE, (limits.max_open_files, limits.max_open_files)),
-        (resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes)),
+        (resource.RLIMIT_NPROC, (nproc, nproc)),
         (resource.RLIMIT_CORE, (0, 0)),
     ]
 
