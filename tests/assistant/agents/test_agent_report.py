@@ -27,7 +27,7 @@ from wxai.assistant.agents.report_plan import (
     plan_problems,
 )
 from wxai.assistant.llm.types import Capabilities, ChatChunk, ChatResponse, Message
-from wxai.core.errors import ConfigError
+from wxai.core.errors import ConfigError, ProviderResponseError, ProviderUnavailable
 
 NOTES = [
     "Heavy rain of 25 mm in 6 hours expected in Offenbach on 14 March",
@@ -229,6 +229,24 @@ def test_every_role_step_is_an_observable_event() -> None:
     assert [v["passed"] for v in verdicts] == [False, False]
     assert any("Offenbach" in f for f in verdicts[0]["findings"])
     json.dumps([e.to_dict() for e in result.events])
+
+
+def test_a_garbled_answer_is_an_error_in_the_notes_and_no_server_stops_the_run() -> None:
+    def garbled(role: str, user: str, n: int) -> str:
+        if role == "writer" and "Brocken" in user:
+            raise ProviderResponseError("scripted", "answer cannot be parsed")
+        return faithful(role, user, n)
+
+    result, _ = _run(garbled, max_revisions=1)
+    assert result.errors and "answer cannot be parsed" in result.errors[0]
+    assert result.restored == [NOTES[1]] and result.check.passed
+    assert "- Error: writer (Wind): scripted: answer cannot be parsed" in result.markdown
+
+    def down(role: str, user: str, n: int) -> str:
+        raise ProviderUnavailable("scripted", "connection refused")
+
+    with pytest.raises(ProviderUnavailable, match="connection refused"):
+        _run(down)
 
 
 def test_the_graph_draws_as_mermaid() -> None:

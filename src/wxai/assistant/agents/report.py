@@ -61,7 +61,7 @@ from wxai.assistant.agents.report_plan import (
     planner_request,
 )
 from wxai.assistant.llm.types import LLMProvider, Message
-from wxai.core.errors import ConfigError, WxaiError
+from wxai.core.errors import ConfigError, ProviderUnavailable, WxaiError
 
 __all__ = [
     "MAX_BULLETS",
@@ -253,6 +253,8 @@ class _Nodes:
             problems += implausible_topics(plan, bullets, self.prompts.topics)
         except ValueError as exc:
             problems = [str(exc)]
+        except ProviderUnavailable:
+            raise  # no server: a report without its models would be a pretence
         except WxaiError as exc:
             problems = [f"the planner model failed: {exc}"]
             errors.append(f"planner: {exc}")
@@ -284,6 +286,8 @@ class _Nodes:
                 )
             try:
                 sections[section.title] = clean_paragraph(self._ask("writer", request))
+            except ProviderUnavailable:
+                raise
             except WxaiError as exc:
                 errors.append(f"writer ({section.title}): {exc}")
                 sections.setdefault(section.title, "")
@@ -313,6 +317,8 @@ class _Nodes:
             request += _feedback(previous, bullets, [])
         try:
             text = clean_paragraph(self._ask("impact", request))
+        except ProviderUnavailable:
+            raise  # no server: a report without its models would be a pretence
         except WxaiError as exc:
             errors.append(f"impact: {exc}")
             text = ""
@@ -332,6 +338,8 @@ class _Nodes:
                 before = check_report(text, bullets, required=section.bullets)
                 try:
                     candidate = clean_paragraph(self._ask("editor", text))
+                except ProviderUnavailable:
+                    raise
                 except WxaiError as exc:
                     errors.append(f"editor ({section.title}): {exc}")
                     continue
