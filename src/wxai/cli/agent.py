@@ -71,8 +71,7 @@ def forecast_command(  # noqa: PLR0917 -- typer options
             continue
         events.append(item)
         if verbose and not json_output:
-            detail = ", ".join(f"{k}={v}" for k, v in item.to_dict()["data"].items())
-            err.print(f"[dim]{item.kind:13s} {item.node:9s} {detail[:160]}[/]", highlight=False)
+            err.print(f"[dim]{_step_line(item)}[/]", highlight=False, soft_wrap=True)
     result = WeatherResult(str(final.get("answer", "")), final, tuple(events))
     if json_output:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -248,3 +247,19 @@ def code_command(  # noqa: PLR0917 -- typer options
             print(f"# wrote {path}")
     if not result.success:
         raise typer.Exit(1)
+
+
+def _step_line(event: object) -> str:
+    """One short line for ``--verbose``: kind, node and the essential detail."""
+    data = event.to_dict()["data"]  # type: ignore[attr-defined]
+    kind, node = event.kind, event.node  # type: ignore[attr-defined]
+    if kind in ("node_started", "node_finished"):
+        detail = ", ".join(data.get("updated", [])) if kind == "node_finished" else ""
+    elif kind == "tool_called":
+        detail = f"{data.get('name')}({data.get('arguments')})"
+    elif kind == "tool_result":
+        detail = f"{data.get('name')} -> {data.get('result')}"
+    else:
+        detail = str(data.get("message") or data.get("text") or data)
+    detail = " ".join(detail.split())
+    return f"{kind:13s} {node:10s} {detail[:110]}"

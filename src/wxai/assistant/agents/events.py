@@ -15,12 +15,13 @@ nothing, so nodes stay plain functions.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-__all__ = ["AgentEvent", "EventKind", "FinalState", "emit", "stream_graph"]
+__all__ = ["AgentEvent", "EventKind", "FinalState", "emit", "jsonable", "stream_graph"]
 
 EventKind = Literal[
     "node_started",  # a graph node began; data: input keys
@@ -58,7 +59,7 @@ class AgentEvent:
         return {
             "kind": self.kind,
             "node": self.node,
-            "data": _jsonable(self.data),
+            "data": jsonable(self.data),
             "time": self.time.isoformat(),
         }
 
@@ -119,16 +120,18 @@ def stream_graph(
     yield FinalState(final)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:  # noqa: PLR0911 - one return per kind of value
     """Turn datetimes, paths, dataclasses and other objects into JSON-ready values."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if hasattr(value, "model_dump"):
-        return _jsonable(value.model_dump())
+        return jsonable(value.model_dump())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return str(value)

@@ -225,6 +225,8 @@ class RequestContext:
         The user's time zone.
     code_runner, report_writer:
         The coding and report agents (``request -> dict``); None: not available.
+    place_extractor:
+        Language-model fall-back for places the gazetteer does not know.
     """
 
     provider: LLMProvider | None = None
@@ -234,6 +236,7 @@ class RequestContext:
     timezone: str = "Europe/Berlin"
     code_runner: Callable[[str], Mapping[str, Any]] | None = None
     report_writer: Callable[[str], Mapping[str, Any]] | None = None
+    place_extractor: Callable[[str], str | None] | None = None
 
 
 def handle_request(
@@ -266,8 +269,9 @@ def _execute(  # noqa: PLR0911 - one return per action
         return decision.question, {}
     if action == "weather":
         weather = run_weather_workflow(
-            text, now=now, timezone=ctx.timezone, offline=ctx.offline, figure_dir=ctx.work_dir
-        )
+            text, now=now, timezone=ctx.timezone, offline=ctx.offline, figure_dir=ctx.work_dir,
+            place_extractor=ctx.place_extractor,
+        )  # fmt: skip
         yield from weather.events
         return weather.answer, weather.to_dict()
     if action == "tool":

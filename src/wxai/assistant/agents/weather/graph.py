@@ -22,7 +22,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from wxai.assistant.agents.events import AgentEvent, FinalState, stream_graph
+from wxai.assistant.agents.events import AgentEvent, FinalState, jsonable, stream_graph
 from wxai.assistant.agents.weather.answer import compose_answer
 from wxai.assistant.agents.weather.nodes import (
     PlaceExtractor,
@@ -131,23 +131,21 @@ class WeatherResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (``--json`` of the CLI, the tool's result)."""
-        from wxai.assistant.agents.events import _jsonable
-
         s = self.state
         data = s.get("data")
-        return _jsonable({
+        return jsonable({
             "ok": self.ok,
             "answer": self.answer,
             "request": s.get("request"),
-            "time": s.get("time").__dict__ if s.get("time") else None,
-            "place": s.get("place").__dict__ if s.get("place") else None,
-            "variable": s.get("variable").__dict__ if s.get("variable") else None,
+            "time": s.get("time"),
+            "place": s.get("place"),
+            "variable": s.get("variable"),
             "run": {"model": data.model, "run": data.run, "lead_hours": data.lead_hours,
                     "valid": data.valid, "origin": data.origin, "synthetic": data.synthetic,
                     "notes": list(data.notes)} if data else None,
-            "values": [v.__dict__ for v in s.get("values") or []],
+            "values": s.get("values") or [],
             "figure": s.get("figure"),
-            "errors": [e.__dict__ for e in self.errors],
+            "errors": self.errors,
         })  # fmt: skip
 
 

@@ -251,16 +251,27 @@ def extract_values(state: WeatherState) -> dict[str, Any]:
     return {"values": values}
 
 
-def map_title(state: WeatherState) -> str:
-    """Figure title: model, run, lead and valid time (and SYNTHETIC when it is)."""
+_FIELD_LABELS = {
+    "t2m": "2 m temperature",
+    "wind_speed": "10 m wind speed",
+    "tp": "precipitation",
+    "msl": "mean sea-level pressure",
+    "tcc": "total cloud cover",
+    "rh2m": "2 m relative humidity",
+}
+
+
+def map_title(state: WeatherState, name: str = "") -> str:
+    """Figure title: variable, model, run, lead and valid time (and SYNTHETIC when it is)."""
     data, resolved = state["data"], state["time"]
     assert data is not None
     label = get_schedule(data.model).label
     valid_local = data.valid.astimezone(resolved.local.tzinfo) if resolved else data.valid
-    head = "SYNTHETIC (not a real forecast) " if data.synthetic else ""
+    head = "SYNTHETIC data, not a real forecast\n" if data.synthetic else ""
+    what = _FIELD_LABELS.get(name, name)
     return (
-        f"{head}{label} run {data.run:%Y-%m-%d %H} UTC, +{data.lead_hours} h, "
-        f"valid {valid_local:%a %d %b %H:%M %Z}"
+        f"{head}{label} {what}, run {data.run:%Y-%m-%d %H} UTC +{data.lead_hours} h\n"
+        f"valid {valid_local:%a %d %b %Y %H:%M %Z}"
     )
 
 
@@ -282,7 +293,7 @@ def draw_map(state: WeatherState) -> dict[str, Any]:
     place_map(
         field,
         path,
-        title=map_title(state),
+        title=map_title(state, name),
         latitude=place.latitude if place else None,
         longitude=place.longitude if place else None,
         place=place.name if place else "",
