@@ -79,6 +79,11 @@ def test_place_fields() -> None:
         "rain in the north tomorrow",
         "in the next 6 hours",
         "What's the weather in time for the game",
+        "Holiday tomorrow: sunny?",
+        "Airport weather",
+        "Kann man morgen grillen?",
+        "Papa fragt, ob es regnet",
+        "Hail tonight?",
         "",
     ],
 )
@@ -95,6 +100,7 @@ def test_ordinary_words_and_regions_are_no_place(text: str) -> None:
         ("Wie ist das Wetter in Wetter?", ("Wetter", "DE")),
         ("Regnet es in Essen?", ("Essen", "DE")),
         ("is it nice in nice", ("Nice", "FR")),
+        ("Wetter in Wedding", ("Wedding", "DE")),
     ],
 )
 def test_town_names_that_are_words_after_a_preposition(

@@ -17,8 +17,11 @@ Rules (pinned by the tests):
 * **Ordinary words**: weather, time and function words are never places; words
   that are also town names ("Nice", "Bath", "Mobile", "Essen", "Wetter", "Zug",
   "Leer") count only right after a place preposition, capitalised (or in an
-  all-lower-case request): "nice weather" has no place, "in Nice" has. A
-  lower-case name without a preposition needs 100,000 inhabitants.
+  all-lower-case request): "nice weather" has no place, "in Nice" has.
+* **A single word without a place preposition** is a place if the city has
+  100,000 inhabitants, or if it is capitalised and the city is in Germany,
+  Austria or Switzerland (or in ``countries`` when given), or in Europe and named
+  by its own name ("Papa", "Holiday" or "Airport" name no place).
 * **Countries and regions** ("in Deutschland", "in the north") are no place: the
   workflow then draws a regional map.
 * **Unknown places**: a word after a place preposition that is none of the above
@@ -49,7 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["Place", "find_place", "model_place_extractor"]
 
 MIN_POPULATION = 15_000
-_LOWERCASE_MIN_POPULATION = 100_000
+_BARE_MIN_POPULATION = 100_000
+_HOME = frozenset({"DE", "AT", "CH"})
 _MAX_NGRAM = 4
 _ALTERNATES_MIN_POPULATION = 100_000
 
@@ -96,6 +100,7 @@ class _City:
     population: int
     timezone: str
     weight: float  # population times the regional preference
+    europe: bool
 
 
 def _words(text: str) -> frozenset[str]:
@@ -134,7 +139,10 @@ _NEVER = _words(
     freitag samstag sonnabend sonntag wochenende morgens mittags mittag nachmittag
     nachmittags abend abends nacht nachts frueh vormittag vormittags stunde stunden tag
     tage tagen woche wochen uhr norden sueden osten westen nord sued ost west mitte
-    stadt naehe gegend umgebung region land deutsch englisch allgemeinen
+    stadt naehe gegend umgebung region land deutsch englisch allgemeinen hail sleet
+    drizzle shower showers thunder thunderstorm thunderstorms lightning hurricane tornado
+    typhoon mist haze ice icy heat heatwave uv pollen air outside inside hagel graupel
+    gewitter glaette glatteis hitze unwetter schauer niesel draussen drinnen
     """
 )
 # Town names that are also ordinary words: places only as "in <Name>".
@@ -143,7 +151,8 @@ _COMMON = _words(
     nice bath mobile reading split sale bury orange derby march hope deal wells normal
     surprise paradise independence temple victoria spring mission commerce enterprise
     essen wetter hof zug worms baden lauf weiden leer norden siegen senden lage kamen
-    marl weil goes bergen stein rain regen hamm verden mengen time best of
+    marl weil goes bergen stein rain regen hamm verden mengen time best of papa wedding
+    kann berge holiday central airport
     """
 )
 # Countries and regions: no place, the workflow draws a regional map instead.
@@ -282,7 +291,7 @@ def _index() -> dict[str, tuple[_City, ...]]:
         europe = continents.get(cc) == "EU"
         factor = 4.0 if cc == "DE" else 2.0 if europe else 1.0
         city = _City(rec["name"], float(rec["latitude"]), float(rec["longitude"]), cc,
-                     population, rec.get("timezone", ""), factor * population)  # fmt: skip
+                     population, rec.get("timezone", ""), factor * population, europe)  # fmt: skip
         names = {rec["name"]}
         if europe or population >= _ALTERNATES_MIN_POPULATION:
             for alt in rec.get("alternatenames") or ():
@@ -351,7 +360,12 @@ def _match(
                 continue
             prep = i > 0 and tokens[i - 1][1] in _PREPOSITIONS
             capital = words[0][0][:1].isupper()
-            if n == 1 and not _acceptable(words[0], prep, capital, lowercase_text, cities[0]):
+            if n > 1:
+                ok = prep or capital or cities[0].population >= _BARE_MIN_POPULATION
+            else:
+                ok = _acceptable(words[0], cities[0], prep=prep, capital=capital,
+                                 lowercase_text=lowercase_text, home=allowed or _HOME)  # fmt: skip
+            if not ok:
                 continue
             for j in range(i, i + n):
                 used[j] = True
@@ -366,14 +380,23 @@ def _match(
 
 
 def _acceptable(
-    token: _Token, prep: bool, capital: bool, lowercase_text: bool, city: _City
+    token: _Token,
+    city: _City,
+    *,
+    prep: bool,
+    capital: bool,
+    lowercase_text: bool,
+    home: frozenset[str],
 ) -> bool:
     """Whether a one-word match is a place (the ordinary-word rules of the module)."""
     if token[2]:
         return False
     if token[1] in _COMMON:
         return prep and (capital or lowercase_text)
-    return prep or capital or city.population >= _LOWERCASE_MIN_POPULATION
+    if prep or city.population >= _BARE_MIN_POPULATION:
+        return True
+    own_name = token[1] == _fold(city.name)
+    return capital and (city.country in home or (city.europe and own_name))
 
 
 def _candidates(
