@@ -18,14 +18,15 @@ Rules (pinned by the tests):
   that are also town names ("Nice", "Bath", "Mobile", "Essen", "Wetter", "Zug",
   "Leer") count only right after a place preposition, capitalised (or in an
   all-lower-case request): "nice weather" has no place, "in Nice" has.
-* **A single word without a place preposition** is a place if the city has
-  100,000 inhabitants, or if it is capitalised and the city is in Germany,
-  Austria or Switzerland (or in ``countries`` when given), or in Europe and named
-  by its own name ("Papa", "Holiday" or "Airport" name no place).
+* **A single word without a place preposition** must be capitalised (unless the
+  whole request is lower case); it is a place if the city has 100,000
+  inhabitants, or lies in Germany, Austria or Switzerland (or in ``countries``
+  when given), or lies in Europe and is named by its own name. So an English
+  word that is also a small American town names no place unless after "in".
 * **Countries and regions** ("in Deutschland", "in the north") are no place: the
   workflow then draws a regional map.
 * **Unknown places**: a word after a place preposition that is none of the above
-  and no gazetteer name ("in Atlantis", "in Frankfrut") raises
+  and no gazetteer name ("in Narnia", "in Frankfrut") raises
   :class:`~wxai.core.errors.RequestNotUnderstood` (field ``"place"``) with the
   nearest names as suggestions.
 * **Model fallback**: ``extractor`` (e.g. :func:`model_place_extractor`) is asked
@@ -142,7 +143,8 @@ _NEVER = _words(
     stadt naehe gegend umgebung region land deutsch englisch allgemeinen hail sleet
     drizzle shower showers thunder thunderstorm thunderstorms lightning hurricane tornado
     typhoon mist haze ice icy heat heatwave uv pollen air outside inside hagel graupel
-    gewitter glaette glatteis hitze unwetter schauer niesel draussen drinnen
+    gewitter glaette glatteis hitze unwetter schauer niesel draussen drinnen man men
+    van bar male mal la le les el san da dann denn doch nur schon sehr gut
     """
 )
 # Town names that are also ordinary words: places only as "in <Name>".
@@ -393,7 +395,11 @@ def _acceptable(
         return False
     if token[1] in _COMMON:
         return prep and (capital or lowercase_text)
-    if prep or city.population >= _BARE_MIN_POPULATION:
+    if prep:
+        return True
+    if not (capital or lowercase_text):
+        return False  # a lower-case word among capitalised ones is no name
+    if city.population >= _BARE_MIN_POPULATION:
         return True
     own_name = token[1] == _fold(city.name)
     return capital and (city.country in home or (city.europe and own_name))
