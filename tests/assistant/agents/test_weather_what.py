@@ -118,3 +118,9 @@ def test_canonical_names_exist_in_vocab() -> None:
     for names in FAMILIES.values():
         for name in names:
             assert get_variable(name).name == name
+
+
+def test_phrase_is_the_word_as_written() -> None:
+    assert find_variable("Kommen morgen Windböen?").phrase == "Windböen"
+    assert find_variable("Über 20 °C?").phrase == "°C"
+    assert find_variable("Wind in km/h").phrase == "Wind"

@@ -157,6 +157,12 @@ _RE_WHOLE_DAY = re.compile(
     r"ganztags|tagsueber|daily\s+total|tagessumme)\b"
 )
 _FUZZY_MIN_LENGTH = 6
+# Typo targets: word -> family, long words only (short ones are too easily confused).
+_LONG_WORDS = {
+    w: label for label, words in _WORDS.items() for w in words if len(w) >= _FUZZY_MIN_LENGTH
+}
+_RE_TOKEN = re.compile(r"°c?|km/h|[^\W\d_]+", re.IGNORECASE)
+_SYMBOLS = {"°c": "celsius", "°": "degrees", "km/h": "kmh"}
 
 
 def find_variable(text: str) -> VariableChoice:
@@ -172,28 +178,27 @@ def find_variable(text: str) -> VariableChoice:
     VariableChoice
         Canonical names, label, the precipitation interval and whether defaulted.
     """
-    norm = _fold(text)
-    hit = _first_family(norm)
+    hit = _first_family(text)
     if hit is None:
         return VariableChoice(FAMILIES["temperature"], "temperature", None, defaulted=True)
     label, word = hit
-    hours = _accumulation_hours(norm) if label == "precipitation" else None
+    hours = _accumulation_hours(_fold(text)) if label == "precipitation" else None
     return VariableChoice(FAMILIES[label], label, hours, defaulted=False, phrase=word)
 
 
 def _fold(text: str) -> str:
+    """Lower case, umlauts spelled out (ä -> ae), other accents dropped, ß as ss."""
     text = text.lower().replace("ß", "ss")
     for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue")):
         text = text.replace(a, b)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.replace("°c", " celsius ").replace("°", " degrees ").replace("km/h", " kmh ")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def _first_family(norm: str) -> tuple[str, str] | None:
-    """The family of the first variable word in ``norm`` and that word."""
-    for m in re.finditer(r"[a-z]+", norm):
-        label = _family_of(m.group())
+def _first_family(text: str) -> tuple[str, str] | None:
+    """The family of the first variable word in ``text`` and that word as written."""
+    for m in _RE_TOKEN.finditer(text):
+        word = _SYMBOLS.get(m.group().lower()) or _fold(m.group())
+        label = _family_of(word)
         if label is not None:
             return label, m.group()
     return None
@@ -214,10 +219,9 @@ def _family_of(word: str) -> str | None:
             if word.endswith(tail) and len(word) - len(tail) >= 3:
                 return label
     if len(word) >= _FUZZY_MIN_LENGTH:
-        for label, words in _WORDS.items():
-            long_words = [w for w in words if len(w) >= _FUZZY_MIN_LENGTH]
-            if difflib.get_close_matches(word, long_words, n=1, cutoff=0.85):
-                return label
+        close = difflib.get_close_matches(word, list(_LONG_WORDS), n=1, cutoff=0.85)
+        if close:
+            return _LONG_WORDS[close[0]]
     return None
 
 
