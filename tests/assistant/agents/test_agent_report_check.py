@@ -164,3 +164,15 @@ def test_the_checker_notes_section_is_not_checked() -> None:
 
 def test_heading_titles_compare_without_numbering_case_or_emphasis() -> None:
     assert normalise_title("2. **What this means**") == normalise_title("What This Means")
+
+
+def test_an_invented_name_is_flagged_but_capitalised_note_words_are_not() -> None:
+    invented = GOOD + "\nThe warning also covers Düsseldorf and the Pacific Ocean.\n"
+    check = check_report(invented, NOTES, PLAN)
+    assert [(m.kind, m.text) for m in check.unsupported] == [
+        ("entity", "Düsseldorf"), ("entity", "Pacific Ocean"),
+    ]  # fmt: skip
+    assert "name not in the notes: 'Düsseldorf' (section 'Warnings')" in check.findings()
+    # "Heavy" and "Temperatures" are words of the notes; headings are not checked
+    fine = GOOD + "\nIn short: Heavy rain, falling Temperatures.\n\n## Outlook Beyond\n"
+    assert check_report(fine, NOTES, PLAN).passed

@@ -34,7 +34,7 @@ def assemble(
 
 
 def drop_invented(text: str, bullets: Sequence[str]) -> tuple[str, list[str]]:
-    """``text`` without its sentences that hold numbers not in the notes."""
+    """``text`` without its sentences that hold numbers or names not in the notes."""
     kept_lines, dropped = [], []
     for line in text.splitlines():
         kept = []
@@ -68,7 +68,7 @@ def checker_notes(
     if restored:
         lines.append(f"- {len(restored)} note(s) restored verbatim, marked {RESTORED_MARK}.")
     if removed:
-        lines.append(f"- {len(removed)} sentence(s) removed for numbers not in the notes.")
+        lines.append(f"- {len(removed)} sentence(s) removed for numbers or names not in the notes.")
     if final.passed:
         lines.append("- After these repairs the report passes the check.")
     else:

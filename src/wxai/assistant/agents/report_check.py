@@ -14,9 +14,12 @@ Rules
   ``25mm`` = ``25 mm``, ``2,5`` = ``2.5`` (a comma followed by exactly three digits
   is a thousands separator), the unicode minus and dashes = ``-``, ``minus 3`` =
   ``-3``, unit words (``millimetres``, ``per cent``, ``degrees Celsius``) = symbols.
-* **No invented numbers.** Every number in the report must be a number of the
-  notes with a compatible unit (the same unit, or no unit on either side). Section
-  numbering (``## 2. Wind``) and ordered-list markers are not numbers of the text.
+* **No invented numbers or names.** Every number in the report must be a number of
+  the notes with a compatible unit (the same unit, or no unit on either side).
+  Section numbering (``## 2. Wind``) and ordered-list markers are not numbers of
+  the text. Every name in the report's text (headings aside) must be made of words
+  that occur in the notes (case-insensitively): "Düsseldorf" in a report on Hesse
+  is flagged, and so is an expanded acronym ("German Weather Service" for "DWD").
 * **Structure.** The planned section titles are Markdown headings of the report, in
   the planned order.
 
@@ -176,7 +179,7 @@ class ReportCheck:
     missing:
         Facts of the notes not found in the report.
     unsupported:
-        Numbers, dates and times of the report that are not in the notes.
+        Numbers, dates, times and names of the report that are not in the notes.
     missing_sections:
         Planned section titles with no matching heading.
     order_ok:
@@ -211,7 +214,8 @@ class ReportCheck:
         ]
         for m in self.unsupported:
             where = f" (section {m.section!r})" if m.section else ""
-            lines.append(f"number not in the notes: {m.text!r}{where}")
+            what = "name" if m.kind == "entity" else "number"
+            lines.append(f"{what} not in the notes: {m.text!r}{where}")
         lines += [f"missing section heading: {t!r}" for t in self.missing_sections]
         if not self.order_ok:
             lines.append("the section headings are not in the planned order")
@@ -411,6 +415,24 @@ def _present(fact: Fact, text: str, keys: set[str]) -> bool:
     return fact.key in keys
 
 
+def _invented_names(parts: Sequence[tuple[str, str]], bullets: Sequence[str]) -> list[Mention]:
+    """Names in the report's text (headings aside) with a word that is in no note.
+
+    Words are compared case-insensitively, so "Forecast" is supported by
+    "forecast"; "Düsseldorf" or "Pacific Ocean" in a report on Hesse is not.
+    """
+    known = {
+        w.lower() for b in bullets for w in re.split(r"[\s-]+", " ".join(_WORD.findall(_clean(b))))
+    }
+    out = []
+    for title, body in parts:
+        text = body.split("\n", 1)[1] if title and "\n" in body else ("" if title else body)
+        for name in dict.fromkeys(_names(text)):
+            if any(w.lower() not in known for w in re.split(r"[\s-]+", name) if w):
+                out.append(Mention("entity", name, f"entity:{name}", title))
+    return out
+
+
 def _supported(mention: Mention, keys: set[str]) -> bool:
     if mention.key in keys:
         return True
@@ -505,7 +527,8 @@ def check_report(
     # "the 14th" and "18 o'clock" refer to a date's day and a time's hour
     note_keys |= {f"number:{int(f.key[-2:])}|" for f in facts if f.kind == "date"}
     note_keys |= {f"number:{int(f.key[5:7])}|" for f in facts if f.kind == "time"}
-    unsupported = tuple(m for m in mentions if not _supported(m, note_keys))
+    unsupported = [m for m in mentions if not _supported(m, note_keys)]
+    unsupported += _invented_names(body_parts, bullets)
     titles = tuple(title for _, title in headings(markdown))
     missing_sections: tuple[str, ...] = ()
     order_ok = True
@@ -523,7 +546,7 @@ def check_report(
         order_ok = positions == sorted(positions)
     return ReportCheck(
         missing=tuple(missing),
-        unsupported=unsupported,
+        unsupported=tuple(unsupported),
         missing_sections=missing_sections,
         order_ok=order_ok,
         n_facts=sum(f.bullet in wanted for f in facts),
