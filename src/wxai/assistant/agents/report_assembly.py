@@ -2,7 +2,7 @@
 
 Pure functions used by :mod:`wxai.assistant.agents.report`: :func:`assemble` puts
 the planned sections under their headings, :func:`drop_invented` removes sentences
-whose numbers are not in the notes, :func:`checker_notes` writes the honest account
+whose numbers or names are not in the notes, :func:`checker_notes` writes the account
 of a failed check, and :func:`one_shot_report` is the baseline that asks one model
 for the whole report at once.
 """
@@ -63,7 +63,7 @@ def checker_notes(
         "",
         f"- The model-written draft failed the fact check after {revisions} revision(s): "
         f"{model.n_facts - len(model.missing)} of {model.n_facts} facts kept, "
-        f"{len(model.unsupported)} number(s) not in the notes.",
+        f"{len(model.unsupported)} number(s) or name(s) not in the notes.",
     ]
     if restored:
         lines.append(f"- {len(restored)} note(s) restored verbatim, marked {RESTORED_MARK}.")
