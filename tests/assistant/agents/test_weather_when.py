@@ -225,6 +225,8 @@ def test_time_zone_is_configurable() -> None:
         ("am 13.13.", "not a valid date"),
         ("am 31.02.", "not a valid date"),
         ("Feb 30", "Cannot read the date"),
+        ("2026-13-45", "not a valid date"),
+        ("2026-12-05T25:00", "not a valid date and time"),
         ("on my birthday", "birthday"),
         ("tomorrow Monday", "different days"),
     ],

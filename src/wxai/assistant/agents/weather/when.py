@@ -129,17 +129,13 @@ _FUZZY_TARGETS = (
 )  # fmt: skip
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 # Words that look like a fuzzy target but are something else.
-_NOT_FUZZY = _words(
-    """
-    monat monate monaten month months sonnig sunny mondays leute heute stunde stunden
-    minute minutes mittel monitor tomato tomatoes evenings mornings morgen
-    """
-)
+_NOT_FUZZY = frozenset({
+    "monat", "monate", "monaten", "month", "months", "sonnig", "sunny", "mondays", "leute",
+    "heute", "stunde", "stunden", "minute", "minutes", "mittel", "monitor", "tomato",
+    "tomatoes", "evenings", "mornings", "morgen",
+})  # fmt: skip
+_KNOWN = _NOT_FUZZY | set(_FUZZY_TARGETS) | set(_WEEKDAYS) | set(_PART_WORDS) | set(_NUMBER_WORDS)
 
 _NUM = r"(\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
 _UNIT = (
@@ -206,6 +202,9 @@ _RE_PART = re.compile(
 )
 _RE_NOW = re.compile(r"\b(right\s+now|now|jetzt|gerade|currently|aktuell|momentan)\b")
 _RE_UNKNOWN_DAY = re.compile(r"\b[a-z]+(?:day|tag)s?\b")
+
+
+_PhraseOf = Callable[[list[tuple[int, int]]], str]
 
 
 @dataclass
@@ -329,23 +328,10 @@ def _normalise(text: str) -> tuple[str, list[int], list[int]]:
 
 def _is_known(word: str) -> bool:
     """Whether ``word`` is a time word as it stands (no typo correction wanted)."""
-    return (
-        word in _NOT_FUZZY
-        or word in _FUZZY_TARGETS
-        or word in _WEEKDAYS
-        or word in _PART_WORDS
-        or word in _NUMBER_WORDS
-        or _RE_WEEKDAY.fullmatch(word) is not None  # "sonntagabend"
-    )
+    return word in _KNOWN or _RE_WEEKDAY.fullmatch(word) is not None  # "sonntagabend"
 
 
-def _find_all(
-    norm: str,
-    now: datetime,
-    zone: ZoneInfo,
-    found: _Found,
-    phrase_of: Callable[[list[tuple[int, int]]], str],
-) -> str:
+def _find_all(norm: str, now: datetime, zone: ZoneInfo, found: _Found, phrase_of: _PhraseOf) -> str:
     """Apply every rule to ``norm``, filling ``found``; returns ``norm`` with matches blanked."""
     text = norm
 
@@ -367,9 +353,10 @@ def _find_all(
     today = now.date()
     if m := _RE_ISO.search(text):
         take(m)
-        found.instant, found.instant_rule = _iso(m, zone), "iso"
+        day, found.instant = _iso(m, zone)
+        found.instant_rule = "iso"
         if found.instant is None:
-            found.date, found.date_rule = date(*map(int, m.group(1, 2, 3))), "iso"
+            found.date, found.date_rule = day, "iso"
     for m in list(_RE_NUMERIC_DATE.finditer(text)):
         d = _numeric_date(m, today)
         if d is not None:
@@ -571,25 +558,23 @@ def _meridiem(hour: int, suffix: str) -> int:
     return hour % 12 + (12 if suffix.startswith("p") else 0)
 
 
-def _iso(m: re.Match[str], zone: ZoneInfo) -> datetime | None:
-    """The aware datetime of an ISO match, or None when it gives only a date."""
-    year, month, day = map(int, m.group(1, 2, 3))
-    if m.group(4) is None:
-        return None
-    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
+def _iso(m: re.Match[str], zone: ZoneInfo) -> tuple[date, datetime | None]:
+    """The date of an ISO match and its aware time (None when it gives only a date)."""
     try:
-        naive = datetime(year, month, day, hour, minute, second)
+        day = date(*map(int, m.group(1, 2, 3)))
+        if m.group(4) is None:
+            return day, None
+        naive = datetime.combine(day, time(int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)))
     except ValueError as err:
         raise _error(
             f"'{m.group()}' is not a valid date and time; use e.g. 2026-12-05T15:00."
         ) from err
     if m.group(7):
-        return naive.replace(tzinfo=UTC)
+        return day, naive.replace(tzinfo=UTC)
     if m.group(8):
-        sign = 1 if m.group(8) == "+" else -1
         offset = timedelta(hours=int(m.group(9)), minutes=int(m.group(10)))
-        return naive.replace(tzinfo=timezone(sign * offset))
-    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+        return day, naive.replace(tzinfo=timezone(offset if m.group(8) == "+" else -offset))
+    return day, naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
 
 
 def _numeric_date(m: re.Match[str], today: date) -> date | None:
