@@ -121,6 +121,8 @@ def test_place_after_a_preposition_wins() -> None:
         ("Temperatur in Entenhausen", "Entenhausen", ""),
         ("Temperature in Narnia", "Narnia", ""),
         ("weather in muenchn", "muenchn", "Munich (DE)"),
+        ("Schnee in Garmisch?", "Garmisch", "Garmisch-Partenkirchen (DE)"),
+        ("Wetter in Sankt Moritz", "Sankt Moritz", "name one nearby"),
     ],
 )
 def test_unknown_place_raises_with_suggestions(text: str, phrase: str, suggestion: str) -> None:

@@ -378,7 +378,7 @@ def _match(
             found.append((prep, n, c.weight, place))
     if found:
         return max(found, key=lambda f: f[:3])[3], ""
-    return None, _unknown_phrase(tokens, used, lowercase_text)
+    return None, _unknown_phrase(text, tokens, used, lowercase_text)
 
 
 def _acceptable(
@@ -414,11 +414,12 @@ def _candidates(
     return cities
 
 
-def _unknown_phrase(tokens: list[_Token], used: list[bool], lowercase_text: bool) -> str:
-    """A word after "in", "at", "near", "bei" ... that looks like a place name but is none.
+def _unknown_phrase(text: str, tokens: list[_Token], used: list[bool], lowercase_text: bool) -> str:
+    """Words after "in", "at", "near", "bei" ... that look like a place name but are none.
 
     Only capitalised words count (any word in an all-lower-case request), so "in
-    time for the game" names no place.
+    time for the game" names no place; up to three such words in a row are taken
+    ("in Sankt Moritz").
     """
     for i, token in enumerate(tokens[:-1]):
         if token[1] not in _STRONG_PREPOSITIONS:
@@ -426,26 +427,34 @@ def _unknown_phrase(tokens: list[_Token], used: list[bool], lowercase_text: bool
         j = i + 1
         while j < len(tokens) and tokens[j][1] in _ARTICLES:
             j += 1
-        if j >= len(tokens) or used[j]:
-            continue
-        word, folded, ordinary = tokens[j][:3]
-        if len(folded) < 3 or not folded.isalpha() or ordinary or folded in _COMMON:
-            continue
-        if word[:1].isupper() or lowercase_text:
-            return word
+        k = j
+        while k < min(len(tokens), j + 3) and _name_like(tokens[k], used[k], lowercase_text):
+            k += 1
+        if k > j:
+            return text[tokens[j][3] : tokens[k - 1][4]]
     return ""
 
 
+def _name_like(token: _Token, used: bool, lowercase_text: bool) -> bool:
+    word, folded, ordinary = token[:3]
+    if used or len(folded) < 3 or not folded.isalpha() or ordinary or folded in _COMMON:
+        return False
+    return word[:1].isupper() or lowercase_text
+
+
 def _unknown_message(phrase: str, allowed: frozenset[str] | None) -> str:
+    """The error message for an unknown place, with the nearest names as suggestions."""
     names = _suggestion_names()
-    keys = difflib.get_close_matches(_fold(phrase), list(names), n=3, cutoff=0.75)
+    key = " ".join(_WORD.findall(_fold(phrase)))
+    longer = sorted((k for k in names if k.startswith(key + " ")), key=len)[:2]
+    keys = longer + difflib.get_close_matches(key, list(names), n=3, cutoff=0.75)
     shown = [names[k] for k in keys]
     if allowed is not None:
         shown = [s for s in shown if s[-3:-1] in allowed]
     msg = f"No place called '{phrase}' found"
     if shown:
-        return msg + f"; did you mean {' or '.join(dict.fromkeys(shown))}?"
-    return msg + "; name a city or town with at least 15,000 inhabitants."
+        return msg + f"; did you mean {' or '.join(list(dict.fromkeys(shown))[:3])}?"
+    return msg + "; the gazetteer knows towns of 15,000 inhabitants or more: name one nearby."
 
 
 def _lookup_answer(answer: str, allowed: frozenset[str] | None) -> Place | None:
