@@ -10,11 +10,14 @@ Conventions (documented here, pinned by the tests):
 * **Day parts**: morning / morgens / früh / Morgen 09:00, forenoon / vormittags
   10:00, noon / midday / Mittag 12:00, afternoon / nachmittags 15:00, evening /
   abends 18:00, tonight / night / heute Nacht / nachts 21:00, midnight /
-  Mitternacht 00:00 at the *end* of the named day.
+  Mitternacht 00:00 at the *end* of the named day. A small hour at night
+  ("tonight at 1am", "3 Uhr nachts") is the early morning after the named day.
 * **Weekdays**: "Monday 4pm", "am Montag", "this Monday" mean the next Monday at
   or after today; today only when that time is still ahead, otherwise in a week.
   "next Monday" / "nächsten Montag" never mean today (1 to 7 days ahead). A
-  weekday always resolves to that weekday.
+  weekday always resolves to that weekday. "Mo 16 Uhr": German short forms count
+  only right before a clock time. "weekend" / "Wochenende" is its Saturday.
+  Typos of day words ("tomorow", "Mondy") are corrected by close spelling.
 * **German "morgen"** is tomorrow, except after "am", "heute", "morgen",
   "übermorgen" or a weekday, where it is the morning ("heute Morgen", "morgen
   Morgen"); "morgen früh" is tomorrow morning.
@@ -23,8 +26,9 @@ Conventions (documented here, pinned by the tests):
   **A time without a day** is today if still ahead, else tomorrow. A day part of
   today that has begun but not ended ("this evening" at 19:30) is the next full
   hour.
-* **Bare hours** ("at 3", "um 3") from 1 to 6 without am/pm or a morning word are
-  p.m.; a day part moves hours up to 12 into it ("heute Abend um 8" is 20:00).
+* **Bare hours** ("at 3", "um 3", "3 Uhr") from 1 to 6 without am/pm or a day part
+  are p.m.; a day part moves hours up to 12 into it ("heute Abend um 8" is 20:00).
+  "halb drei" is 2:30 (so 14:30). Numeric dates: "24.12.", "05.12.2026".
 * **Offsets**: "in 6 hours" / "in the next 6 hours" is now + 6 h (the end of that
   interval); "in 2 days" is the same wall-clock time two calendar days later.
 * **No time phrase** is the next full hour after now ("default-next-hour");
