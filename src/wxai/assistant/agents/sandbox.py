@@ -278,8 +278,6 @@ def ensure_sandbox(bwrap: str | None = None) -> str:
     limits = SandboxLimits(cpu_seconds=10, wall_seconds=30)
     try:
         probe = _run("pass\n", {}, limits, executable)
-    except SandboxUnavailable:
-        raise
     except OSError as exc:
         raise _unavailable(executable, str(exc)) from None
     if not probe.ok:
@@ -315,11 +313,13 @@ def _run(
     code: str, files: dict[str, bytes | str], limits: SandboxLimits, executable: str
 ) -> SandboxResult:
     root = os.geteuid() == 0
-    with tempfile.TemporaryDirectory(prefix="wxai-sandbox-") as tmp:
+    # As root the work dir must be reachable by uid 65534 (TMPDIR may be under /root).
+    parent = None if not root or _world_reachable(tempfile.gettempdir()) else "/tmp"
+    with tempfile.TemporaryDirectory(prefix="wxai-sandbox-", dir=parent) as tmp:
         base = Path(tmp)
         base.chmod(0o755)
         work = base / "work"
-        work.mkdir()
+        work.mkdir(mode=0o700)
         inputs = _write_inputs(work, {_SCRIPT: code, **files})
         if root:
             for path in [work, *work.rglob("*")]:
