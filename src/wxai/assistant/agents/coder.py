@@ -296,9 +296,10 @@ def build_coder_graph(
             emit("error", "write", message=str(exc), type=type(exc).__name__)
             return {"stop_reason": "model_error", "message": f"the model failed: {exc}"}
         raw = answer.content
-        code = extract_code(raw)
+        extracted = extract_code(raw)
+        code = extracted
         if answer.finish_reason == "length":  # cut at max_tokens: drop the unfinished end
-            code = trim_unfinished(code)
+            code = trim_unfinished(extracted)
         emit(
             "tool_result",
             "write",
@@ -306,7 +307,8 @@ def build_coder_graph(
             result={
                 "attempt": number,
                 "code": code,
-                "fences_stripped": code.strip() != raw.strip(),
+                "fences_stripped": "```" in raw,
+                "trimmed": code != extracted,
             },
         )
         return {"draft": (code, raw)}
