@@ -130,18 +130,23 @@ def _rule(text: str, now: datetime, tz: str) -> RouteDecision | None:
     return _weather_rule(text, now, tz)
 
 
-def _weather_rule(text: str, now: datetime, tz: str) -> RouteDecision | None:
+def _weather_rule(text: str, now: datetime, tz: str) -> RouteDecision | None:  # noqa: PLR0911
     variable = find_variable(text)
-    if variable.defaulted and not _WEATHER_WORDS.search(text):
-        return None
+    weatherish = not variable.defaulted or bool(_WEATHER_WORDS.search(text))
     try:
         place = find_place(text)
     except RequestNotUnderstood as exc:
+        if not weatherish:
+            return None
         return RouteDecision("clarify", reason="unknown place", question=f"{exc} Which place?")
     try:
         timed = resolve_time(text, now, tz).rule != "default-next-hour"
     except RequestNotUnderstood:
         timed = True  # a time phrase was there: the workflow explains what is wrong with it
+    if not weatherish:
+        if place is not None and timed:  # "today at 9am in Berlin": a forecast question here
+            return RouteDecision("weather", reason="a place and a time")
+        return None
     if place is None and not timed:
         if _DEFINITION.search(text):
             return None  # "What is a cold front?": a question about weather, not a forecast
