@@ -143,23 +143,26 @@ def test_extractor_only_when_the_gazetteer_finds_nothing() -> None:
 
     def extractor(text: str) -> str | None:
         calls.append(text)
-        return "Leipzig"
+        return "Nice"
 
     assert _name("Wetter in Dresden", extractor=extractor) == ("Dresden", "DE")
     assert calls == []
-    place = find_place("Wie wird das Wetter bei mir?", extractor=extractor)
+    # "Nice" without "in" is no place for the gazetteer rules; the model may say it is.
+    place = find_place("Nice: weather tomorrow?", extractor=extractor)
     assert place is not None
-    assert (place.name, place.source) == ("Leipzig", "model")
-    assert calls == ["Wie wird das Wetter bei mir?"]
+    assert (place.name, place.country, place.source) == ("Nice", "FR", "model")
+    assert calls == ["Nice: weather tomorrow?"]
 
 
-def test_extractor_answer_must_be_in_the_gazetteer() -> None:
-    assert find_place("Wetter?", extractor=lambda _: "Xyzzyville") is None
+def test_extractor_answer_must_be_grounded_and_in_the_gazetteer() -> None:
+    # Not in the gazetteer, or not in the request: no place.
+    assert find_place("Wetter in xyzzyville?", extractor=lambda _: "Xyzzyville") is None
     assert find_place("Wetter?", extractor=lambda _: None) is None
-    # A model answer with extra words is matched word by word.
-    place = find_place("Wetter?", extractor=lambda _: "Hamburg, Germany")
+    assert find_place("Wie wird das Wetter bei mir?", extractor=lambda _: "Leipzig") is None
+    # An answer with extra words is matched by its first part.
+    place = find_place("Nice - weather tomorrow?", extractor=lambda _: "Nice, France")
     assert place is not None
-    assert (place.name, place.source) == ("Hamburg", "model")
+    assert (place.name, place.source) == ("Nice", "model")
     # The model may fix a typo the gazetteer cannot; otherwise the error stands.
     assert _name("Weather in Frankfrut", extractor=lambda _: "Frankfurt") == (
         "Frankfurt am Main",
@@ -167,6 +170,8 @@ def test_extractor_answer_must_be_in_the_gazetteer() -> None:
     )
     with pytest.raises(RequestNotUnderstood):
         find_place("Weather in Frankfrut", extractor=lambda _: "Frankfrut")
+    with pytest.raises(RequestNotUnderstood):
+        find_place("Weather in Frankfrut", extractor=lambda _: "Berlin")
 
 
 class _FakeProvider:

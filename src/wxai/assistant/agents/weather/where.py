@@ -30,8 +30,10 @@ Rules (pinned by the tests):
   :class:`~wxai.core.errors.RequestNotUnderstood` (field ``"place"``) with the
   nearest names as suggestions.
 * **Model fallback**: ``extractor`` (e.g. :func:`model_place_extractor`) is asked
-  only when the gazetteer finds nothing, and its answer is itself looked up in the
-  gazetteer (``source="model"``): a model never supplies coordinates.
+  only when the gazetteer finds nothing. Its answer counts only if its words occur
+  in the request, or it is close to the unknown place phrase ("Frankfrut" ->
+  "Frankfurt"), and it is itself looked up in the gazetteer (``source="model"``):
+  a model neither invents a place nor supplies coordinates.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ _BARE_MIN_POPULATION = 100_000
 _HOME = frozenset({"DE", "AT", "CH"})
 _MAX_NGRAM = 4
 _ALTERNATES_MIN_POPULATION = 100_000
+_CORRECTION_MIN_RATIO = 0.7
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ def find_place(
         return place
     if extractor is not None:
         answer = extractor(text)
-        if answer:
+        if answer and _grounded(answer, text, unknown):
             by_model = _lookup_answer(answer, allowed)
             if by_model is not None:
                 return by_model
@@ -457,9 +460,21 @@ def _unknown_message(phrase: str, allowed: frozenset[str] | None) -> str:
     return msg + "; the gazetteer knows towns of 15,000 inhabitants or more: name one nearby."
 
 
+def _grounded(answer: str, text: str, unknown: str) -> bool:
+    """Whether a model's answer comes from the request: its words are there, or it is
+    close to the unknown place phrase (a typo the model corrected)."""
+    said = set(_WORD.findall(_fold(text)))
+    named = _WORD.findall(_fold(answer.split(",", maxsplit=1)[0]))
+    if named and all(w in said for w in named):
+        return True
+    close = difflib.SequenceMatcher(None, _fold(answer), _fold(unknown)).ratio()
+    return bool(unknown) and close >= _CORRECTION_MIN_RATIO
+
+
 def _lookup_answer(answer: str, allowed: frozenset[str] | None) -> Place | None:
-    """A model's answer looked up in the gazetteer: whole name first, then its words."""
-    for key in _key(answer):
+    """A model's answer looked up in the gazetteer: the whole name, the part before a
+    comma ("Nice, France"), then the words in it."""
+    for key in (*_key(answer), *_key(answer.split(",", maxsplit=1)[0])):
         cities = _candidates(key, _index(), allowed)
         if cities:
             c = cities[0]
