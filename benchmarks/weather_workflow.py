@@ -31,9 +31,8 @@ def _score(item: dict, final: dict) -> tuple[bool, str]:
     decision, result = final["decision"], final["result"]
     outcome = item.get("outcome") or "ok"
     if decision.action == "clarify":
-        ok = outcome == "place_unknown" or (
-            outcome == "no_place" and not item["expect"].get("time")
-        )
+        untimed = item["expect"].get("time") in (None, {"next_hour": True}, {"current_hour": True})
+        ok = outcome == "place_unknown" or (outcome == "no_place" and untimed)
         return ok, "clarify"
     if decision.action != "weather":
         return False, decision.action
