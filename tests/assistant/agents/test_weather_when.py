@@ -61,6 +61,9 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
         ("Wetter morgen um 15.00.", _at(4, 15), "relative-day"),
         ("am 5.12. um 15.30 Uhr", _at(5, 15, 30), "date"),
         ("3:30 p.m.", _at(4, 15, 30), "clock"),
+        ("Thursday next week 9am", _at(10, 9), "weekday"),
+        ("nächste Woche Dienstag 15 Uhr", _at(8, 15), "weekday"),
+        ("Friday this week", _at(4, 12), "weekday"),
     ],
 )
 def test_phrases(text: str, expected: datetime, rule: str) -> None:

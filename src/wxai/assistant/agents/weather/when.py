@@ -15,8 +15,9 @@ Conventions (documented here, pinned by the tests):
 * **Weekdays**: "Monday 4pm", "am Montag", "this Monday" mean the next Monday at
   or after today; today only when that time is still ahead, otherwise in a week.
   "next Monday" / "nächsten Montag" never mean today (1 to 7 days ahead). A
-  weekday always resolves to that weekday. "Mo 16 Uhr": German short forms count
-  only right before a clock time. "weekend" / "Wochenende" is its Saturday.
+  weekday always resolves to that weekday; "Monday next week" / "nächste Woche
+  Montag" is the Monday of the next calendar week. "Mo 16 Uhr": German short
+  forms count only right before a clock time. "weekend" / "Wochenende" is its Saturday.
   Typos of day words ("tomorow", "Mondy") are corrected by close spelling.
 * **German "morgen"** is tomorrow, except after "am", "heute", "morgen",
   "übermorgen" or a weekday, where it is the morning ("heute Morgen", "morgen
@@ -158,6 +159,10 @@ _RE_VAGUE = re.compile(
     r"\b((?:next|this|coming)\s+(?:week|month|year)|"
     r"(?:naechste[nr]?|diese[nr]?|kommende[nr]?)\s+(?:woche|monat|jahr))\b"
 )
+# "next week" with a weekday: that weekday in the next calendar week (Monday to Sunday).
+_RE_WEEK = re.compile(
+    r"\b(?:(next|coming|naechste[nr]?|kommende[nr]?)|this|diese[nr]?)\s+(?:week|woche)\b"
+)
 _RE_HALF_HOUR = re.compile(r"\b(?:in\s+)?(?:half\s+an\s+hour|einer\s+halben\s+stunde)\b")
 _RE_OFFSET = re.compile(
     r"\b(?:(?:in|within|innerhalb|over)\s+(?:von\s+)?(?:the\s+|den\s+)?"
@@ -276,7 +281,7 @@ def resolve_time(text: str, now: datetime, tz: str = "Europe/Berlin") -> Resolve
             "so ask about a time after now.",
         )
     vague = _RE_VAGUE.search(norm)
-    if vague:
+    if vague and not (_RE_WEEK.fullmatch(vague.group()) and _named_weekday(norm)):
         raise _error(
             f"'{phrase_of([vague.span()])}' is too vague for one forecast time; "
             "name a day and hour, e.g. 'Monday 15:00'.",
@@ -328,6 +333,12 @@ def _normalise(text: str) -> tuple[str, list[int], list[int]]:
         starts.extend([m.start()] * len(folded))
         ends.extend([m.end()] * len(folded))
     return "".join(out), starts, ends
+
+
+def _named_weekday(text: str) -> bool:
+    """Whether ``text`` names a weekday (not only the weekend)."""
+    names = (m.group(2) or m.group(4) for m in _RE_WEEKDAY.finditer(text))
+    return any(name not in ("weekend", "wochenende") for name in names)
 
 
 def _is_known(word: str) -> bool:
@@ -398,6 +409,10 @@ def _find_all(norm: str, now: datetime, zone: ZoneInfo, found: _Found, phrase_of
         take(m)
         set_date(today, "relative-day", m)
         found.today_explicit = True
+    week_start = None
+    if (m := _RE_WEEK.search(text)) and _named_weekday(text):
+        take(m)
+        week_start = today - timedelta(days=today.weekday() - (7 if m.group(1) else 0))
     for m in list(_RE_WEEKDAY.finditer(text)):
         take(m)
         wd = _WEEKDAYS[m.group(2)] if m.group(2) else _WEEKDAYS_SHORT[m.group(4)]
@@ -405,6 +420,8 @@ def _find_all(norm: str, now: datetime, zone: ZoneInfo, found: _Found, phrase_of
         ahead = (wd - today.weekday()) % 7
         if strict and ahead == 0:
             ahead = 7
+        if week_start is not None:  # "Monday next week": no rolling over
+            ahead, strict = (week_start - today).days + wd, True
         if found.date is not None and found.date.weekday() != wd:
             set_date(today + timedelta(days=ahead), "weekday", m)  # raises: two days
         if found.date is None:
