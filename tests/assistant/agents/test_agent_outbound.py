@@ -35,8 +35,8 @@ from wxai.assistant.agents.outbound import (
     check_url,
     parse_host_rule,
     parse_ipv4_like_c,
-    post_json,
 )
+from wxai.assistant.agents.outbound_http import post_json
 from wxai.core.errors import ConfigError, OutboundBlocked
 
 PUBLIC = "93.184.216.34"

@@ -10,7 +10,7 @@ tools and a :class:`~wxai.assistant.llm.tools.caller.ToolCaller` chooses among
 them.
 
 A call POSTs ``{"session_id", "user", "function": {"name", "arguments"}}`` through
-:func:`~wxai.assistant.agents.outbound.post_json` (allow-list, address checks,
+:func:`~wxai.assistant.agents.outbound_http.post_json` (allow-list, address checks,
 checked redirects, size cap, timeout). A JSON answer is the tool's result as
 parsed; any other answer is its text. A refused target raises
 :class:`~wxai.core.errors.OutboundBlocked`; a timeout, an unreachable service, an
@@ -56,9 +56,9 @@ from wxai.assistant.agents.outbound import (
     Resolver,
     check_url,
     parse_host_rule,
-    post_json,
     system_resolver,
 )
+from wxai.assistant.agents.outbound_http import post_json
 from wxai.assistant.llm.tools.schema import arguments_schema
 from wxai.assistant.llm.tools.tool import Tool
 from wxai.assistant.llm.types import ToolSpec
