@@ -170,10 +170,16 @@ _RE_OFFSET = re.compile(
     r"(?:next|coming|naechsten|kommenden)\s+)" + _NUM + r"\s*" + _UNIT + r"\b"
 )
 _RE_FROM_NOW = re.compile(r"\b" + _NUM + r"\s*" + _UNIT + r"\s+(?:from\s+now|ab\s+jetzt)\b")
-_RE_AFTER_TOMORROW = re.compile(r"\b(?:the\s+)?(?:day\s+after\s+tomorrow|uebermorgen|overmorrow)\b")
-_RE_GERMAN_TONIGHT = re.compile(r"\bheute\s+nacht\b")
-_RE_TOMORROW = re.compile(r"\btomorrow(?:'s)?\b")
-_RE_TODAY = re.compile(r"\b(today(?:'s)?|heute|this\s+(?=morning|afternoon|evening))\b")
+# Relative days, in the order they are read: (pattern, days after today).
+_RELATIVE_DAYS = tuple(
+    (re.compile(rf"\b(?:{pattern})\b"), days)
+    for pattern, days in (
+        (r"(?:the\s+)?(?:day\s+after\s+tomorrow|uebermorgen|overmorrow)", 2),
+        (r"heute(?=\s+nacht)", 0),
+        (r"tomorrow(?:'s)?", 1),
+        (r"today(?:'s)?|heute|this\s+(?=morning|afternoon|evening)", 0),
+    )
+)
 _RE_MORGEN = re.compile(r"\bmorgen\b")
 # A weekday, or the weekend (its Saturday).
 _RE_WEEKDAY = re.compile(
@@ -394,21 +400,11 @@ def _find_all(norm: str, now: datetime, zone: ZoneInfo, found: _Found, phrase_of
         else:
             days = n * 7 if unit.startswith(("week", "woch")) else n
             set_date(today + timedelta(days=days), "offset", m)
-    if m := _RE_AFTER_TOMORROW.search(text):
-        take(m)
-        set_date(today + timedelta(days=2), "relative-day", m)
-    if m := _RE_GERMAN_TONIGHT.search(text):
-        take(m)
-        set_date(today, "relative-day", m)
-        found.today_explicit = True
-        found.part = "night"
-    if m := _RE_TOMORROW.search(text):
-        take(m)
-        set_date(today + timedelta(days=1), "relative-day", m)
-    if m := _RE_TODAY.search(text):
-        take(m)
-        set_date(today, "relative-day", m)
-        found.today_explicit = True
+    for pattern, days in _RELATIVE_DAYS:
+        if m := pattern.search(text):
+            take(m)
+            set_date(today + timedelta(days=days), "relative-day", m)
+            found.today_explicit = found.today_explicit or days == 0
     week_start = None
     if (m := _RE_WEEK.search(text)) and _named_weekday(text):
         take(m)
