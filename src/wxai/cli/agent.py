@@ -131,7 +131,10 @@ def report_command(  # noqa: PLR0917 -- typer options
             f"notes file {notes} is too large ({size} bytes, at most {MAX_NOTES_BYTES}); "
             "a report takes a page of bullet points"
         )
-    text = notes.read_text(encoding="utf-8")
+    try:
+        text = notes.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"notes file {notes} is not UTF-8 text; save it as UTF-8") from None
     if not text.strip():
         raise ConfigError(f"notes file {notes} is empty; write one bullet point per fact")
     bullets = parse_bullets(text)

@@ -307,11 +307,14 @@ def test_cli_writes_the_report_atomically_and_prints_the_verdict(tmp_path, scrip
         ("", "is empty"),
         ("Just prose, no list.\n", "no bullet points"),
         ("- x\n" * 40_000, "too large"),
+        (b"- caf\xe9\n", "not UTF-8"),
     ],
 )
 def test_cli_rejects_bad_notes_files(tmp_path, scripted_models, content, message):
     notes = tmp_path / "notes.md"
-    if content is not None:
+    if isinstance(content, bytes):
+        notes.write_bytes(content)
+    elif content is not None:
         notes.write_text(content)
     result = _cli(str(notes), "--out", str(tmp_path / "r.md"))
     assert result.exit_code == 2, result.output
