@@ -169,6 +169,7 @@ def report_command(  # noqa: PLR0917 -- typer options
     else:
         model_part = (
             f"{result.model_facts}/{result.model_check.n_facts} facts kept by the models, "
+            f"{len(result.copied)}/{len(bullets)} notes copied verbatim, "
             f"{result.revisions} revision(s), plan from the {result.plan_source}"
         )
         if result.check.passed and result.model_check.passed:
