@@ -18,7 +18,7 @@ from wxai.labs.framework.registry import list_labs
 from wxai.labs.framework.runner import run_lab
 
 #: Debian tools a lab calls, beyond the Python environment (see scripts/system-deps.sh).
-TOOLS = {"native-kernels": ("gfortran", "g++")}
+TOOLS = {"native-kernels": ("gfortran", "g++"), "coding-agent": ("bwrap",)}
 
 
 @pytest.mark.slow

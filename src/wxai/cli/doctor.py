@@ -24,7 +24,7 @@ def doctor(
 
     from wxai.core.diagnostics import run_checks
 
-    checks = run_checks()
+    checks = [*run_checks(), _sandbox_check()]
     failed = [check for check in checks if check.status == "fail"]
     if json_output:
         print(json.dumps([asdict(check) for check in checks], indent=2))
@@ -47,3 +47,13 @@ def doctor(
             console.print("[green]All required checks passed.[/]")
     if failed:
         raise typer.Exit(1)
+
+
+def _sandbox_check():
+    """Whether generated code can run in the bubblewrap sandbox (a warning when not)."""
+    from wxai.assistant.agents.sandbox import sandbox_status
+    from wxai.core.diagnostics import Check
+
+    status = sandbox_status()
+    level = "ok" if status.startswith("ok") else "warn"
+    return Check("tools", "sandbox", level, status.removeprefix("ok: "))

@@ -37,6 +37,7 @@ OPTIONAL_TOOLS = {
     "gfortran": "native-kernels lab (apt-get install gfortran)",
     "g++": "native-kernels lab (apt-get install g++)",
     "chromium": "browser end-to-end tests (apt-get install chromium)",
+    "bwrap": "coding agent's sandbox (apt-get install bubblewrap)",
 }
 
 #: Where ecCodes' wheels keep their built-in definitions: in memory, not on disk.

@@ -1,4 +1,4 @@
-"""The ``agent-report`` lab (unit U6): a multi-role report crew checked by rules.
+"""The ``agent-report`` lab (unit U7): a multi-role report crew checked by rules.
 
 Bullet notes of weather situations become Markdown reports through the LangGraph
 graph of :mod:`wxai.assistant.agents.report` (planner, scientific writer, impact
@@ -18,9 +18,7 @@ from pydantic import Field, model_validator
 
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
-
-U6 = "U6 Agents"
-DAY_AGENTS = 3
+from wxai.labs.weather_workflow import DAY_AGENTS, U7
 
 
 class AgentReportConfig(LabConfig):
@@ -44,7 +42,7 @@ class AgentReportConfig(LabConfig):
 @lab(
     "agent-report",
     title="A report crew (planner, writer, impact translator, editor) checked by rules",
-    topic=U6,
+    topic=U7,
     day=DAY_AGENTS,
     config=AgentReportConfig,
 )

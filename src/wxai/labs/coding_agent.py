@@ -1,4 +1,4 @@
-"""The ``coding-agent`` lab (unit U6 Agents): a model writes code, a sandbox runs it.
+"""The ``coding-agent`` lab (unit U7): a model writes code, a sandbox runs it.
 
 First the sandbox is put to the test with escape attempts (network, host home,
 host environment, writes to ``/usr``, ``/etc/shadow``, fork bomb, 4 GB, endless
@@ -16,10 +16,7 @@ from pydantic import Field
 
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
-
-U6 = "U6 Agents"
-#: Lecture 10 (Agents and Coding with LLMs) and its lab are on the third course day.
-DAY_AGENTS = 3
+from wxai.labs.weather_workflow import DAY_AGENTS, U7
 
 
 class CodingAgentConfig(LabConfig):
@@ -42,7 +39,7 @@ class CodingAgentConfig(LabConfig):
 @lab(
     "coding-agent",
     title="A coding agent: generated Python run in a bubblewrap sandbox, repaired from tracebacks",
-    topic=U6,
+    topic=U7,
     day=DAY_AGENTS,
     config=CodingAgentConfig,
 )

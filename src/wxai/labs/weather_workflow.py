@@ -20,6 +20,7 @@ from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
 
 U7 = "U7 Agents and function calling"
+#: Lecture 10 (Agents and Coding with LLMs) and its lab are on the third course day.
 DAY_AGENTS = 3
 
 

@@ -88,7 +88,7 @@ def test_handle_request_asks_back_and_never_raises(tmp_path: Path) -> None:
     assert final.state["decision"].action == "clarify"
     assert final.state["answer"].startswith("What would you like to know?")
     final = list(handle_request("Write a Python script to plot a sine", ctx))[-1]
-    assert "not enabled" in final.state["answer"]
+    assert "needs a language model" in final.state["answer"]
 
 
 @pytest.mark.parametrize("text", ["Dew point at 18 C and 75% humidity"])

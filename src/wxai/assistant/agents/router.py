@@ -20,6 +20,7 @@ the language model only for what no rule decides:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -200,7 +201,7 @@ def route_request(
         reply = provider.chat(
             [Message.system(_MODEL_PROMPT), Message.user(text[:MAX_REQUEST_CHARS])],
             json_schema=_MODEL_SCHEMA,
-            max_tokens=16,
+            max_tokens=32,  # the schema's JSON with whitespace takes about 12 tokens
         )
         import json
 
@@ -297,18 +298,35 @@ def _execute(  # noqa: PLR0911 - one return per action
         outcome = run.results[0] if run.results else {"error": "no valid call"}
         yield AgentEvent("tool_result", "tool", {"name": decision.target, "result": outcome})
         return _tool_text(decision.target, outcome), {"tool": decision.target, "result": outcome}
-    if action == "code" and ctx.code_runner is not None:
-        out = ctx.code_runner(text)
-        return str(out.get("answer") or out.get("summary") or ""), out
-    if action == "report" and ctx.report_writer is not None:
-        out = ctx.report_writer(text)
+    if action == "code" and (ctx.code_runner or ctx.provider) is not None:
+        out = (ctx.code_runner or functools.partial(_run_coder, ctx))(text)
+        return str(out.get("message") or out.get("answer") or ""), out
+    if action == "report" and (ctx.report_writer or ctx.provider) is not None:
+        out = (ctx.report_writer or functools.partial(_write_report, ctx))(text)
         return str(out.get("markdown") or out.get("answer") or ""), out
     if action in ("code", "report"):
-        return f"The {action} agent is not enabled here.", {}
+        return f"The {action} agent needs a language model; none is configured here.", {}
     if ctx.provider is None:
         return "No language model is configured to answer this directly.", {}
     reply = ctx.provider.chat([Message.user(text)], max_tokens=256)
     return reply.content, {}
+
+
+def _run_coder(ctx: RequestContext, text: str) -> dict[str, Any]:
+    """The coding agent with the context's model (sandboxed; files kept in the result)."""
+    from wxai.assistant.agents.coder import run_coder
+
+    assert ctx.provider is not None
+    return run_coder(text, ctx.provider).to_dict()
+
+
+def _write_report(ctx: RequestContext, text: str) -> dict[str, Any]:
+    """The report agent with the context's model for every role."""
+    from wxai.assistant.agents.report import parse_bullets, write_report
+
+    assert ctx.provider is not None
+    roles = dict.fromkeys(("planner", "writer", "impact", "editor"), ctx.provider)
+    return write_report(parse_bullets(text), providers=roles).to_dict()
 
 
 def _tool_text(name: str, outcome: Any) -> str:
