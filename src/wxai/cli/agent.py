@@ -147,8 +147,7 @@ def report_command(  # noqa: PLR0917 -- typer options
 
     def show(event: AgentEvent) -> None:
         if verbose and not json_output:
-            detail = ", ".join(f"{k}={v}" for k, v in event.to_dict()["data"].items())
-            err.print(f"[dim]{event.kind:13s} {event.node:9s} {detail[:160]}[/]", highlight=False)
+            err.print(f"[dim]{_step_line(event)}[/]", highlight=False, soft_wrap=True)
 
     config = ReportConfig(
         roles=ReportRoles.all(model),
@@ -220,8 +219,7 @@ def code_command(  # noqa: PLR0917 -- typer options
 
     def show(event: AgentEvent) -> None:
         if verbose and not json_output:
-            detail = ", ".join(f"{k}={v}" for k, v in event.to_dict()["data"].items())
-            err.print(f"[dim]{event.kind:13s} {event.node:7s} {detail[:160]}[/]", highlight=False)
+            err.print(f"[dim]{_step_line(event)}[/]", highlight=False, soft_wrap=True)
 
     result = run_coder(
         task,

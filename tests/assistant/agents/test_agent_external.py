@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import socket
 import threading
@@ -41,42 +40,10 @@ from wxai.core.errors import ConfigError, OutboundBlocked, ToolCallError, Unknow
 CONTEXT = ExternalCallContext(session_id="sess-42", user="anna")
 REPO_CONFIG = Path(__file__).resolve().parents[3] / "configs" / "external_tools.yaml"
 
+pytestmark = pytest.mark.usefixtures("only_loopback")
+
 
 # -- network guard and the loopback service ------------------------------------------
-
-
-def _ip(host: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0])
-    except ValueError:
-        return None
-
-
-@pytest.fixture(autouse=True)
-def only_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Fail the test on a connection to a non-loopback address or a real DNS lookup."""
-    attempts: list[str] = []
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect(sock: socket.socket, address: Any) -> Any:
-        ip = _ip(address[0]) if isinstance(address, tuple) else None
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not (ip and ip.is_loopback):
-            attempts.append(str(address))
-            raise AssertionError(f"test tried to connect to {address!r}")
-        return real_connect(sock, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and _ip(name) is None:
-            attempts.append(f"dns:{name}")
-            raise AssertionError(f"test tried a real DNS lookup of {name!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield attempts
-    assert not attempts, f"non-loopback network access attempted: {attempts}"
 
 
 def _app() -> FastAPI:

@@ -8,7 +8,6 @@ code tries to connect to a non-loopback address or to resolve a name for real.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 import threading
 import time
@@ -61,6 +60,8 @@ FAKE_DNS: dict[str, list[str]] = {
     "ula.test": ["fd00::1"],
     "doc.test": ["192.0.2.10"],
 }
+
+pytestmark = pytest.mark.usefixtures("only_loopback")
 
 
 def fake_resolver(host: str, port: int) -> list[str]:
@@ -185,45 +186,6 @@ class NoConnection(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         raise AssertionError(f"connection attempted to {request.url}")
-
-
-def _ip(host: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0])
-    except ValueError:
-        return None
-
-
-def _loopback(host: Any) -> bool:
-    address = _ip(host)
-    return address is not None and address.is_loopback
-
-
-@pytest.fixture(autouse=True)
-def only_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Fail the test on any connection to a non-loopback address, or any real DNS lookup."""
-    attempts: list[str] = []
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect(sock: socket.socket, address: Any) -> Any:
-        host = address[0] if isinstance(address, tuple) else address
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(host):
-            attempts.append(str(address))
-            raise AssertionError(f"test tried to connect to {address!r}")
-        return real_connect(sock, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and _ip(name) is None:  # a literal needs no lookup
-            attempts.append(f"dns:{name}")
-            raise AssertionError(f"test tried a real DNS lookup of {name!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield attempts
-    assert not attempts, f"non-loopback network access attempted: {attempts}"
 
 
 # -- the corpus -------------------------------------------------------------------
