@@ -56,6 +56,11 @@ CASES: dict[str, Case] = {
         ("--cases", "50", "--n", "64", "--train", "200", "--epochs", "2"),
         rf"time ratio AI-Var / 3D-Var:\s+{_NUMBER}",
     ),
+    "coding_agent": Case(
+        ("--only", "hello", "sum-1-100", "--max-attempts", "2", "--max-tokens", "96"),
+        rf"^local-fast\s+{_NUMBER}\s+{_NUMBER}\s+{_NUMBER}",
+        ("xllamacpp",),
+    ),
     "da_dapper_reference": Case(
         # one seed; 500 observation times leave 100 scored ones after Lorenz-96's burn-in
         ("--seeds", "1", "--obs-times", "500"),
@@ -94,6 +99,11 @@ CASES: dict[str, Case] = {
     "tool_calling": Case(
         ("--only", "semantic (embedding route)"),
         rf"^semantic \(embedding route\).*\s{_NUMBER}$",
+        ("xllamacpp",),
+    ),
+    "weather_workflow": Case(
+        ("--limit", "6"),
+        rf"^rules \+ local-fast\s+{_NUMBER}",
         ("xllamacpp",),
     ),
     "zarr_town_extraction": Case(

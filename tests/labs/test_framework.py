@@ -109,7 +109,7 @@ def test_every_schema_field_can_be_overridden(spec):
             for key, item in value.items():
                 add(f"{prefix}.{key}", item)
         else:
-            overrides.append(f"{prefix}={json.dumps(value)}")
+            overrides.append(f"{prefix}={json.dumps(value, ensure_ascii=False)}")
 
     for key, value in resolved.items():
         if key != "preset":
