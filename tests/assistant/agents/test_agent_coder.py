@@ -324,3 +324,13 @@ def test_cli_prints_attempts_and_writes_files(monkeypatch: pytest.MonkeyPatch, t
     result = CliRunner().invoke(app, ["agent", "code", "Divide.", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.output)["stop_reason"] == "repeated_error"
+
+
+def test_files_the_task_names_must_be_written():
+    task = "Plot y = x**2 with matplotlib and save it as parabola.png"
+    forgot = "import matplotlib.pyplot as plt\nplt.plot([0, 1], [0, 1])\n"
+    saved = forgot + "plt.savefig('parabola.png')\n"
+    result = run_coder(task, Scripted(forgot, saved), limits=LIMITS, max_attempts=2)
+    assert result.success and len(result.attempts) == 2
+    assert "did not write parabola.png" in result.attempts[0].failure
+    assert result.files["parabola.png"][:8] == b"\x89PNG\r\n\x1a\n"

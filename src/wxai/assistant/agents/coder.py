@@ -407,6 +407,29 @@ def _judge(
 # -------------------------------------------------------------------------- entry points
 
 
+_NAMED_FILE = re.compile(
+    r"\b([\w-]+\.(?:png|jpe?g|svg|pdf|csv|txt|json|nc|grib2?|zarr|npy|html|md))\b",
+    re.IGNORECASE,
+)
+
+
+def named_files_check(task: str) -> HostCheck | None:
+    """A host check that the files a task names ("save it as surface.png") were written.
+
+    Without it "success" would only mean "did not crash"; None when the task
+    names no file.
+    """
+    names = sorted({m.group(1) for m in _NAMED_FILE.finditer(task)})
+    if not names:
+        return None
+
+    def check(outcome: SandboxResult) -> str:
+        missing = [n for n in names if n not in outcome.files]
+        return f"the program did not write {', '.join(missing)}" if missing else ""
+
+    return check
+
+
 def stream_coder(
     task: str, provider: LLMProvider, **options: Any
 ) -> Iterator[AgentEvent | CoderResult]:
@@ -423,6 +446,8 @@ def stream_coder(
         raise ConfigError("the coding task is empty: say what the program should do")
     ensure_sandbox()
     max_attempts = int(options.get("max_attempts", 3))
+    if options.get("check") is None:
+        options["check"] = named_files_check(task)
     graph = build_coder_graph(provider, **options)
     start = time.monotonic()
     final: Mapping[str, Any] = {}
