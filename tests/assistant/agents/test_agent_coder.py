@@ -334,3 +334,10 @@ def test_files_the_task_names_must_be_written():
     assert result.success and len(result.attempts) == 2
     assert "did not write parabola.png" in result.attempts[0].failure
     assert result.files["parabola.png"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_huge_task_is_refused_before_the_model_is_asked():
+    model = Scripted("print(1)\n")
+    with pytest.raises(ConfigError, match="10,000 characters; the limit is 4,000"):
+        run_coder("x" * 10_000, model, limits=LIMITS)
+    assert model.seen == []

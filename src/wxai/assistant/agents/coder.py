@@ -407,6 +407,9 @@ def _judge(
 # -------------------------------------------------------------------------- entry points
 
 
+#: Longest task accepted [characters]: more would not fit the small model's context.
+MAX_TASK_CHARS = 4000
+
 _NAMED_FILE = re.compile(
     r"\b([\w-]+\.(?:png|jpe?g|svg|pdf|csv|txt|json|nc|grib2?|zarr|npy|html|md))\b",
     re.IGNORECASE,
@@ -444,6 +447,11 @@ def stream_coder(
     """
     if not task.strip():
         raise ConfigError("the coding task is empty: say what the program should do")
+    if len(task) > MAX_TASK_CHARS:
+        raise ConfigError(
+            f"the coding task has {len(task):,} characters; the limit is {MAX_TASK_CHARS:,}. "
+            "Describe the program in a few sentences"
+        )
     ensure_sandbox()
     max_attempts = int(options.get("max_attempts", 3))
     if options.get("check") is None:
