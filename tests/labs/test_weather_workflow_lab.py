@@ -1,4 +1,4 @@
-"""The weather-workflow lab: answers with provenance for the right places; the LLM alone has none."""
+"""The weather-workflow lab: answers with provenance for the right places, unlike the LLM."""
 
 from __future__ import annotations
 
