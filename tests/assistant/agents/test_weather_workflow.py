@@ -9,6 +9,7 @@ for the point value is the atmosphere itself, evaluated at the place.
 from __future__ import annotations
 
 import bz2
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -37,12 +38,31 @@ NOW = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)  # newest published ICON-EU run
 OLDER_RUN = datetime(2026, 11, 23, 0, tzinfo=UTC)  # the run the server has
 QUESTION = "What is the temperature in Frankfurt tomorrow at 3pm?"  # 24 Nov 15:00 CET = 14 UTC
 LEAD = 38  # 14 UTC on the 24th from the 00 UTC run of the 23rd
+# 15:00 in the user's zone (Berlin) = 14 UTC on the 24th: +38 h; nearest 3-hourly IFS step +39 h
+IFS_LEAD = 39
 FAST = HttpOptions(timeout=5.0, connect_timeout=2.0, retries=0, backoff=0.01)
 
 
 class _Quiet(SimpleHTTPRequestHandler):
+    """Static files, and one byte range (``Range: bytes=a-b``) as ECMWF's servers serve it."""
+
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def do_GET(self) -> None:
+        spec = self.headers.get("Range", "")
+        path = Path(self.translate_path(self.path))
+        if not spec.startswith("bytes=") or not path.is_file() or "," in spec:
+            super().do_GET()
+            return
+        data = path.read_bytes()
+        first, _, last = spec.removeprefix("bytes=").partition("-")
+        start, end = int(first), min(int(last or len(data) - 1), len(data) - 1)
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        self.wfile.write(data[start : end + 1])
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +84,46 @@ def icon_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def ifs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """ECMWF open-data layout: one IFS step of the 00 UTC run, GRIB plus its JSON index."""
+    root = tmp_path_factory.mktemp("ecmwf")
+    folder = root / "forecasts/20261123/00z/ifs/0p25/oper"
+    folder.mkdir(parents=True)
+    grib = write_synthetic_forecast(
+        root / "field.grib2", grid="ifs", run=np.datetime64("2026-11-23T00:00"),
+        steps=[IFS_LEAD], names=["t2m"],
+    ).read_bytes()  # fmt: skip
+    base = folder / f"20261123000000-{IFS_LEAD}h-oper-fc"
+    base.with_suffix(".grib2").write_bytes(grib)
+    entry = {"date": "20261123", "time": "0000", "step": str(IFS_LEAD), "param": "2t",
+             "type": "fc", "stream": "oper", "levtype": "sfc", "domain": "g",
+             "_offset": 0, "_length": len(grib)}  # fmt: skip
+    base.with_suffix(".index").write_text(json.dumps(entry) + "\n")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/forecasts"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_online_ifs_answer_through_the_ecmwf_client(ifs_server: str, tmp_path: Path) -> None:
+    from wxai.data.sources.ifs import IfsSource
+
+    sources = {"ifs": IfsSource(ifs_server, retries=1, retry_after=(0.01, 0.05, 2.0))}
+    result = run_weather_workflow(
+        "IFS temperature in Cape Town tomorrow at 3pm", now=NOW, sources=sources,
+        figure_dir=tmp_path,
+    )  # fmt: skip
+    assert result.ok, result.answer
+    data = result.state["data"]
+    assert (data.model, data.run, data.lead_hours) == ("ifs", OLDER_RUN, IFS_LEAD)
+    assert data.origin == "server" and data.synthetic
+    assert "IFS run 2026-11-23 00 UTC, lead time +39 h" in result.answer
 
 
 def _sources(url: str) -> dict[str, IconEuSource]:
