@@ -2,7 +2,7 @@
 #   make run   - bootstrap .venv and start the cockpit on http://127.0.0.1:8000
 #   make test  - bootstrap .venv (with dev tools), lint, then the test suite
 # And, weekly in CI (.github/workflows/slow.yml):
-#   make test-slow - every lab's full preset and every benchmark once (pytest -m slow; ~75 min)
+#   make test-slow - every lab's full preset and every benchmark once (pytest -m slow; ~85 min)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
