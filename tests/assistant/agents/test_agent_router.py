@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from toolcheck import require_tool
 from wxai.assistant.agents.events import AgentEvent, FinalState
 from wxai.assistant.agents.router import RequestContext, handle_request, route_request
 from wxai.assistant.llm.types import ChatResponse
@@ -95,3 +96,13 @@ def test_handle_request_asks_back_and_never_raises(tmp_path: Path) -> None:
 def test_tool_without_a_model_says_so(text: str, tmp_path: Path) -> None:
     final = list(handle_request(text, RequestContext(work_dir=tmp_path, now=lambda: NOW)))[-1]
     assert "needs a language model" in final.state["answer"]
+
+
+def test_handle_request_runs_the_coding_agent_in_the_sandbox(tmp_path: Path) -> None:
+    require_tool("bwrap", "bubblewrap")
+    ctx = RequestContext(provider=_Scripted("print(6 * 7)\n"), now=lambda: NOW)
+    items = list(handle_request("Write a Python script that prints 6 times 7", ctx))
+    final = items[-1].state
+    assert final["decision"].action == "code"
+    assert final["result"]["success"] is True
+    assert final["result"]["attempts"][0]["stdout"].strip() == "42"
