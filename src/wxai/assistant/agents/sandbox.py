@@ -399,9 +399,11 @@ def _bwrap_argv(
             argv += ["--ro-bind", str(host), str(host)]
     for name in ETC_FILES:
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # /tmp first: a Python root under /tmp (a checkout in /tmp, as CI's may be) is bound
+    # on top of the sandbox's private /tmp instead of being hidden by it.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     for dest, source in staged.items():
         argv += ["--ro-bind", source, dest]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     argv += ["--bind", str(work), WORK_DIR, "--chdir", WORK_DIR]
     argv += ["--remount-ro", "/"]  # the sandbox's root: only /tmp and the work dir are writable
     env = {
