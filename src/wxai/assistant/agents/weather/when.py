@@ -46,12 +46,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from wxai.assistant.agents.weather.dates import iso_date_time, numeric_date, written_date
 from wxai.core.errors import ConfigError, RequestNotUnderstood
 
 __all__ = ["DAY_PARTS", "ResolvedTime", "resolve_time"]
@@ -374,18 +374,18 @@ def _find_all(norm: str, now: datetime, zone: ZoneInfo, found: _Found, phrase_of
     today = now.date()
     if m := _RE_ISO.search(text):
         take(m)
-        day, found.instant = _iso(m, zone)
+        day, found.instant = iso_date_time(m, zone)
         found.instant_rule = "iso"
         if found.instant is None:
             found.date, found.date_rule = day, "iso"
     for m in list(_RE_NUMERIC_DATE.finditer(text)):
-        d = _numeric_date(m, today)
+        d = numeric_date(m, today)
         if d is not None:
             take(m)
             set_date(d, "date", m)
     for m in list(_RE_WRITTEN_DATE.finditer(text)):
         take(m)
-        set_date(_written_date(phrase_of([m.span()]), now), "written-date", m)
+        set_date(written_date(phrase_of([m.span()]), now), "written-date", m)
     if m := _RE_HALF_HOUR.search(text):
         take(m)
         found.instant, found.instant_rule = _shift(now, timedelta(minutes=30)), "offset"
@@ -573,61 +573,3 @@ def _meridiem(hour: int, suffix: str) -> int:
     if not 1 <= hour <= 12:
         return 25
     return hour % 12 + (12 if suffix.startswith("p") else 0)
-
-
-def _iso(m: re.Match[str], zone: ZoneInfo) -> tuple[date, datetime | None]:
-    """The date of an ISO match and its aware time (None when it gives only a date)."""
-    try:
-        day = date(*map(int, m.group(1, 2, 3)))
-        if m.group(4) is None:
-            return day, None
-        naive = datetime.combine(day, time(int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)))
-    except ValueError as err:
-        raise _error(
-            f"'{m.group()}' is not a valid date and time; use e.g. 2026-12-05T15:00."
-        ) from err
-    if m.group(7):
-        return day, naive.replace(tzinfo=UTC)
-    if m.group(8):
-        offset = timedelta(hours=int(m.group(9)), minutes=int(m.group(10)))
-        return day, naive.replace(tzinfo=timezone(offset if m.group(8) == "+" else -offset))
-    return day, naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
-
-
-def _numeric_date(m: re.Match[str], today: date) -> date | None:
-    """A German numeric date ("5.12.", "05.12.2026"), the next one if no year is given."""
-    d, mo = int(m.group(1)), int(m.group(2))
-    if mo == 0 or (m.group(3) is None and not m.group().endswith(".")):
-        return None  # "15.00" is a time, not a date
-    if not (1 <= d <= 31 and mo <= 12):
-        raise _error(f"'{m.group()}' is not a valid date; use e.g. 5.12.2026.")
-    year_text = m.group(3)
-    year = (
-        today.year if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
-    )
-    try:
-        result = date(year, mo, d)
-    except ValueError as err:
-        raise _error(f"'{m.group()}' is not a valid date; use e.g. 5.12.2026.") from err
-    if year_text is None and result < today:
-        result = date(year + 1, mo, d)
-    return result
-
-
-def _written_date(phrase: str, now: datetime) -> date:
-    """A written date ("5 March", "5. März", "Dec 24th") read by ``dateparser``."""
-    import dateparser  # heavy import, only when a written date is present
-
-    settings = {
-        "PREFER_DATES_FROM": "future",
-        "RELATIVE_BASE": now.replace(tzinfo=None),
-        "RETURN_AS_TIMEZONE_AWARE": True,
-        "TIMEZONE": str(now.tzinfo),
-        "TO_TIMEZONE": str(now.tzinfo),
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # dateparser's own deprecation noise
-        parsed = dateparser.parse(phrase, languages=["en", "de"], settings=settings)
-    if parsed is None:
-        raise _error(f"Cannot read the date '{phrase}'; use e.g. '5 March' or 2026-03-05.")
-    return parsed.date()
