@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wxai.assistant.agents.sandbox import SandboxLimits
 
+#: Errors of a process that could not start another one (fork/thread at max_processes).
+_PROCESS_LIMIT_MARKS = (
+    "BlockingIOError",
+    "Resource temporarily unavailable",
+    "can't start new thread",
+)
+
 #: Bytes of stderr's end always kept, so a traceback survives output truncation.
 TAIL_BYTES = 16 * 1024
 
@@ -104,9 +111,9 @@ def ending(  # noqa: PLR0911 - one return per way a run can end
             f"an allocation failed at the address-space limit of {limits.memory_bytes} bytes "
             f"(memory_bytes): {error}"
         )
-    if ("Resource temporarily unavailable" in error and "fork" in stderr) or (
-        "can't start new thread" in error
-    ):
+    # Many processes dying at once interleave their tracebacks on one pipe, so the last
+    # one may be cut: look for the process-limit errors anywhere in what was kept.
+    if any(mark in error or (exit_code and mark in stderr) for mark in _PROCESS_LIMIT_MARKS):
         return "max_processes", (
             f"could not start more processes or threads: limit of {limits.max_processes} "
             f"(max_processes): {error}"
