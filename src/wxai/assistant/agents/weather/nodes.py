@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,29 +100,9 @@ def resolve_valid_time(state: WeatherState) -> dict[str, Any]:
 @_guarded("place")
 def resolve_place(state: WeatherState, extractor: PlaceExtractor | None = None) -> dict[str, Any]:
     """``place``: gazetteer first, the language model only for what it cannot find."""
-    place = find_place(state["request"], extractor=_grounded(extractor) if extractor else None)
+    place = find_place(state["request"], extractor=extractor)
     emit("tool_result", "place", name="find_place", result=place)
     return {"place": place}
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _grounded(extractor: PlaceExtractor) -> PlaceExtractor:
-    """Keep the model's place only if the request contains it: a model may pick out a
-    name the gazetteer missed, never bring in one the user did not write."""
-
-    def extract(text: str) -> str | None:
-        name = extractor(text)
-        if name and _fold(name.strip()) in _fold(text):
-            return name
-        if name:
-            emit("error", "place", message=f"model named {name!r}, which the request does not")
-        return None
-
-    return extract
 
 
 @_guarded("variable")

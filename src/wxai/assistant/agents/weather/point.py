@@ -9,6 +9,7 @@ converts to degrees Celsius, km/h, millimetres, hectopascals and per cent.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,11 +181,14 @@ def wind_speed_direction(u: float, v: float) -> tuple[float, float]:
     return speed, direction
 
 
+@functools.lru_cache(maxsize=8)  # extract and draw read the same fields of one answer
 def field_at_step(paths: tuple[object, ...], name: str, step: int) -> xr.DataArray:
     """The 2D field of canonical ``name`` at lead time ``step`` [h] from GRIB files.
 
     ``paths`` is either one file holding every step (IFS, synthetic) or one file
-    per step in step order (ICON-EU). The variable is found by its canonical
+    per step in step order (ICON-EU). The last few fields read are kept, so the
+    extract and draw steps of one answer decode each file once; callers must not
+    modify the returned array in place. The variable is found by its canonical
     name, its ecCodes/IFS short name, or as the only variable of a file.
 
     Raises
