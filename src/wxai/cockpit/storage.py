@@ -9,30 +9,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
-    Engine,
     Float,
     Integer,
     String,
     Text,
-    create_engine,
     delete,
-    event,
     select,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
+from wxai.cockpit.db import Base, UTCDateTime, make_engine, utcnow
 from wxai.core.errors import TaskStateError, WxaiError
 
 #: Error stored on tasks that were running when their server process stopped.
@@ -66,32 +60,6 @@ class TaskNotFoundError(WxaiError, LookupError):
         super().__init__(f"no task with id {task_id!r}; list the tasks with GET /api/tasks")
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A datetime stored as naive UTC and always read back timezone-aware (SQLite drops it)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the cockpit tables."""
-
-
 class TaskRecord(Base):
     """One task: its input (``data``), where it stands and what it produced."""
 
@@ -110,25 +78,6 @@ class TaskRecord(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the worker's writes
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
-    """A SQLAlchemy engine for ``url``; for SQLite the file's directory is created."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
 
 
 class TaskStore:
