@@ -45,6 +45,39 @@ class Settings(BaseSettings):
     configs_dir: Path | None = Field(
         default=None, description="Hydra config tree; default is the packaged `configs/`."
     )
+    # -- the cockpit: who may reach it, and how much one request or task may take --------
+    allowed_hosts: str = Field(
+        default="localhost,127.0.0.1,[::1],testserver",
+        description="Comma-separated host names the cockpit answers to (DNS-rebinding guard); "
+        "add the public name behind a reverse proxy.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The cockpit's address as users reach it (printed in the first-login link).",
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="Lifetime of a browser login, in hours."
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Send cookies over HTTPS only (set behind TLS)."
+    )
+    upload_max_mb: float = Field(
+        default=50.0, gt=0, le=2048, description="Largest file one upload may send, in MiB."
+    )
+    embedded_worker: bool = Field(
+        default=True,
+        description="Run the task worker inside `wxai serve`; false when `wxai worker` "
+        "processes claim the tasks instead.",
+    )
+    task_memory_mb: int = Field(
+        default=4096, ge=256, le=262144, description="Address-space limit of a task, in MiB."
+    )
+    task_cpu_seconds: int = Field(
+        default=3600, ge=10, le=7 * 24 * 3600, description="CPU-time limit of a task, in s."
+    )
+    task_wall_seconds: int = Field(
+        default=7200, ge=10, le=7 * 24 * 3600, description="Wall-clock limit of a task, in s."
+    )
 
     @property
     def resolved_tracking_uri(self) -> str:
