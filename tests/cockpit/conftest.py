@@ -2,55 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
+from cockpit_task_types import WaitTask
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, ConfigDict, Field
 
 from wxai.cockpit.app import create_app
 from wxai.cockpit.task_types import register_task_type, unregister_task_type
-from wxai.core.errors import ConfigError, WxaiError
-from wxai.core.progress import ProgressReporter
 from wxai.core.settings import Settings, reload_settings
-
-
-class WaitParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    steps: int = Field(default=3, ge=0)
-    delay: float = Field(default=0.0, ge=0)
-    fail: str | None = None
-
-
-class WaitTask:
-    """A task type for tests: reports ``steps`` progress steps, ``delay`` seconds apart."""
-
-    name: ClassVar[str] = "test-wait"
-    params: ClassVar[type[BaseModel]] = WaitParams
-    started = threading.Event()
-
-    def check(self, params: BaseModel) -> str:
-        assert isinstance(params, WaitParams)
-        if params.fail == "check":
-            raise ConfigError("the check of this test task fails on purpose")
-        return "checked"
-
-    def execute(self, params: BaseModel, progress: ProgressReporter) -> dict[str, Any]:
-        assert isinstance(params, WaitParams)
-        self.started.set()
-        for step in range(params.steps):
-            time.sleep(params.delay)
-            progress((step + 1) / params.steps, f"step {step + 1}/{params.steps}")
-            if params.fail == "runtime" and step == 0:
-                raise RuntimeError("boom")
-            if params.fail == "wxai" and step == 0:
-                raise WxaiError("a wxai error with a clear message")
-        return {"steps": params.steps, "value": float("nan")}
 
 
 @pytest.fixture
@@ -69,7 +32,6 @@ def wxai_home(tmp_path, monkeypatch) -> Iterator[Settings]:
 def wait_task() -> Iterator[WaitTask]:
     """The ``test-wait`` task type, registered for the duration of a test."""
     task = WaitTask()
-    task.started.clear()
     register_task_type(task)
     yield task
     unregister_task_type(task.name)
