@@ -117,6 +117,21 @@ class ProviderResponseError(ProviderError):
     """The provider answered with an HTTP error or a response that cannot be parsed."""
 
 
+class ModelAnswerError(WxaiError, ValueError):
+    """A model's answer is not in the form asked for (not JSON, unknown choices).
+
+    The caller retries or falls back to a deterministic answer; the message says
+    what was wrong so the retry prompt can name it.
+    """
+
+
+class InternalError(WxaiError, RuntimeError):
+    """wxai broke one of its own invariants: a bug in wxai, not in the input.
+
+    The message says what went wrong; please report it with the command that led to it.
+    """
+
+
 class ToolCallError(WxaiError, ValueError):
     """A model's tool call could not be used: unknown tool, or arguments invalid after a retry.
 

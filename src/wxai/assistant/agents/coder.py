@@ -30,7 +30,7 @@ from typing import Any, Literal, TypedDict
 from wxai.assistant.agents.events import AgentEvent, FinalState, emit, stream_graph
 from wxai.assistant.agents.sandbox import SandboxLimits, SandboxResult, ensure_sandbox, run_python
 from wxai.assistant.llm.types import LLMProvider, Message
-from wxai.core.errors import ConfigError, ProviderError
+from wxai.core.errors import ConfigError, InternalError, ProviderError
 
 __all__ = [
     "SYSTEM_PROMPT",
@@ -495,5 +495,5 @@ def run_coder(
         elif on_event is not None:
             on_event(item)
     if result is None:  # stream_coder always ends with the result
-        raise RuntimeError("the coding loop ended without a result")
+        raise InternalError("the coding loop ended without a result; please report this bug")
     return result

@@ -145,7 +145,7 @@ class ExternalFunction(BaseModel):
     @classmethod
     def _check_name(cls, value: str) -> str:
         if not _NAME.match(value):
-            raise ValueError(
+            raise ConfigError(
                 f"{value!r} is not a valid tool name: use letters, digits, '_' or '-', "
                 "starting with a letter or '_', at most 64 characters"
             )

@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wxai.assistant.agents.report_check import NOTES_HEADING, find_mentions, normalise_title
-from wxai.core.errors import ConfigError
+from wxai.core.errors import ConfigError, ModelAnswerError
 
 __all__ = [
     "PlanSection",
@@ -156,15 +156,16 @@ def parse_model_plan(
 
     Raises
     ------
-    ValueError
-        The answer is not JSON, or a note has no topic or an unknown one.
+    ModelAnswerError
+        The answer is not JSON, or a note has no topic or an unknown one (a
+        :class:`ValueError` too).
     """
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"the plan is not JSON ({exc.msg})") from exc
+        raise ModelAnswerError(f"the plan is not JSON ({exc.msg})") from exc
     if not isinstance(data, Mapping):
-        raise ValueError("the plan is not a JSON object")
+        raise ModelAnswerError("the plan is not a JSON object")
     chosen: dict[str, list[int]] = {}
     unknown = []
     for i in range(len(bullets)):
@@ -174,7 +175,7 @@ def parse_model_plan(
             continue
         chosen.setdefault(str(topic), []).append(i)
     if unknown:
-        raise ValueError(f"notes without a known section: {', '.join(unknown)}")
+        raise ModelAnswerError(f"notes without a known section: {', '.join(unknown)}")
     title = data.get("title")
     title = title.strip() if isinstance(title, str) else ""
     known = " ".join([*topics, default_title, *bullets]).lower()

@@ -441,6 +441,11 @@ def _tasks_of(uid: int) -> int:
     return count
 
 
+def _errno_text() -> str:
+    """The C ``errno`` of the last failed libc call, in words."""
+    return os.strerror(ctypes.get_errno())
+
+
 def _preexec(limits: SandboxLimits, root: bool, staged: Mapping[str, str]) -> Any:
     """The function run in the child between fork and exec: stage, limit, drop root."""
     libc = ctypes.CDLL(None, use_errno=True) if root else None
@@ -461,12 +466,12 @@ def _preexec(limits: SandboxLimits, root: bool, staged: Mapping[str, str]) -> An
     def child() -> None:
         if libc is not None and binds:
             if libc.unshare(_CLONE_NEWNS) != 0:
-                raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
+                raise SandboxUnavailable(f"unshare(CLONE_NEWNS) failed: {_errno_text()}")
             if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-                raise OSError(ctypes.get_errno(), "making mounts private failed")
+                raise SandboxUnavailable(f"making mounts private failed: {_errno_text()}")
             for source, stage in binds:
                 if libc.mount(source, stage, None, _MS_BIND | _MS_REC, None) != 0:
-                    raise OSError(ctypes.get_errno(), f"bind of {source.decode()} failed")
+                    raise SandboxUnavailable(f"bind of {source.decode()} failed: {_errno_text()}")
         for kind, values in settings:
             resource.setrlimit(kind, values)
         if root:

@@ -72,9 +72,9 @@ class _Supplier(BaseModel):
     @model_validator(mode="after")
     def _needs_url(self) -> _Supplier:
         if self.backend != "local" and not self.base_url:
-            raise ValueError(f"a {self.backend!r} supplier needs a base_url")
+            raise ConfigError(f"a {self.backend!r} supplier needs a base_url")
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url {self.base_url!r} must start with http:// or https://")
+            raise ConfigError(f"base_url {self.base_url!r} must start with http:// or https://")
         return self
 
 
@@ -100,12 +100,12 @@ class _ModelsFile(BaseModel):
     def _references(self) -> _ModelsFile:
         for alias, entry in self.models.items():
             if entry.supplier not in self.suppliers:
-                raise ValueError(
+                raise ConfigError(
                     f"models.{alias}.supplier: unknown supplier {entry.supplier!r} "
                     f"(suppliers: {', '.join(sorted(self.suppliers))})"
                 )
         if self.default not in self.models:
-            raise ValueError(f"default: {self.default!r} is not one of the aliases under models")
+            raise ConfigError(f"default: {self.default!r} is not one of the aliases under models")
         return self
 
 
