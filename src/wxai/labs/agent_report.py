@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field, model_validator
 
+from wxai.core.errors import ConfigError
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
 from wxai.labs.weather_workflow import DAY_AGENTS, U7
@@ -35,7 +36,10 @@ class AgentReportConfig(LabConfig):
     @model_validator(mode="after")
     def _enough(self) -> AgentReportConfig:
         if self.n_situations > len(self.situations):
-            raise ValueError(f"n_situations > the {len(self.situations)} situations listed")
+            raise ConfigError(
+                f"n_situations > the {len(self.situations)} situations listed; "
+                "lower it or list more"
+            )
         return self
 
 

@@ -78,7 +78,7 @@ def forecast_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> LabOutcome:
     """Archive a synthetic forecast in Zarr, extract towns, and beat persistence with a CNN."""
     import dask.array
 
-    from wxai.core.errors import ConfigError
+    from wxai.core.errors import ConfigError, InternalError
     from wxai.data.archive import extract_points, town_table
     from wxai.data.archive_samples import training_fields
     from wxai.data.formats.zarr_store import read_zarr
@@ -95,7 +95,10 @@ def forecast_archive(cfg: ForecastArchiveConfig, ctx: LabContext) -> LabOutcome:
     archive = read_zarr(store)
     lazy = all(isinstance(archive[name].data, dask.array.Array) for name in ARCHIVED)
     if not lazy:
-        raise RuntimeError("the Zarr archive did not open lazily (no dask arrays)")
+        raise InternalError(
+            "the Zarr archive did not open lazily (no dask arrays); check that the installed "
+            "xarray, zarr and dask meet wxai's requirements, else report this bug"
+        )
     store_chunks = tuple(archive["t2m"].encoding["chunks"])
     n_chunks = math.prod(len(c) for c in archive["t2m"].chunks)
     store_mb = sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) / 2**20

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from wxai.core.errors import WxaiError
+from wxai.core.errors import ConfigError, WxaiError
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
 from wxai.labs.retrieval import DAY_RAG, THREADS_HELP, U5, lab_embedder
@@ -44,9 +44,13 @@ class RagAnswerConfig(LabConfig):
     @model_validator(mode="after")
     def _consistent(self) -> RagAnswerConfig:
         if len(self.questions) != len(self.expected_sources):
-            raise ValueError("questions and expected_sources differ in length")
+            raise ConfigError(
+                "questions and expected_sources differ in length; give one source per question"
+            )
         if self.n_questions > len(self.questions):
-            raise ValueError(f"n_questions > the {len(self.questions)} questions listed")
+            raise ConfigError(
+                f"n_questions > the {len(self.questions)} questions listed; lower it or list more"
+            )
         return self
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from wxai.core.errors import WxaiError
+from wxai.core.errors import ConfigError, WxaiError
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
 
@@ -56,9 +56,14 @@ class VectorDbElementaryConfig(LabConfig):
     @model_validator(mode="after")
     def _paired(self) -> VectorDbElementaryConfig:
         if len(self.queries) > len(self.sentences):
-            raise ValueError("there are more queries than sentences to paraphrase")
+            raise ConfigError(
+                "there are more queries than sentences to paraphrase; drop queries or add sentences"
+            )
         if self.n_distractors > len(self.distractors):
-            raise ValueError(f"n_distractors > the {len(self.distractors)} distractors listed")
+            raise ConfigError(
+                f"n_distractors > the {len(self.distractors)} distractors listed; "
+                "lower it or list more"
+            )
         return self
 
 
@@ -165,13 +170,17 @@ class PdfSearchConfig(LabConfig):
     @model_validator(mode="after")
     def _consistent(self) -> PdfSearchConfig:
         if len(self.page_titles) != len(self.page_texts):
-            raise ValueError("page_titles and page_texts differ in length")
+            raise ConfigError(
+                "page_titles and page_texts differ in length; give one title per page"
+            )
         if len(self.queries) != len(self.query_pages):
-            raise ValueError("queries and query_pages differ in length")
+            raise ConfigError("queries and query_pages differ in length; give one page per query")
         if self.n_queries > len(self.queries):
-            raise ValueError(f"n_queries > the {len(self.queries)} queries listed")
+            raise ConfigError(
+                f"n_queries > the {len(self.queries)} queries listed; lower it or list more"
+            )
         if not all(1 <= p <= len(self.page_texts) for p in self.query_pages):
-            raise ValueError(f"query_pages must lie in 1..{len(self.page_texts)}")
+            raise ConfigError(f"query_pages must lie in 1..{len(self.page_texts)}")
         return self
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from pydantic import Field, model_validator
 
+from wxai.core.errors import ConfigError
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
 
@@ -43,11 +44,15 @@ class WeatherWorkflowConfig(LabConfig):
     @model_validator(mode="after")
     def _consistent(self) -> WeatherWorkflowConfig:
         if len(self.questions) != len(self.expected_places):
-            raise ValueError("questions and expected_places differ in length")
+            raise ConfigError(
+                "questions and expected_places differ in length; give one place per question"
+            )
         if self.n_questions > len(self.questions):
-            raise ValueError(f"n_questions > the {len(self.questions)} questions listed")
+            raise ConfigError(
+                f"n_questions > the {len(self.questions)} questions listed; lower it or list more"
+            )
         if self.now.tzinfo is None:
-            raise ValueError("now needs a UTC offset, e.g. 2026-12-03T17:20:00+01:00")
+            raise ConfigError("now needs a UTC offset, e.g. 2026-12-03T17:20:00+01:00")
         return self
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wxai.core.errors import UnknownNameError
+from wxai.core.errors import ConfigError, UnknownNameError
 from wxai.labs.framework.schema import LabConfig
 
 if TYPE_CHECKING:
@@ -56,7 +56,10 @@ def lab(
 
     def register(func: LabFunction) -> LabFunction:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
-            raise ValueError(f"lab {name!r} is registered twice")
+            raise ConfigError(
+                f"lab {name!r} is registered twice ({_REGISTRY[name].func.__module__} and "
+                f"{func.__module__}); give one of them another name"
+            )
         _REGISTRY[name] = LabSpec(name, title, topic, day, config, func)
         return func
 
