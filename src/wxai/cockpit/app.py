@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from wxai import __version__
 from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
 from wxai.cockpit.errors import install_error_handlers
-from wxai.cockpit.jobs import Worker
+from wxai.cockpit.jobs import TaskLimits, Worker
 from wxai.cockpit.routers import health, labs, llm, pages, rag, tasks
 from wxai.cockpit.storage import TaskStore
 from wxai.core.settings import Settings, get_settings
@@ -59,13 +59,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     store = TaskStore(settings.resolved_database_url)
     store.create_tables()
-    interrupted = store.fail_interrupted()
+    interrupted = store.fail_interrupted() if settings.embedded_worker else 0
     if interrupted:
         log.warning("marked %d task(s) of a previous server process as interrupted", interrupted)
-    worker = Worker(store)
+    worker = Worker(store, limits=TaskLimits.from_settings(settings))
     app.state.store = store
     app.state.worker = worker
-    if app.state.start_worker:
+    if app.state.start_worker and settings.embedded_worker:
         worker.start()
     try:
         yield

@@ -1,24 +1,69 @@
-"""The worker: runs queued tasks one at a time in a background thread.
+"""The worker: runs queued tasks one at a time, each in its own limited child process.
 
 Tasks are picked from the database (oldest ``created`` first), so a queue survives
-a restart of the server. Progress is written to the database at most every
-``progress_interval`` seconds; each write also reads the task's cancel flag, which
-is how a running task is cancelled cooperatively.
+a restart of the server. The worker checks a task's parameters, claims it with the
+compare-and-set transition ``created -> checked`` (so two workers sharing a database
+never run the same task) and starts ``python -m wxai.cockpit.task_process`` in a new
+session. The child limits its own address space (``RLIMIT_AS``) and CPU time
+(``RLIMIT_CPU``), executes the task and writes progress and the outcome through its
+own :class:`TaskStore`; each progress write also reads the task's cancel flag.
+
+The parent enforces the wall-clock limit, polls the cancel flag (a cancel kills the
+child's process group at once) and, when the child dies without storing an outcome,
+marks the task failed with a message naming the limit it hit. A task that exhausts
+its memory therefore fails alone; the server keeps serving.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from wxai.cockpit.storage import INTERRUPTED, TaskRecord, TaskState, TaskStore
+from wxai.cockpit.storage import (
+    INTERRUPTED,
+    TaskNotFoundError,
+    TaskRecord,
+    TaskState,
+    TaskStore,
+)
 from wxai.cockpit.task_types import TaskType, get_task_type
 from wxai.core.errors import WxaiError
 
+if TYPE_CHECKING:
+    from wxai.core.settings import Settings
+
 log = logging.getLogger(__name__)
+
+#: Environment variable through which the child learns the database URL (kept off argv,
+#: where a password in the URL would be visible to every user of the machine).
+DATABASE_URL_ENV = "WXAI_TASK_DATABASE_URL"
+
+#: Thread-pool variables of numpy/torch backends set in a task's environment.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+#: Text in a dead child's stderr that shows it ran out of address space.
+MEMORY_HINTS = (
+    "MemoryError",
+    "bad_alloc",
+    "Cannot allocate memory",
+    "can't allocate memory",
+    "failed to map segment",
+    "out of memory",
+)
+
+CANCELLED_MESSAGE = "cancelled while executing"
 
 
 class TaskCancelled(Exception):
@@ -26,7 +71,59 @@ class TaskCancelled(Exception):
 
 
 class WorkerStopping(Exception):
-    """Raised inside a running task at its next progress report when the server stops."""
+    """Raised inside a running task at its next progress report when the worker stops."""
+
+
+@dataclass(frozen=True)
+class TaskLimits:
+    """Resources one task's child process may use.
+
+    Attributes
+    ----------
+    memory_mb:
+        Address-space limit (``RLIMIT_AS``), in MiB.
+    cpu_seconds:
+        CPU-time limit (``RLIMIT_CPU``), in s.
+    wall_seconds:
+        Wall-clock limit enforced by the worker, in s.
+    """
+
+    memory_mb: int = 4096
+    cpu_seconds: float = 3600.0
+    wall_seconds: float = 7200.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TaskLimits:
+        """The limits set by ``WXAI_TASK_MEMORY_MB``, ``_CPU_SECONDS`` and ``_WALL_SECONDS``."""
+        return cls(
+            memory_mb=settings.task_memory_mb,
+            cpu_seconds=settings.task_cpu_seconds,
+            wall_seconds=settings.task_wall_seconds,
+        )
+
+
+def memory_message(memory_mb: int) -> str:
+    """The error of a task that exhausted its address space."""
+    return (
+        f"ran out of memory: the task's limit is {memory_mb} MiB (WXAI_TASK_MEMORY_MB); "
+        "make the task smaller or raise the limit"
+    )
+
+
+def cpu_message(cpu_seconds: float) -> str:
+    """The error of a task that used up its CPU time."""
+    return (
+        f"used more than {cpu_seconds:g} s of CPU: the task's limit (WXAI_TASK_CPU_SECONDS); "
+        "make the task smaller or raise the limit"
+    )
+
+
+def wall_message(wall_seconds: float) -> str:
+    """The error of a task that ran past its wall-clock limit."""
+    return (
+        f"ran longer than {wall_seconds:g} s: the task's wall-clock limit "
+        "(WXAI_TASK_WALL_SECONDS); make the task smaller or raise the limit"
+    )
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -61,8 +158,59 @@ class _TaskReporter:
             raise TaskCancelled(f"task {self.task_id} was cancelled")
 
 
+def _import_root(module_name: str) -> Path | None:
+    """The directory to put on ``PYTHONPATH`` so a child can import ``module_name``."""
+    module = sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    if not file:
+        return None
+    path = Path(file).resolve()
+    depth = module_name.count(".") + (1 if path.name == "__init__.py" else 0)
+    return path.parents[depth]
+
+
+def child_environment(task_type: TaskType, database_url: str) -> dict[str, str]:
+    """The environment of a task's child process.
+
+    It inherits this process's environment (``WXAI_*`` settings included), gets the
+    database URL, few numeric threads (the node's cores are shared), the Agg backend
+    of matplotlib, few malloc arenas (each reserves address space) and the directory
+    of a task type defined outside wxai on ``PYTHONPATH``.
+    """
+    env = dict(os.environ)
+    env[DATABASE_URL_ENV] = database_url
+    threads = str(max(1, min(2, os.cpu_count() or 1)))
+    for name in THREAD_VARIABLES:
+        env.setdefault(name, threads)
+    env["MPLBACKEND"] = "Agg"
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    module_name = type(task_type).__module__
+    if not module_name.startswith("wxai."):
+        root = _import_root(module_name)
+        if root is not None:
+            paths = [str(root), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+            env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
+def _tail(stream: IO[bytes], size: int = 4000) -> str:
+    stream.seek(0, os.SEEK_END)
+    stream.seek(max(0, stream.tell() - size))
+    return stream.read().decode("utf-8", errors="replace")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 class Worker:
-    """Executes tasks from a :class:`TaskStore`, one at a time, in a daemon thread.
+    """Executes tasks from a :class:`TaskStore`, one at a time, each in a child process.
 
     Parameters
     ----------
@@ -73,14 +221,27 @@ class Worker:
         (tasks may be added by another process).
     progress_interval:
         Least number of seconds between two progress writes of a task.
+    limits:
+        Memory, CPU and wall-clock limits of each task (default :class:`TaskLimits`).
+    cancel_poll_interval:
+        Seconds between two reads of a running task's cancel flag by the worker.
     """
 
     def __init__(
-        self, store: TaskStore, *, poll_interval: float = 1.0, progress_interval: float = 0.25
+        self,
+        store: TaskStore,
+        *,
+        poll_interval: float = 1.0,
+        progress_interval: float = 0.25,
+        limits: TaskLimits | None = None,
+        cancel_poll_interval: float = 0.2,
     ) -> None:
         self.store = store
         self.poll_interval = poll_interval
         self.progress_interval = progress_interval
+        self.limits = limits or TaskLimits()
+        self.cancel_poll_interval = cancel_poll_interval
+        self.child_pid: int | None = None
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,43 +252,52 @@ class Worker:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        """Start the worker thread (once)."""
+        """Start the worker loop in a daemon thread (once)."""
         if self.running:
             return
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="wxai-cockpit-worker", daemon=True)
+        self._thread = threading.Thread(target=self.run, name="wxai-cockpit-worker", daemon=True)
         self._thread.start()
 
     def wake(self) -> None:
         """Tell the worker a task is waiting, so it does not wait for its next poll."""
         self._wake.set()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop the worker; a running task is stopped at its next progress report.
+    def request_stop(self) -> None:
+        """Ask the loop to end; a running task's child is killed and the task "interrupted".
 
-        A task stopped this way is marked failed with the "interrupted" message.
+        Safe to call from a signal handler.
         """
         self._stopping.set()
         self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the worker thread; a running task is killed and marked "interrupted"."""
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.warning("the cockpit worker did not stop within %.0f s", timeout)
             self._thread = None
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
+    def run(self, max_tasks: int | None = None) -> int:
+        """Process tasks until :meth:`stop` (or after ``max_tasks`` tasks); return how many."""
+        done = 0
+        while not self._stopping.is_set() and (max_tasks is None or done < max_tasks):
             try:
                 worked = self.run_once()
-            except Exception:  # a broken database must not kill the thread silently
+            except Exception:  # a broken database must not end the loop silently
                 log.exception("the cockpit worker failed to process a task")
                 worked = False
-            if not worked:
+            if worked:
+                done += 1
+            else:
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()
+        return done
 
     def run_once(self) -> bool:
-        """Process the oldest waiting task, if there is one; return whether there was."""
+        """Process the oldest waiting task, if any, to its end; return whether there was one."""
         task = self.store.next_created()
         if task is None:
             return False
@@ -140,17 +310,9 @@ class Worker:
             task_type = get_task_type(task.type)
             params = task_type.params.model_validate(task.data.get("params", {}))
             message = task_type.check(params)
-        except (WxaiError, ValidationError) as exc:
-            store.transition(
-                task.id,
-                [TaskState.CREATED],
-                TaskState.FAILED,
-                error=describe_exception(exc),
-                message="check failed",
-            )
-            return
         except Exception as exc:
-            log.exception("checking task %s failed", task.id)
+            if not isinstance(exc, WxaiError | ValidationError):
+                log.exception("checking task %s failed", task.id)
             store.transition(
                 task.id,
                 [TaskState.CREATED],
@@ -159,45 +321,136 @@ class Worker:
                 message="check failed",
             )
             return
+        # The claim: only one worker moves the task out of 'created'.
         if not store.transition(task.id, [TaskState.CREATED], TaskState.CHECKED, message=message):
-            return  # cancelled or deleted while it was checked
+            return  # cancelled, deleted, or claimed by another worker
         if not store.transition(
             task.id, [TaskState.CHECKED], TaskState.EXECUTING, message="starting"
         ):
             return
-        reporter = _TaskReporter(store, task.id, self._stopping, self.progress_interval)
-        self._execute(task, task_type, params, reporter)
+        self._execute(task, task_type)
 
-    def _execute(
-        self, task: TaskRecord, task_type: TaskType, params: BaseModel, reporter: _TaskReporter
+    def _execute(self, task: TaskRecord, task_type: TaskType) -> None:
+        """Run ``task`` in a child process and record how the child ended."""
+        limits = self.limits
+        command = [
+            sys.executable,
+            "-m",
+            "wxai.cockpit.task_process",
+            task.id,
+            "--memory-mb",
+            str(limits.memory_mb),
+            "--cpu-seconds",
+            str(max(1, round(limits.cpu_seconds))),
+            "--progress-interval",
+            str(self.progress_interval),
+            "--type-module",
+            type(task_type).__module__,
+            "--type-class",
+            type(task_type).__qualname__,
+        ]
+        with tempfile.TemporaryFile(prefix="wxai-task-") as output:
+            try:
+                child = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    env=child_environment(task_type, self.store.url),
+                    start_new_session=True,  # its own process group, killed as a whole
+                )
+            except OSError as exc:
+                self._fail(task, f"could not start the task process: {exc}")
+                return
+            self.child_pid = child.pid
+            try:
+                killed, status, cpu = self._watch(task, child)
+            finally:
+                _kill_group(child.pid)  # helpers the task started (data loaders) go too
+                self.child_pid = None
+            self._record_end(task, killed, status, cpu, _tail(output))
+
+    def _watch(self, task: TaskRecord, child: subprocess.Popen[bytes]) -> tuple[str, int, float]:
+        """Wait for ``child``; kill it on cancel, stop or wall-clock limit.
+
+        Returns
+        -------
+        tuple
+            Why it was killed ("" if it ended by itself, "cancel", "stop", "wall"),
+            its wait status and the CPU seconds it used.
+        """
+        started = time.monotonic()
+        next_cancel_check = started + self.cancel_poll_interval
+        killed = ""
+        while True:
+            pid, status, usage = os.wait4(child.pid, 0 if killed else os.WNOHANG)
+            if pid:
+                child.returncode = os.waitstatus_to_exitcode(status)
+                return killed, status, usage.ru_utime + usage.ru_stime
+            now = time.monotonic()
+            if self._stopping.is_set():
+                killed = "stop"
+            elif now - started > self.limits.wall_seconds:
+                killed = "wall"
+            elif now >= next_cancel_check:
+                next_cancel_check = now + self.cancel_poll_interval
+                try:
+                    record = self.store.get(task.id)
+                    if record.cancel_requested or record.state != TaskState.EXECUTING:
+                        killed = "cancel"
+                except TaskNotFoundError:  # deleted: nothing left to run for
+                    killed = "cancel"
+                except Exception:  # the database is busy or away: keep running, look again
+                    log.exception("could not read the cancel flag of task %s", task.id)
+            if killed:
+                _kill_group(child.pid)
+            else:
+                self._stopping.wait(0.05)
+
+    def _record_end(
+        self, task: TaskRecord, killed: str, status: int, cpu: float, output: str
     ) -> None:
         store = self.store
         executing = [TaskState.EXECUTING]
-        try:
-            result = task_type.execute(params, reporter)
-        except TaskCancelled:
-            store.transition(
-                task.id, executing, TaskState.CANCELLED, message="cancelled while executing"
-            )
-        except WorkerStopping:
+        if killed == "cancel":
+            store.transition(task.id, executing, TaskState.CANCELLED, message=CANCELLED_MESSAGE)
+            return
+        if killed == "stop":
             store.transition(
                 task.id, executing, TaskState.FAILED, error=INTERRUPTED, message="interrupted"
             )
-        except Exception as exc:
-            if not isinstance(exc, WxaiError):
-                log.exception("task %s (%s) failed", task.id, task.type)
-            store.transition(
-                task.id,
-                executing,
-                TaskState.FAILED,
-                error=describe_exception(exc),
-                message="failed",
-            )
+            return
+        if killed == "wall":
+            self._fail(task, wall_message(self.limits.wall_seconds))
+            return
+        if store.get(task.id).state != TaskState.EXECUTING:
+            return  # the child stored the outcome itself
+        if output.strip():
+            log.warning("task %s (%s) ended without an outcome:\n%s", task.id, task.type, output)
+        code = os.waitstatus_to_exitcode(status)
+        out_of_memory = any(hint in output for hint in MEMORY_HINTS)
+        if code < 0:
+            signum = -code
+            if signum == signal.SIGXCPU or (
+                signum == signal.SIGKILL and cpu >= self.limits.cpu_seconds - 1
+            ):
+                error = cpu_message(self.limits.cpu_seconds)
+            elif out_of_memory:
+                error = memory_message(self.limits.memory_mb)
+            else:
+                name = signal.Signals(signum).name if signum in signal.valid_signals() else signum
+                error = f"the task process was killed by signal {name}"
+                if signum == signal.SIGKILL:
+                    error += " (the machine may have run out of memory)"
+        elif out_of_memory:
+            error = memory_message(self.limits.memory_mb)
+        elif code:
+            error = f"the task process exited with status {code}: {_last_line(output)}"
         else:
-            store.transition(
-                task.id,
-                executing,
-                TaskState.COMPLETED,
-                result=result,
-                progress=1.0,
-            )  # the message keeps the task's last report (a lab's acceptance line)
+            error = "the task process ended without storing an outcome"
+        self._fail(task, error)
+
+    def _fail(self, task: TaskRecord, error: str) -> None:
+        self.store.transition(
+            task.id, [TaskState.EXECUTING], TaskState.FAILED, error=error, message="failed"
+        )

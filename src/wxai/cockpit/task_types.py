@@ -8,11 +8,13 @@ A new type (a training, an emulator rollout, ...) plugs in with
 
 from __future__ import annotations
 
+import importlib
+import os
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wxai.core.errors import UnknownNameError
+from wxai.core.errors import ConfigError, UnknownNameError
 from wxai.core.progress import ProgressReporter
 
 
@@ -75,6 +77,54 @@ def get_task_type(name: str) -> TaskType:
         raise UnknownNameError("task type", name, _TASK_TYPES) from None
 
 
+#: Environment variable naming extra modules (comma-separated) that register task types.
+TASK_MODULES_ENV = "WXAI_TASK_MODULES"
+
+
+def load_task_modules(names: str | None = None) -> list[str]:
+    """Import the modules that register further task types; return their names.
+
+    Parameters
+    ----------
+    names:
+        Comma-separated module names; default: the ``WXAI_TASK_MODULES`` variable.
+
+    Raises
+    ------
+    ConfigError
+        If a module cannot be imported.
+    """
+    text = os.environ.get(TASK_MODULES_ENV, "") if names is None else names
+    modules = [name.strip() for name in text.split(",") if name.strip()]
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigError(
+                f"cannot import task module {name!r} from {TASK_MODULES_ENV}: {exc}; "
+                "install it or put its directory on PYTHONPATH"
+            ) from exc
+    return modules
+
+
+def resolve_task_type(
+    name: str, module: str | None = None, qualname: str | None = None
+) -> TaskType:
+    """The task type ``name``, importing ``module`` and instantiating ``qualname`` if needed.
+
+    A task's child process uses this to find a type the parent registered at run time
+    (e.g. in a test) rather than at import of a module.
+    """
+    if name not in _TASK_TYPES and module:
+        imported = importlib.import_module(module)
+        if name not in _TASK_TYPES and qualname:
+            target: Any = imported
+            for part in qualname.split("."):
+                target = getattr(target, part)
+            register_task_type(target())
+    return get_task_type(name)
+
+
 class LabTaskParams(BaseModel):
     """Parameters of a ``lab`` task."""
 
@@ -111,7 +161,7 @@ class LabTask:
         from wxai.labs.framework.runner import run_lab
 
         assert isinstance(params, LabTaskParams)
-        matplotlib.use("Agg")  # the worker thread draws figures off screen
+        matplotlib.use("Agg")  # the task process draws figures off screen
         return run_lab(params.name, params.overrides, progress=progress).to_dict()
 
 
