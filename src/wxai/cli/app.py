@@ -23,7 +23,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from wxai import __version__
-from wxai.cli import agent, data, doctor, lab, llm, rag, serve
+from wxai.cli import agent, data, doctor, lab, llm, rag, serve, worker
 from wxai.core.errors import ConfigError, UnknownNameError, WxaiError
 
 #: Exit status of a bug (an exception that is not a WxaiError).
@@ -120,6 +120,7 @@ app.add_typer(llm.app, name="llm")
 app.add_typer(rag.app, name="rag")
 app.add_typer(agent.app, name="agent")
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 
 
 def _version(value: bool) -> None:

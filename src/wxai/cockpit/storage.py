@@ -2,7 +2,8 @@
 
 Every state change is a compare-and-set ``UPDATE ... WHERE state IN (...)``, so the
 HTTP handlers, the worker thread and other server processes sharing the database
-can never move a task along two different paths at once.
+can never move a task along two different paths at once. The worker's claim of a task
+is the transition ``created -> checked``: of two workers only one wins it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Float,
+    Index,
     Integer,
     String,
     Text,
     delete,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
@@ -76,6 +80,7 @@ class TaskRecord(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -100,8 +105,37 @@ class TaskStore:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        """Create the tables that do not exist yet."""
+        """Create the tables that do not exist yet; add columns newer versions introduced.
+
+        A ``tasks`` table made by an earlier version gets its missing nullable columns
+        (``owner_id``) by ``ALTER TABLE ... ADD COLUMN``.
+        """
         Base.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        table = TaskRecord.__table__
+        present = {column["name"] for column in inspect(self.engine).get_columns(table.name)}
+        missing = [column for column in table.columns if column.name not in present]
+        if not missing:
+            return
+        preparer = self.engine.dialect.identifier_preparer
+        with self.engine.begin() as connection:
+            for column in missing:
+                if not column.nullable:
+                    raise WxaiError(
+                        f"the tasks table lacks the required column {column.name!r}; "
+                        "move the old cockpit database aside and restart"
+                    )
+                kind = column.type.compile(dialect=self.engine.dialect)
+                connection.execute(
+                    text(
+                        f"ALTER TABLE {preparer.format_table(table)} "
+                        f"ADD COLUMN {preparer.format_column(column)} {kind}"
+                    )
+                )
+                if column.index:
+                    Index(f"ix_{table.name}_{column.name}", column).create(connection)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -123,11 +157,18 @@ class TaskStore:
             raise TaskNotFoundError(task_id)
         return record
 
-    def list_tasks(self, states: Iterable[str] | None = None, limit: int = 100) -> list[TaskRecord]:
-        """Tasks, newest first, optionally only those in ``states``."""
+    def list_tasks(
+        self,
+        states: Iterable[str] | None = None,
+        limit: int = 100,
+        owner_id: str | None = None,
+    ) -> list[TaskRecord]:
+        """Tasks, newest first, optionally only those in ``states`` or of ``owner_id``."""
         query = select(TaskRecord).order_by(TaskRecord.seq.desc()).limit(limit)
         if states is not None:
             query = query.where(TaskRecord.state.in_([str(s) for s in states]))
+        if owner_id is not None:
+            query = query.where(TaskRecord.owner_id == owner_id)
         with self._session() as session:
             return list(session.scalars(query))
 
@@ -144,8 +185,14 @@ class TaskStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def add(self, task_type: str, data: dict[str, Any]) -> TaskRecord:
-        """Store a new task in state ``created`` and return it."""
+    def add(self, task_type: str, data: dict[str, Any], owner_id: str | None = None) -> TaskRecord:
+        """Store a new task in state ``created`` and return it.
+
+        Parameters
+        ----------
+        owner_id:
+            The account the task belongs to (None: nobody in particular).
+        """
         now = utcnow()
         record = TaskRecord(
             id=uuid.uuid4().hex,
@@ -157,6 +204,7 @@ class TaskStore:
             result=None,
             error=None,
             cancel_requested=False,
+            owner_id=owner_id,
             created_at=now,
             updated_at=now,
         )
