@@ -128,3 +128,42 @@ def test_describe_exception():
 def test_finite_replaces_nan_and_inf():
     value = {"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": 2}, "e": "x"}
     assert finite(value) == {"a": None, "b": [1.0, None], "c": {"d": 2}, "e": "x"}
+
+
+OLD_TASKS_TABLE = """
+CREATE TABLE tasks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id VARCHAR(32) NOT NULL, type VARCHAR(64) NOT NULL,
+    state VARCHAR(16) NOT NULL, data JSON NOT NULL, progress FLOAT NOT NULL, message TEXT NOT NULL,
+    result JSON, error TEXT, cancel_requested BOOLEAN NOT NULL, created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+)
+"""
+
+
+def test_a_database_of_an_earlier_version_gets_the_owner_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute(OLD_TASKS_TABLE)
+        connection.execute(
+            "INSERT INTO tasks (id, type, state, data, progress, message, cancel_requested, "
+            "created_at, updated_at) VALUES ('old1', 'lab', 'completed', '{}', 1.0, 'done', 0, "
+            "'2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+        )
+    store = TaskStore(f"sqlite:///{path}")
+    try:
+        store.create_tables()
+        store.create_tables()  # a second start finds the column and adds nothing
+        assert store.get("old1").owner_id is None
+        mine = store.add("lab", {}, owner_id="alice")
+        store.add("lab", {}, owner_id="bob")
+        assert [t.id for t in store.list_tasks(owner_id="alice")] == [mine.id]
+        assert len(store.list_tasks()) == 3
+    finally:
+        store.close()
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(tasks)")]
+        indexes = [row[1] for row in connection.execute("PRAGMA index_list(tasks)")]
+    assert columns[-1] == "owner_id"
+    assert "ix_tasks_owner_id" in indexes
