@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3  # noqa: F401 - load the system SQLite before ecCodes can (see wxai.data)
 from collections.abc import Iterator
@@ -10,6 +11,10 @@ from pathlib import Path
 import pytest
 
 from wxai.core.settings import reload_settings
+
+# The cockpit answers only to allowed host names; FastAPI's TestClient calls itself
+# "testserver". Set before any fixture reads the settings.
+os.environ.setdefault("WXAI_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1,[::1]")
 
 
 @pytest.fixture(scope="session")

@@ -39,13 +39,18 @@ def wait_task() -> Iterator[WaitTask]:
 
 @pytest.fixture
 def make_client(wxai_home) -> Iterator[Callable[..., TestClient]]:
-    """Start the app (lifespan included) with or without its worker thread."""
+    """Start the app (lifespan included) with or without its worker thread.
+
+    The client acts as the first admin (created at startup) through an API key.
+    """
     clients: list[TestClient] = []
 
     def start(start_worker: bool = False) -> TestClient:
         client = TestClient(create_app(wxai_home, start_worker=start_worker))
         client.__enter__()
         clients.append(client)
+        key = client.app.state.accounts.create_api_key("admin", "tests")  # type: ignore[attr-defined]
+        client.headers["Authorization"] = f"Bearer {key.token}"
         return client
 
     yield start

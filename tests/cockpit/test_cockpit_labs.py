@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from cockpit_clients import as_admin
 from fastapi.testclient import TestClient
 
 from wxai.cockpit.app import create_app
@@ -30,6 +31,7 @@ def ran_home(tmp_path_factory, request):
         patch.delenv("WXAI_TRACKING_URI", raising=False)
         settings = reload_settings()
         with TestClient(create_app(settings, start_worker=False)) as client:
+            as_admin(client)
             body = {"type": "lab", "params": {"name": "sine-regression", "overrides": TINY}}
             task = client.post("/api/tasks", json=body).json()
             client.app.state.worker.run_once()  # type: ignore[attr-defined]
@@ -45,6 +47,7 @@ def ran(ran_home, monkeypatch):
     monkeypatch.setenv("WXAI_HOME", str(home))
     monkeypatch.delenv("WXAI_DATABASE_URL", raising=False)
     with TestClient(create_app(reload_settings(), start_worker=False)) as client:
+        as_admin(client)
         yield client, task
     monkeypatch.undo()
     reload_settings()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,10 +20,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from wxai import __version__
+from wxai.cockpit.accounts import AccountStore
+from wxai.cockpit.auth import GuardMiddleware, parse_hosts
 from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
 from wxai.cockpit.errors import install_error_handlers
 from wxai.cockpit.jobs import TaskLimits, Worker
-from wxai.cockpit.routers import health, labs, llm, pages, rag, tasks
+from wxai.cockpit.routers import accounts, health, labs, llm, pages, rag, tasks
 from wxai.cockpit.storage import TaskStore
 from wxai.core.settings import Settings, get_settings
 
@@ -57,6 +60,10 @@ OPENAPI_TAGS = [
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the task store and run the worker for as long as the app serves."""
     settings: Settings = app.state.settings
+    accounts = AccountStore(settings.resolved_database_url)
+    accounts.create_tables()
+    app.state.accounts = accounts
+    announce_first_login(accounts, settings)
     store = TaskStore(settings.resolved_database_url)
     store.create_tables()
     interrupted = store.fail_interrupted() if settings.embedded_worker else 0
@@ -72,6 +79,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await asyncio.to_thread(worker.stop)
         store.close()
+        accounts.close()
+
+
+def announce_first_login(accounts: AccountStore, settings: Settings) -> None:
+    """On a database without users: create ``admin`` and print a one-time sign-in link.
+
+    Like Jupyter's token link: the first start needs no set-up, and the server is
+    still closed to anyone who cannot read its console.
+    """
+    issued = accounts.ensure_first_admin()
+    if issued is None:
+        return
+    host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
+    base = (settings.public_url or f"http://{host}:{settings.port}").rstrip("/")
+    url = f"{base}/auth/link?token={issued.token}"
+    print(  # the console is the channel: a log handler may be configured away
+        "\n  wxai: first start - an admin account was created.\n"
+        f"  Sign in once with this link (valid 24 h, single use):\n\n    {url}\n\n"
+        "  Then set a password under Account, or run `wxai users passwd admin`.\n",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _openapi_with_400(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -131,10 +160,11 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     app.state.start_worker = start_worker
     app.openapi = _openapi_with_400(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    routers = (health, tasks, labs, llm, rag, pages)
+    routers = (health, accounts, tasks, labs, llm, rag, pages)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(GuardMiddleware, allowed_hosts=parse_hosts(settings.allowed_hosts))
     if docs_assets is not None:
         install_offline_docs(app, docs_assets)
     return app

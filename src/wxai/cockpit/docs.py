@@ -12,7 +12,6 @@ import importlib
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -32,22 +31,34 @@ def swagger_assets_dir() -> Path | None:
     return None
 
 
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{title}</title>
+  <link rel="stylesheet" href="{assets}/swagger-ui.css">
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+  <div id="swagger-ui" data-openapi-url="{openapi}"></div>
+  <script src="{assets}/swagger-ui-bundle.js"></script>
+  <script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
+
+
 def install_offline_docs(app: FastAPI, assets: Path) -> None:
-    """Serve Swagger UI at ``/docs`` from ``assets`` (create ``app`` with ``docs_url=None``)."""
+    """Serve Swagger UI at ``/docs`` from ``assets`` (create ``app`` with ``docs_url=None``).
+
+    The page starts Swagger UI from a script file (``static/swagger-init.js``), not
+    an inline script, so it works under the cockpit's Content-Security-Policy.
+    """
     app.mount(ASSETS_URL, StaticFiles(directory=assets), name="docs-assets")
-    oauth2_url = app.swagger_ui_oauth2_redirect_url or f"{DOCS_URL}/oauth2-redirect"
+    page = DOCS_PAGE.format(
+        title=f"{app.title} - API docs", assets=ASSETS_URL, openapi=app.openapi_url
+    )
 
     @app.get(DOCS_URL, include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} - API docs",
-            oauth2_redirect_url=oauth2_url,
-            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
-
-    @app.get(oauth2_url, include_in_schema=False)
-    def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        return HTMLResponse(page)

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
     # -- the cockpit: who may reach it, and how much one request or task may take --------
     allowed_hosts: str = Field(
-        default="localhost,127.0.0.1,[::1],testserver",
+        default="localhost,127.0.0.1,[::1]",
         description="Comma-separated host names the cockpit answers to (DNS-rebinding guard); "
         "add the public name behind a reverse proxy.",
     )
