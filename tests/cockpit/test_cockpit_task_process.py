@@ -192,3 +192,12 @@ def test_wxai_worker_processes_a_task_from_the_store(store, tmp_path):
     stored = store.get(task.id)
     assert stored.state == TaskState.COMPLETED, stored.error
     assert stored.result["steps"] == 2
+
+
+def test_an_unbounded_lab_size_fails_the_check(store):
+    params = {"name": "sine-regression", "overrides": ["preset=smoke", "epochs=1000000000"]}
+    task = store.add("lab", {"type": "lab", "params": params})
+    assert Worker(store).run_once()
+    stored = store.get(task.id)
+    assert stored.state == TaskState.FAILED
+    assert "epochs = 1000000000 is above its upper bound 100000" in stored.error
