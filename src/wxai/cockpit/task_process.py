@@ -22,7 +22,12 @@ from typing import Any
 MIB = 1 << 20
 
 #: Errors of numeric libraries (not MemoryError) that mean an allocation was refused.
-_ALLOCATION_ERRORS = ("can't allocate memory", "Cannot allocate memory", "bad_alloc")
+_ALLOCATION_ERRORS = (
+    "can't allocate memory",
+    "Cannot allocate memory",
+    "bad_alloc",
+    "failed to map segment",  # a shared library (torch, proj) that no longer fits
+)
 
 
 def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
@@ -54,9 +59,7 @@ def _is_allocation_error(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
     text = str(exc)
-    return isinstance(exc, RuntimeError | OSError) and any(
-        hint in text for hint in _ALLOCATION_ERRORS
-    )
+    return any(hint in text for hint in _ALLOCATION_ERRORS)
 
 
 def execute(
