@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import signal
+import importlib
 
 import typer
 
@@ -22,32 +22,6 @@ def worker(
     task types: WXAI_TASK_MODULES. Ctrl-C or SIGTERM stops it; a running task is then
     killed and marked failed ("interrupted").
     """
-    from rich.console import Console
-    from sqlalchemy.engine import make_url
-
-    from wxai.cockpit.jobs import TaskLimits, Worker
-    from wxai.cockpit.storage import TaskStore
-    from wxai.cockpit.task_types import load_task_modules, task_type_names
-    from wxai.core.settings import get_settings
-
-    settings = get_settings()
-    load_task_modules()
-    limits = TaskLimits.from_settings(settings)
-    store = TaskStore(settings.resolved_database_url)
-    store.create_tables()
-    runner = Worker(store, poll_interval=poll_interval, limits=limits)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: runner.request_stop())
-    console = Console(stderr=True)
-    database = make_url(store.url).render_as_string(hide_password=True)
-    console.print(
-        f"wxai worker: tasks from {database}; types {', '.join(task_type_names())}; "
-        f"limits {limits.memory_mb} MiB, {limits.cpu_seconds:g} s CPU, "
-        f"{limits.wall_seconds:g} s wall",
-        highlight=False,
-    )
-    try:
-        done = runner.run(max_tasks or None)
-    finally:
-        store.close()
-    console.print(f"wxai worker: stopped after {done} task(s)", highlight=False)
+    # cli and cockpit are sibling layers: reach the cockpit by name, as `wxai serve` does
+    jobs = importlib.import_module("wxai.cockpit.jobs")
+    jobs.run_worker(poll_interval=poll_interval, max_tasks=max_tasks or None)

@@ -454,3 +454,44 @@ class Worker:
         self.store.transition(
             task.id, [TaskState.EXECUTING], TaskState.FAILED, error=error, message="failed"
         )
+
+
+def run_worker(poll_interval: float = 1.0, max_tasks: int | None = None) -> int:
+    """Run a worker in this process on ``WXAI_DATABASE_URL`` (``wxai worker``).
+
+    Loads ``WXAI_TASK_MODULES``, applies the ``WXAI_TASK_*`` limits and stops on
+    SIGINT or SIGTERM (a running task is then killed and marked "interrupted").
+
+    Returns
+    -------
+    int
+        The number of tasks processed.
+    """
+    from rich.console import Console
+    from sqlalchemy.engine import make_url
+
+    from wxai.cockpit.task_types import load_task_modules, task_type_names
+    from wxai.core.settings import get_settings
+
+    settings = get_settings()
+    load_task_modules()
+    limits = TaskLimits.from_settings(settings)
+    store = TaskStore(settings.resolved_database_url)
+    store.create_tables()
+    worker = Worker(store, poll_interval=poll_interval, limits=limits)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: worker.request_stop())
+    console = Console(stderr=True)
+    database = make_url(store.url).render_as_string(hide_password=True)
+    console.print(
+        f"wxai worker: tasks from {database}; types {', '.join(task_type_names())}; "
+        f"limits {limits.memory_mb} MiB, {limits.cpu_seconds:g} s CPU, "
+        f"{limits.wall_seconds:g} s wall",
+        highlight=False,
+    )
+    try:
+        done = worker.run(max_tasks)
+    finally:
+        store.close()
+    console.print(f"wxai worker: stopped after {done} task(s)", highlight=False)
+    return done
