@@ -1,4 +1,4 @@
-"""Entry point of the ``wxai`` command: doctor, lab, data, llm, rag, serve.
+"""Entry point of the ``wxai`` command: doctor, lab, data, llm, rag, agent, serve, worker, users.
 
 Errors and exit codes
 ---------------------
@@ -23,7 +23,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from wxai import __version__
-from wxai.cli import agent, data, doctor, lab, llm, rag, serve, worker
+from wxai.cli import agent, data, doctor, lab, llm, rag, serve, users, worker
 from wxai.core.errors import ConfigError, UnknownNameError, WxaiError
 
 #: Exit status of a bug (an exception that is not a WxaiError).
@@ -121,6 +121,7 @@ app.add_typer(rag.app, name="rag")
 app.add_typer(agent.app, name="agent")
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
+app.add_typer(users.app, name="users")
 
 
 def _version(value: bool) -> None:
