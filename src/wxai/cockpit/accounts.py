@@ -516,13 +516,14 @@ class AccountStore:
             session.execute(delete(CredentialRecord).where(CredentialRecord.id == credential_id))
 
     def ensure_first_admin(self, name: str = "admin") -> IssuedSecret | None:
-        """On a database without users, create admin ``name`` and a login link for them.
+        """On a database without an admin: create admin ``name`` and a login link for them.
 
-        Returns the link's secret, or None when users exist already (also when another
-        server process created the admin at the same moment).
+        Returns the link's secret, or None when an admin exists already (also when
+        another server process created one at the same moment) or the name is taken.
         """
-        if self.count_users():
-            return None
+        with self._session() as session:
+            if session.scalar(select(UserRecord.id).where(UserRecord.role == Role.ADMIN)):
+                return None
         try:
             self.add_user(name, role=Role.ADMIN)
         except AccountError:
