@@ -1,0 +1,135 @@
+"""Checking uploaded files: safe display names, content sniffing, atomic writes.
+
+An upload's name is metadata shown to people; it never becomes a path. Its type is
+read from the first bytes of the content (PDF, NetCDF classic, NetCDF4/HDF5, GRIB,
+UTF-8 text) and must agree with the name's suffix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from wxai.assistant.rag.documents import SUFFIX_KINDS
+from wxai.assistant.rag.summaries import GRIB_SUFFIXES, NETCDF_SUFFIXES
+from wxai.core.errors import DataFormatError
+
+__all__ = ["MAX_NAME_CHARS", "Sniffed", "UploadError", "atomic_write", "safe_name", "sniff"]
+
+MAX_NAME_CHARS = 120
+
+_TEXT_SUFFIXES = frozenset(
+    suffix for suffix, kind in SUFFIX_KINDS.items() if kind in {"markdown", "text", "code", "html"}
+)
+_HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
+
+
+class UploadError(DataFormatError):
+    """An upload that cannot be accepted (its name, its content, or the two disagree)."""
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """What an upload's content is: ``kind`` (document|data), media type and a format word."""
+
+    kind: str
+    media_type: str
+    format: str
+
+
+def safe_name(name: str) -> str:
+    """A display name from an uploaded file name: the last path part, printable, no dots first.
+
+    Raises
+    ------
+    UploadError
+        Nothing usable is left (an empty name, only dots or control characters).
+    """
+    text = unicodedata.normalize("NFC", str(name or ""))
+    text = re.split(r"[/\\]", text)[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    text = text.strip().lstrip(".").strip()
+    if len(text) > MAX_NAME_CHARS:
+        stem, dot, suffix = text.rpartition(".")
+        if dot and 0 < len(suffix) <= 10:
+            text = stem[: MAX_NAME_CHARS - len(suffix) - 1] + "." + suffix
+        else:
+            text = text[:MAX_NAME_CHARS]
+    if not text:
+        raise UploadError(f"invalid file name {name!r}: give the file a name such as report.pdf")
+    return text
+
+
+def _accepted() -> str:
+    return ", ".join(sorted(_TEXT_SUFFIXES | NETCDF_SUFFIXES | GRIB_SUFFIXES | {".pdf"}))
+
+
+def sniff(name: str, head: bytes) -> Sniffed:
+    """The type of an upload called ``name`` whose content starts with ``head``.
+
+    ``head`` should be the whole file for text (so that UTF-8 is checked throughout)
+    or at least its first bytes for binary formats.
+
+    Raises
+    ------
+    UploadError
+        An unknown suffix, content that is none of the accepted formats, or content
+        of another format than the suffix says (the message names what was found).
+    """
+    suffix = Path(name).suffix.lower()
+    if head.startswith(b"%PDF-"):
+        found, sniffed, fits = "a PDF file", Sniffed("document", "application/pdf", "pdf"), {".pdf"}
+    elif head[:4] in {b"CDF\x01", b"CDF\x02", b"CDF\x05"}:
+        found = "a NetCDF (classic) file"
+        sniffed, fits = Sniffed("data", "application/x-netcdf", "netcdf"), NETCDF_SUFFIXES
+    elif head.startswith(b"\x89HDF\r\n\x1a\n"):
+        found = "a NetCDF4/HDF5 file"
+        sniffed, fits = Sniffed("data", "application/x-netcdf", "netcdf"), NETCDF_SUFFIXES
+    elif head.startswith(b"GRIB"):
+        found = "a GRIB file"
+        sniffed, fits = Sniffed("data", "application/x-grib", "grib"), GRIB_SUFFIXES
+    else:
+        if b"\x00" in head:
+            raise UploadError(
+                f"{name}: found binary content that is not PDF, NetCDF or GRIB; "
+                f"accepted are {_accepted()}"
+            )
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UploadError(
+                f"{name}: found content that is neither UTF-8 text nor PDF, NetCDF or GRIB "
+                f"(invalid byte at {exc.start}); save text files as UTF-8"
+            ) from None
+        if suffix in {".html", ".htm"} or _HTML_START.match(head[:512]):
+            found, sniffed = "HTML", Sniffed("document", "text/html", "html")
+            fits = {".html", ".htm"} if suffix in {".html", ".htm"} else _TEXT_SUFFIXES
+        else:
+            media = "text/markdown" if SUFFIX_KINDS.get(suffix) == "markdown" else "text/plain"
+            found, sniffed, fits = "UTF-8 text", Sniffed("document", media, "text"), _TEXT_SUFFIXES
+    if suffix not in fits:
+        if not suffix or suffix not in SUFFIX_KINDS:
+            hint = f"end the name in one of {', '.join(sorted(fits))}"
+        else:
+            options = ", ".join(sorted(fits))
+            hint = f"the name ends in {suffix}; rename it to end in one of {options}"
+        raise UploadError(f"{name}: found {found}, but {hint}")
+    return sniffed
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary name next to ``target``, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
+    try:
+        with partial.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
