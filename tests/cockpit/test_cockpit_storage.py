@@ -77,9 +77,11 @@ def test_startup_marks_a_task_left_executing_as_interrupted(wxai_home):
     queued = store.add("lab", {"type": "lab", "params": {"name": "sine-regression"}})
     store.close()
 
+    from cockpit_clients import as_admin
     from fastapi.testclient import TestClient
 
     with TestClient(create_app(wxai_home, start_worker=False)) as client:
+        as_admin(client)
         failed = client.get(f"/api/tasks/{left.id}").json()
         assert failed["state"] == "failed"
         assert failed["error"] == "interrupted: the server stopped while the task was executing"

@@ -25,7 +25,7 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, delete, fu
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, utcnow
+from wxai.cockpit.db import Base, UTCDateTime, create_tables, make_engine, utcnow
 from wxai.core.errors import WxaiError
 
 #: User and group names: a letter first, then letters, digits, ``.``, ``_``, ``-``.
@@ -197,7 +197,7 @@ class AccountStore:
             GroupMemberRecord.__table__,
             CredentialRecord.__table__,
         ]
-        Base.metadata.create_all(self.engine, tables=tables)  # type: ignore[arg-type]
+        create_tables(self.engine, tables)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Release the database connections."""

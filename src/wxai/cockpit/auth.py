@@ -175,6 +175,7 @@ class GuardMiddleware:
             principal is not None
             and principal.via == "session"
             and method not in SAFE_METHODS
+            and not is_public(path)  # the login form: Origin-checked above, no token yet
             and headers.get(CSRF_HEADER, "") != principal.csrf_token
         ):
             await _answer(send_with_headers, 403, "missing or wrong CSRF token: reload the page")

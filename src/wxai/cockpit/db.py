@@ -7,12 +7,15 @@ PostgreSQL (``WXAI_DATABASE_URL=postgresql+psycopg://...``) serves several worke
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -60,3 +63,19 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def create_tables(engine: Engine, tables: Sequence[Table] | None = None, attempts: int = 5) -> None:
+    """Create the tables that do not exist yet, tolerating other processes doing the same.
+
+    Several server processes starting on a fresh database race between "does the table
+    exist" and "create it"; the loser's error is retried (``checkfirst`` then sees it).
+    """
+    for attempt in range(attempts):
+        try:
+            Base.metadata.create_all(engine, tables=tables)
+            return
+        except (OperationalError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, utcnow
+from wxai.cockpit.db import Base, UTCDateTime, create_tables, make_engine, utcnow
 from wxai.core.errors import TaskStateError, WxaiError
 
 #: Error stored on tasks that were running when their server process stopped.
@@ -110,7 +110,7 @@ class TaskStore:
         A ``tasks`` table made by an earlier version gets its missing nullable columns
         (``owner_id``) by ``ALTER TABLE ... ADD COLUMN``.
         """
-        Base.metadata.create_all(self.engine)
+        create_tables(self.engine)
         self._add_missing_columns()
 
     def _add_missing_columns(self) -> None:
