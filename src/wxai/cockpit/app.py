@@ -22,10 +22,13 @@ from fastapi.staticfiles import StaticFiles
 from wxai import __version__
 from wxai.cockpit.accounts import AccountStore
 from wxai.cockpit.auth import GuardMiddleware, parse_hosts
+from wxai.cockpit.conversations import ConversationStore
+from wxai.cockpit.dataspaces import DataspaceStore
 from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
 from wxai.cockpit.errors import install_error_handlers
 from wxai.cockpit.jobs import TaskLimits, Worker
-from wxai.cockpit.routers import accounts, health, labs, llm, pages, rag, tasks
+from wxai.cockpit.routers import accounts, dataspaces, health, labs, llm, pages, tasks
+from wxai.cockpit.routers import sessions as chat_sessions
 from wxai.cockpit.storage import TaskStore
 from wxai.core.settings import Settings, get_settings
 
@@ -42,8 +45,8 @@ The cockpit of **wxai**: the course labs and long-running work as REST resources
 * **labs**: the labs by course day with their last results and figures.
 * **llm**: the language-model aliases (`GET /api/llm/models`) and chat
   (`POST /api/llm/chat`), streamed as server-sent events with `"stream": true`.
-* **rag**: document stores; upload a document (`PUT .../documents/{filename}`),
-  search it, and ask questions answered from its passages with citations.
+* **dataspaces**: private and group collections of documents and data files;
+  upload (`POST /api/dataspaces/{id}/files`), download, search (`GET /api/search`).
 * **health**: liveness and version.
 """
 
@@ -51,7 +54,7 @@ OPENAPI_TAGS = [
     {"name": "tasks", "description": "Long-running work (lab runs) as REST resources."},
     {"name": "labs", "description": "The course labs, their last results and figures."},
     {"name": "llm", "description": "Language-model aliases and chat, streamed or not."},
-    {"name": "rag", "description": "Document stores, uploads, search, cited answers."},
+    {"name": "dataspaces", "description": "Private and group dataspaces: files, search."},
     {"name": "health", "description": "Liveness and version of the server."},
 ]
 
@@ -63,6 +66,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     accounts = AccountStore(settings.resolved_database_url)
     accounts.create_tables()
     app.state.accounts = accounts
+    spaces = DataspaceStore(settings.resolved_database_url, settings.home / "dataspaces")
+    spaces.create_tables()
+    app.state.dataspaces = spaces
     announce_first_login(accounts, settings)
     store = TaskStore(settings.resolved_database_url)
     store.create_tables()
@@ -72,6 +78,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker = Worker(store, limits=TaskLimits.from_settings(settings))
     app.state.store = store
     app.state.worker = worker
+    conversations = ConversationStore(settings.resolved_database_url)
+    conversations.create_tables()
+    app.state.conversations = conversations
     if app.state.start_worker and settings.embedded_worker:
         worker.start()
     try:
@@ -79,6 +88,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await asyncio.to_thread(worker.stop)
         store.close()
+        conversations.close()
+        spaces.close()
         accounts.close()
 
 
@@ -160,7 +171,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     app.state.start_worker = start_worker
     app.openapi = _openapi_with_400(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    routers = (health, accounts, tasks, labs, llm, rag, pages)
+    routers = (health, accounts, dataspaces, tasks, labs, llm, chat_sessions, pages)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

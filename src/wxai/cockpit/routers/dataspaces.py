@@ -1,0 +1,398 @@
+"""``/api/dataspaces``: private and group dataspaces, their members, files and search.
+
+Every route checks the caller's access in :class:`~wxai.cockpit.dataspaces.DataspaceStore`;
+a dataspace or file the caller may not use answers 404 exactly like a missing one.
+Uploads are ``multipart/form-data`` with the file in the field ``file``, read as a
+stream and refused with 413 as soon as they pass ``WXAI_UPLOAD_MAX_MB``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from wxai.cockpit.auth import UserDep
+from wxai.cockpit.dataspaces import DataspaceInfo, DataspaceStore, FileRecord, SearchHit
+from wxai.cockpit.schemas import ErrorOut
+from wxai.cockpit.uploads import UploadError
+
+router = APIRouter(tags=["dataspaces"])
+
+#: Room for the multipart envelope (boundaries, part headers) beyond the file itself.
+ENVELOPE_BYTES = 64 * 1024
+_BINARY = {"type": "string", "format": "binary"}
+_NOT_FOUND = {404: {"model": ErrorOut, "description": "No such dataspace or file you may use"}}
+_BAD = {400: {"model": ErrorOut, "description": "Invalid request"}}
+
+
+def get_dataspaces(request: Request) -> DataspaceStore:
+    """The dataspace store opened at startup."""
+    return request.app.state.dataspaces
+
+
+DataspacesDep = Annotated[DataspaceStore, Depends(get_dataspaces)]
+
+
+class MemberOut(BaseModel):
+    """A user or group holding a role in a dataspace."""
+
+    kind: Literal["user", "group"]
+    name: str
+    role: str
+
+
+class DataspaceOut(BaseModel):
+    """A dataspace as the caller sees it (``role``: the caller's; ``admin`` manages only)."""
+
+    id: str
+    name: str
+    kind: Literal["private", "group"]
+    role: str
+    created_at: datetime
+    members: list[MemberOut]
+
+
+class DataspaceIn(BaseModel):
+    """Body of ``POST /api/dataspaces``: a group dataspace, shared with ``group`` (readers)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    group: str | None = Field(default=None, max_length=64)
+
+
+class MemberIn(BaseModel):
+    """Body of ``PUT /api/dataspaces/{id}/members``: a user or a group, and its role."""
+
+    user: str | None = Field(default=None, max_length=64)
+    group: str | None = Field(default=None, max_length=64)
+    role: Literal["owner", "editor", "reader"] = "reader"
+
+
+class FileOut(BaseModel):
+    """A file of a dataspace; ``summary`` holds variables, grid and times of data files."""
+
+    id: str
+    dataspace_id: str
+    name: str
+    kind: Literal["document", "data"]
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+    summary: dict[str, Any] | None
+    index_status: str
+    url: str
+
+
+class UploadOut(BaseModel):
+    """The stored file and whether it was ``added``, ``updated`` or ``unchanged``."""
+
+    file: FileOut
+    status: Literal["added", "updated", "unchanged"]
+
+
+class SearchHitOut(BaseModel):
+    """One passage found, with its dataspace, file and download URL."""
+
+    dataspace_id: str
+    dataspace_name: str
+    file_id: str
+    source: str
+    text: str
+    score: float
+    page: int | None
+    url: str
+
+
+def _space_out(info: DataspaceInfo) -> DataspaceOut:
+    return DataspaceOut(
+        id=info.id,
+        name=info.name,
+        kind=info.kind,  # type: ignore[arg-type]
+        role=info.role,
+        created_at=info.created_at,
+        members=[MemberOut(kind=m.kind, name=m.name, role=m.role) for m in info.members],  # type: ignore[arg-type]
+    )
+
+
+def _file_out(record: FileRecord) -> FileOut:
+    return FileOut(
+        id=record.id,
+        dataspace_id=record.dataspace_id,
+        name=record.name,
+        kind=record.kind,  # type: ignore[arg-type]
+        media_type=record.media_type,
+        size=record.size,
+        sha256=record.sha256,
+        uploaded_by=record.uploaded_by,
+        created_at=record.created_at,
+        summary=record.summary,
+        index_status=record.index_status,
+        url=record.url,
+    )
+
+
+def _hit_out(hit: SearchHit) -> SearchHitOut:
+    return SearchHitOut(
+        dataspace_id=hit.dataspace_id,
+        dataspace_name=hit.dataspace_name,
+        file_id=hit.file_id,
+        source=hit.source,
+        text=hit.text,
+        score=hit.score,
+        page=hit.page,
+        url=hit.url,
+    )
+
+
+@router.get("/api/dataspaces", summary="List your dataspaces")
+def list_dataspaces(user: UserDep, spaces: DataspacesDep) -> list[DataspaceOut]:
+    """Your private dataspace first, then the group dataspaces you belong to."""
+    return [_space_out(info) for info in spaces.list_for(user)]
+
+
+@router.post(
+    "/api/dataspaces",
+    summary="Create a group dataspace",
+    status_code=status.HTTP_201_CREATED,
+    responses=_BAD,
+)
+def create_dataspace(body: DataspaceIn, user: UserDep, spaces: DataspacesDep) -> DataspaceOut:
+    """You become its owner; the members of ``group`` (one of yours) may read it."""
+    return _space_out(spaces.create(user, body.name, body.group))
+
+
+@router.get("/api/dataspaces/{dataspace_id}", summary="One dataspace", responses=_NOT_FOUND)
+def get_dataspace(dataspace_id: str, user: UserDep, spaces: DataspacesDep) -> DataspaceOut:
+    """The dataspace with its members and your role."""
+    return _space_out(spaces.get(user, dataspace_id))
+
+
+@router.delete(
+    "/api/dataspaces/{dataspace_id}",
+    summary="Delete a dataspace",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_NOT_FOUND,
+)
+def delete_dataspace(dataspace_id: str, user: UserDep, spaces: DataspacesDep) -> Response:
+    """Delete it with its files and index (owners; admins for group dataspaces)."""
+    spaces.delete(user, dataspace_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/api/dataspaces/{dataspace_id}/members",
+    summary="Give a user or group a role",
+    responses={**_NOT_FOUND, **_BAD},
+)
+def set_member(
+    dataspace_id: str, body: MemberIn, user: UserDep, spaces: DataspacesDep
+) -> DataspaceOut:
+    """Add a member or change their role (owners; admins for group dataspaces)."""
+    info = spaces.set_member(user, dataspace_id, user=body.user, group=body.group, role=body.role)
+    return _space_out(info)
+
+
+@router.delete(
+    "/api/dataspaces/{dataspace_id}/members/{kind}/{name}",
+    summary="Remove a member",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**_NOT_FOUND, **_BAD},
+)
+def remove_member(
+    dataspace_id: str,
+    kind: Literal["user", "group"],
+    name: str,
+    user: UserDep,
+    spaces: DataspacesDep,
+) -> Response:
+    """Take a user's or group's role away (a dataspace keeps at least one owner)."""
+    target = {"user": name} if kind == "user" else {"group": name}
+    spaces.remove_member(user, dataspace_id, **target)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api/dataspaces/{dataspace_id}/files", summary="List the files", responses=_NOT_FOUND)
+def list_files(dataspace_id: str, user: UserDep, spaces: DataspacesDep) -> list[FileOut]:
+    """The files of a dataspace you may read, by name."""
+    return [_file_out(record) for record in spaces.list_files(user, dataspace_id)]
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        f"the upload is larger than the limit of {limit / 2**20:g} MiB (WXAI_UPLOAD_MAX_MB)",
+    )
+
+
+async def read_upload(request: Request, limit: int) -> tuple[str, bytes]:
+    """The file name and bytes of the multipart field ``file``, read as a stream.
+
+    Raises 413 as soon as the body passes ``limit`` (plus the envelope), and
+    :class:`UploadError` for a body that is not multipart or has no ``file`` field.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + ENVELOPE_BYTES:
+        raise _too_large(limit)
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise UploadError("send the file as multipart/form-data in the field 'file'")
+    state: dict[str, Any] = {"field": b"", "value": b"", "headers": {}, "in_file": False}
+    data = bytearray()
+    found: list[str] = []
+
+    def on_part_begin() -> None:
+        state["headers"] = {}
+
+    def on_header_field(chunk: bytes, start: int, end: int) -> None:
+        state["field"] += chunk[start:end]
+
+    def on_header_value(chunk: bytes, start: int, end: int) -> None:
+        state["value"] += chunk[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["field"].lower()] = state["value"]
+        state["field"], state["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, options = parse_options_header(state["headers"].get(b"content-disposition", b""))
+        state["in_file"] = options.get(b"name") == b"file" and not found
+        if state["in_file"]:
+            found.append(options.get(b"filename", b"").decode("utf-8", "replace"))
+
+    def on_part_data(chunk: bytes, start: int, end: int) -> None:
+        if state["in_file"]:
+            data.extend(chunk[start:end])
+
+    def on_part_end() -> None:
+        state["in_file"] = False
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit + ENVELOPE_BYTES:
+            raise _too_large(limit)
+        try:
+            parser.write(chunk)
+        except Exception as exc:  # python-multipart's own parse errors
+            raise UploadError(f"the multipart body cannot be parsed ({exc})") from None
+        if len(data) > limit:
+            raise _too_large(limit)
+    if not found:
+        raise UploadError("no file in the request: send it in the multipart field 'file'")
+    return found[0], bytes(data)
+
+
+@router.post(
+    "/api/dataspaces/{dataspace_id}/files",
+    summary="Upload a document or data file",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **_NOT_FOUND,
+        200: {"description": "A file of that name was replaced (or was unchanged)"},
+        400: {"model": ErrorOut, "description": "Bad name or type, or a file that cannot be read"},
+        413: {"model": ErrorOut, "description": "Larger than WXAI_UPLOAD_MAX_MB"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": _BINARY},
+                        "required": ["file"],
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_file(
+    dataspace_id: str, request: Request, response: Response, user: UserDep, spaces: DataspacesDep
+) -> UploadOut:
+    """Store and index a file (editors and owners).
+
+    Accepted: PDF, UTF-8 text, Markdown, HTML, NetCDF and GRIB; the type is read from
+    the content and must match the name. A file that cannot be read (a corrupt PDF
+    or NetCDF file) answers 400 and keeps the previous version of the same name.
+    """
+    await run_in_threadpool(spaces.check, user, dataspace_id, "write")
+    limit = int(request.app.state.settings.upload_max_mb * 2**20)
+    filename, data = await read_upload(request, limit)
+    record, state = await run_in_threadpool(spaces.add_file, user, dataspace_id, filename, data)
+    if state != "added":
+        response.status_code = status.HTTP_200_OK
+    return UploadOut(file=_file_out(record), status=state)  # type: ignore[arg-type]
+
+
+@router.get(
+    "/api/dataspaces/{dataspace_id}/files/{file_id}",
+    summary="Download a file",
+    responses={**_NOT_FOUND, 200: {"content": {"application/octet-stream": {"schema": _BINARY}}}},
+    response_class=FileResponse,
+)
+def download_file(
+    dataspace_id: str, file_id: str, user: UserDep, spaces: DataspacesDep
+) -> FileResponse:
+    """The file's bytes as an attachment, with the type read from its content."""
+    record, path = spaces.open_file(user, dataspace_id, file_id)
+    return FileResponse(
+        path,
+        media_type=record.media_type,
+        filename=record.name,
+        content_disposition_type="attachment",
+    )
+
+
+@router.delete(
+    "/api/dataspaces/{dataspace_id}/files/{file_id}",
+    summary="Delete a file",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_NOT_FOUND,
+)
+def delete_file(dataspace_id: str, file_id: str, user: UserDep, spaces: DataspacesDep) -> Response:
+    """Remove the file and its passages from the index (editors and owners)."""
+    spaces.delete_file(user, dataspace_id, file_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+QueryDep = Annotated[str, Query(min_length=1, max_length=2000, description="the query")]
+KDep = Annotated[int, Query(ge=1, le=50, description="number of passages")]
+
+
+@router.get(
+    "/api/dataspaces/{dataspace_id}/search", summary="Search one dataspace", responses=_NOT_FOUND
+)
+def search_dataspace(
+    dataspace_id: str, q: QueryDep, user: UserDep, spaces: DataspacesDep, k: KDep = 5
+) -> list[SearchHitOut]:
+    """The ``k`` best passages of one dataspace you may read (BM25 and vectors fused)."""
+    return [_hit_out(hit) for hit in spaces.search(user, q, k, dataspace_ids=[dataspace_id])]
+
+
+@router.get("/api/search", summary="Search all your dataspaces")
+def search_all(
+    q: QueryDep, user: UserDep, spaces: DataspacesDep, k: KDep = 5
+) -> list[SearchHitOut]:
+    """The ``k`` best passages over every dataspace you may read."""
+    return [_hit_out(hit) for hit in spaces.search(user, q, k)]
