@@ -88,10 +88,15 @@ def list_stores() -> list[str]:
 
 
 def _is_path(name_or_path: str | os.PathLike) -> bool:
-    if isinstance(name_or_path, Path):
+    """A Path object, or a string with a directory separator (``./x``, ``~/x``, ``/srv/x``).
+
+    Anything else is a NAME, which :func:`store_dir` checks: ``~``, ``.``, ``..`` or
+    ``.hidden`` are refused there rather than read as the home or parent directory.
+    """
+    if isinstance(name_or_path, os.PathLike):
         return True
     text = str(name_or_path)
-    return "/" in text or os.sep in text or text.startswith((".", "~"))
+    return "/" in text or os.sep in text
 
 
 def source_name(path: Path) -> str:
@@ -212,9 +217,10 @@ class RagStore:
         Parameters
         ----------
         name_or_path:
-            A name (``"docs"`` -> ``<WXAI home>/rag/docs``) or a path (a
-            :class:`~pathlib.Path`, or a string containing ``/`` or starting with
-            ``.`` or ``~``).
+            A name (``"docs"`` -> ``<WXAI home>/rag/docs``: letters, digits, ``_``,
+            ``-``, ``.``, not starting with ``.`` or ``~``) or a path (a
+            :class:`~pathlib.Path`, or a string containing ``/`` such as ``./docs``
+            or ``~/stores/docs``).
         embedder:
             Embedding model (default MiniLM).
         create:
@@ -224,6 +230,8 @@ class RagStore:
 
         Raises
         ------
+        ConfigError
+            A name that is not a plain name (``~``, ``..``, ``.x``).
         UnknownNameError
             ``create=False`` and no such store (the message lists the stores).
         """
