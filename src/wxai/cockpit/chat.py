@@ -1,0 +1,265 @@
+"""One chat turn that acts: route the request, run tools on real data, stream typed parts.
+
+:func:`run_turn` yields plain JSON-ready dicts, one per *part*:
+
+``session``      ``{"type", "id", "title", "model"}`` (first)
+``tool_call``    ``{"type", "id", "name", "arguments"}``
+``tool_result``  ``{"type", "id", "name", "summary", "figures", "html"}``
+``citations``    ``{"type", "items": [{source, dataspace, page, url, text}]}``
+``text``         ``{"type", "delta", "html"}``; ``html`` renders the whole answer so far
+``error``        ``{"type", "message"}``
+``done``         ``{"type", "message_id", "context": {"dropped_turns"}}`` (last)
+
+The request is decided by the agents' rules first (:func:`route_request`): forecast
+questions run ``get_weather_forecast`` without any language model; other requests
+go to :class:`ToolCaller` over the registered tools, or get a plain answer. Only
+registered tools run, with validated arguments; nothing a tool does escapes as an
+exception. The user's message is stored before anything runs, the assistant's
+(text and parts) at the end, also when the stream is cut.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from wxai.assistant.agents.events import jsonable
+from wxai.assistant.agents.router import route_request
+from wxai.assistant.llm.tools.caller import ToolCaller
+from wxai.assistant.llm.types import LLMProvider, Message, ToolCall
+from wxai.cockpit.accounts import Principal
+from wxai.cockpit.chat_tools import ChatToolbox
+from wxai.cockpit.conversations import ConversationStore
+from wxai.cockpit.rendering import render_markdown, render_partial
+from wxai.core.errors import WxaiError
+
+__all__ = ["run_turn"]
+
+log = logging.getLogger(__name__)
+
+Part = dict[str, Any]
+HTML_INTERVAL_S = 0.1
+_PRIVATE = ("text", "figures", "citations", "markdown")
+_LAB_WORDS = re.compile(r"\b(lab|labs|übung|run|start|starte)\b", re.IGNORECASE)
+_SYSTEM = (
+    "You are wxai, an assistant for weather forecasters. Answer briefly. Never invent "
+    "forecast numbers: forecasts come from the get_weather_forecast tool."
+)
+
+
+class _Turn:
+    """What a turn has produced so far (stored at the end)."""
+
+    def __init__(self) -> None:
+        self.answer = ""
+        self.parts: list[Part] = []
+
+    def keep(self, part: Part) -> Part:
+        if part["type"] != "text":
+            self.parts.append(part)
+        return part
+
+
+def _text_parts(turn: _Turn, deltas: Iterator[str], interval: float) -> Iterator[Part]:
+    """Text parts for ``deltas``: at most one per ``interval``, then a full render."""
+    pending = ""
+    last = 0.0
+    for delta in deltas:
+        if not delta:
+            continue
+        turn.answer += delta
+        pending += delta
+        now = time.monotonic()
+        if now - last >= interval:
+            yield {"type": "text", "delta": pending, "html": render_partial(turn.answer)}
+            pending, last = "", now
+    yield {"type": "text", "delta": pending, "html": render_markdown(turn.answer)}
+
+
+def _run_tool(
+    turn: _Turn, toolbox: ChatToolbox, name: str, arguments: Mapping[str, Any], call_id: str
+) -> Iterator[Part]:
+    """Parts of one tool call; the tool's result dict is stored on ``turn.parts``."""
+    yield turn.keep(
+        {"type": "tool_call", "id": call_id, "name": name, "arguments": jsonable(dict(arguments))}
+    )
+    try:
+        call = toolbox.registry.validate(ToolCall(name, dict(arguments), call_id))
+        result = toolbox.registry.get(name).function(**call.arguments)
+    except WxaiError as exc:
+        yield turn.keep({"type": "error", "message": f"{name}: {exc}"})
+        return
+    except Exception as exc:  # a tool's bug must not end the server or the stream
+        log.exception("chat tool %s failed", name)
+        message = f"{name} failed ({type(exc).__name__}: {exc}); the server log has details"
+        yield turn.keep({"type": "error", "message": message})
+        return
+    if not isinstance(result, Mapping):
+        result = {"result": result, "text": str(result)}
+    text = str(result.get("text") or "")
+    figures = [str(u) for u in result.get("figures") or []]
+    summary = jsonable({k: v for k, v in result.items() if k not in _PRIVATE})
+    yield turn.keep({
+        "type": "tool_result", "id": call_id, "name": name, "summary": summary,
+        "figures": figures, "html": render_markdown(text),
+    })  # fmt: skip
+    citations = result.get("citations") or []
+    if citations:
+        items = [
+            {k: c.get(k) for k in ("source", "dataspace", "page", "url", "text")} for c in citations
+        ]
+        yield turn.keep({"type": "citations", "items": jsonable(items)})
+    if text:
+        images = "".join(f"\n\n![figure]({u})" for u in figures)
+        block = text + images
+        turn.answer += ("\n\n" if turn.answer else "") + block
+
+
+def _strategy(provider: LLMProvider) -> str:
+    caps = provider.capabilities
+    if caps.native_tools:
+        return "native"
+    return "constrained" if caps.constrained_output else "json_block"
+
+
+def _model_turn(
+    turn: _Turn,
+    toolbox: ChatToolbox,
+    provider: LLMProvider,
+    history: list[Message],
+    text: str,
+    *,
+    only: str | None,
+    max_tokens: int,
+    interval: float,
+) -> Iterator[Part]:
+    """The model chooses a registered tool (or answers); tools run, their texts answer."""
+    if only is not None:
+        offered = [toolbox.registry.get(only)]
+    else:
+        offered = [t for t in toolbox.registry if t.name != "run_lab" or _LAB_WORDS.search(text)]
+    messages = [Message.system(_SYSTEM), *history, Message.user(text)]
+    caller = ToolCaller(
+        provider, offered, strategy=_strategy(provider), require_tool=only is not None,  # type: ignore[arg-type]
+        max_tokens=max_tokens, ground_numbers=only is not None and _strategy(provider) != "native",
+    )  # fmt: skip
+    decision = caller.decide(messages)
+    before = len(turn.answer)
+    for i, call in enumerate(decision.calls):
+        yield from _run_tool(turn, toolbox, call.name, call.arguments, call.id or f"call_{i}")
+    if decision.calls:
+        if len(turn.answer) > before:
+            yield {
+                "type": "text",
+                "delta": turn.answer[before:],
+                "html": render_markdown(turn.answer),
+            }
+        return
+    if decision.answer.strip():
+        yield from _text_parts(turn, iter([decision.answer]), interval)
+        return
+    chunks = provider.stream(messages, max_tokens=max_tokens)
+    yield from _text_parts(turn, (c.delta for c in chunks), interval)
+
+
+def run_turn(
+    conversations: ConversationStore,
+    principal: Principal,
+    session_id: str,
+    text: str,
+    *,
+    alias: str,
+    toolbox: ChatToolbox,
+    provider_factory: Callable[[str], LLMProvider],
+    now: Callable[[], datetime] | None = None,
+    budget_tokens: int = 1500,
+    max_tokens: int = 384,
+    html_interval: float = HTML_INTERVAL_S,
+) -> Iterator[Part]:
+    """Answer ``text`` in session ``session_id`` of ``principal``, streaming typed parts.
+
+    Parameters
+    ----------
+    alias:
+        The model alias for requests no rule decides (checked by the caller).
+    toolbox:
+        The tools this user may run (:func:`wxai.cockpit.chat_tools.build_chat_tools`).
+    provider_factory:
+        Makes the model's provider, only when one is needed.
+    now:
+        Clock for resolving "tomorrow at 3pm" (tests pass a fixed one).
+    budget_tokens:
+        How much history the model sees; older turns are dropped (and counted).
+
+    Raises
+    ------
+    SessionNotFound
+        Before the first part, when the session is not the caller's.
+    """
+    info = conversations.get(principal, session_id)
+    conversations.append(principal, session_id, "user", text, model=alias)
+    turn = _Turn()
+    saved = False
+
+    def save() -> str:
+        nonlocal saved
+        saved = True
+        stored = conversations.append(
+            principal, session_id, "assistant", turn.answer, parts=turn.parts, model=alias
+        )
+        return stored.id
+
+    title = info.title or conversations.get(principal, session_id).title
+    try:
+        yield {"type": "session", "id": info.id, "title": title, "model": alias}
+        window = conversations.context(principal, session_id, budget_tokens, skip_last=1)
+        clock = now or (lambda: datetime.now(UTC))
+        decision = route_request(text, provider=None, now=clock())
+        try:
+            if decision.action == "weather":
+                yield from _run_tool(
+                    turn, toolbox, "get_weather_forecast", {"question": text}, "call_0"
+                )
+                if turn.answer:
+                    yield {
+                        "type": "text",
+                        "delta": turn.answer,
+                        "html": render_markdown(turn.answer),
+                    }
+            elif decision.action == "clarify":
+                yield from _text_parts(turn, iter([decision.question]), html_interval)
+            elif decision.action == "report":
+                yield from _run_tool(turn, toolbox, "write_report", {"topic": text}, "call_0")
+                if turn.answer:
+                    yield {
+                        "type": "text",
+                        "delta": turn.answer,
+                        "html": render_markdown(turn.answer),
+                    }
+            else:
+                only = decision.target if decision.action == "tool" else None
+                if only is not None and only not in toolbox.registry:
+                    only = None
+                yield from _model_turn(
+                    turn, toolbox, provider_factory(alias), window.messages, text,
+                    only=only, max_tokens=max_tokens, interval=html_interval,
+                )  # fmt: skip
+        except WxaiError as exc:
+            yield turn.keep({"type": "error", "message": str(exc)})
+        except Exception as exc:  # the stream ends with a message, never a broken connection
+            log.exception("chat turn failed")
+            message = f"the turn failed ({type(exc).__name__}); the server log has details"
+            yield turn.keep({"type": "error", "message": message})
+        message_id = save()
+        yield {
+            "type": "done",
+            "message_id": message_id,
+            "context": {"dropped_turns": window.dropped_turns},
+        }
+    finally:
+        if not saved:
+            save()

@@ -1,0 +1,80 @@
+"""Chat sessions: CRUD, search, another user's ids answer 404, the context budget."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from wxai.cockpit.conversations import ConversationStore, SessionNotFound
+
+
+def _other(client: TestClient) -> dict[str, str]:
+    accounts = client.app.state.accounts  # type: ignore[attr-defined]
+    accounts.add_user("eve", "correct-horse-battery")
+    return {"Authorization": f"Bearer {accounts.create_api_key('eve', 't').token}"}
+
+
+def test_crud_and_search(client: TestClient) -> None:
+    made = client.post("/api/sessions", json={"title": "Gusts at Kiel"})
+    assert made.status_code == 201, made.text
+    sid = made.json()["id"]
+    assert made.json()["model"]
+    other = client.post("/api/sessions", json={}).json()["id"]
+    store: ConversationStore = client.app.state.conversations  # type: ignore[attr-defined]
+    admin = client.app.state.accounts.user_info("admin").id  # type: ignore[attr-defined]
+    store.append(admin, other, "user", "Is there fog over the Elbe?")
+    assert [s["id"] for s in client.get("/api/sessions", params={"q": "kiel"}).json()] == [sid]
+    assert [s["id"] for s in client.get("/api/sessions", params={"q": "FOG"}).json()] == [other]
+    assert client.get(f"/api/sessions/{other}").json()["title"].startswith("Is there fog")
+    patched = client.patch(f"/api/sessions/{sid}", json={"title": "Renamed"})
+    assert patched.json()["title"] == "Renamed"
+    assert client.patch(f"/api/sessions/{sid}", json={"model": "no-such"}).status_code == 400
+    bad = client.post("/api/sessions", json={"model": "gpt-99"})
+    assert bad.status_code == 400 and "local-fast" in bad.json()["detail"]
+    assert client.delete(f"/api/sessions/{other}").status_code == 204
+    assert client.get(f"/api/sessions/{other}").status_code == 404
+    assert client.get(f"/api/sessions/{other}/messages").status_code == 404
+    with pytest.raises(SessionNotFound):
+        store.messages(admin, other)
+
+
+def test_another_users_session_is_not_found(client: TestClient) -> None:
+    sid = client.post("/api/sessions", json={"title": "mine"}).json()["id"]
+    eve = _other(client)
+    assert client.get(f"/api/sessions/{sid}", headers=eve).status_code == 404
+    assert client.patch(f"/api/sessions/{sid}", json={"title": "x"}, headers=eve).status_code == 404
+    assert client.delete(f"/api/sessions/{sid}", headers=eve).status_code == 404
+    assert client.get(f"/api/sessions/{sid}/messages", headers=eve).status_code == 404
+    posted = client.post(f"/api/sessions/{sid}/messages", json={"text": "hi"}, headers=eve)
+    assert posted.status_code == 404
+    assert client.get("/api/sessions", headers=eve).json() == []
+    assert client.get(f"/api/sessions/{sid}").json()["title"] == "mine"  # untouched
+
+
+def test_message_body_is_validated(client: TestClient) -> None:
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    url = f"/api/sessions/{sid}/messages"
+    assert client.post(url, json={"text": "x" * 8001}).status_code == 400
+    assert client.post(url, json={"text": ""}).status_code == 400
+    unknown = client.post(url, json={"text": "hello", "model": "nope"})
+    assert unknown.status_code == 400 and "valid:" in unknown.json()["detail"]
+    assert client.get(f"/api/sessions/{sid}/messages").json() == []
+
+
+def test_context_drops_oldest_turns(tmp_path) -> None:
+    store = ConversationStore(f"sqlite:///{tmp_path / 'c.db'}")
+    store.create_tables()
+    sid = store.create("u1", "t", "local-fast").id
+    for i in range(6):
+        store.append("u1", sid, "user", f"Question {i}. " + "word " * 40)
+        store.append("u1", sid, "assistant", f"Answer {i} " + "text " * 40)
+    whole = store.context("u1", sid, 100_000)
+    assert whole.dropped_turns == 0 and len(whole.messages) == 12
+    small = store.context("u1", sid, 250)
+    assert small.dropped_turns == 4
+    assert small.messages[0].role == "system" and "Question 3." in small.messages[0].content
+    assert [m.content.split()[1] for m in small.messages[1:]] == ["4.", "4", "5.", "5"]
+    assert small.tokens <= 250
+    with pytest.raises(SessionNotFound):
+        store.context("u2", sid, 1000)
+    store.close()
