@@ -125,18 +125,30 @@ def test_invalid_figure_names():
     assert not invalid_figure_name("sine_fit.png")
 
 
-def test_home_page(ran):
+def test_labs_page(ran):
     client, _ = ran
-    response = client.get("/")
+    response = client.get("/labs")
     assert response.status_code == 200
     html = response.text
-    assert "<title>wxai cockpit</title>" in html
+    assert "<title>Labs and tasks - wxai</title>" in html
     assert 'data-testid="run-sine-regression"' in html
     assert 'data-testid="acceptance-badge"' in html
     assert "/static/cockpit.js" in html and "/docs" in html
     assert "https://" not in html  # offline: nothing from a CDN
     assert client.get("/static/cockpit.js").status_code == 200
     assert client.get("/static/cockpit.css").status_code == 200
+
+
+def test_home_page_is_the_assistant_for_the_signed_in_user(ran):
+    client, _ = ran
+    html = client.get("/").text
+    assert "<title>Assistant - wxai</title>" in html
+    for testid in ["new-session", "session-list", "session-id", "composer", "chat-upload", "logout"]:
+        assert f'data-testid="{testid}"' in html
+    assert 'data-testid="user-name">admin<' in html
+    assert "https://" not in html
+    for page in ["/dataspaces", "/account", "/admin"]:
+        assert client.get(page).status_code == 200, page
 
 
 def test_lab_card_partial(ran):

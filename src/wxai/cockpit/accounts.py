@@ -318,6 +318,12 @@ class AccountStore:
             record = session.get(UserRecord, user_id)
             return record is not None and not record.disabled
 
+    def has_password(self, user_id: str) -> bool:
+        """Whether the user has set a password (users made with a sign-in link have none)."""
+        with self._session() as session:
+            record = session.get(UserRecord, user_id)
+            return record is not None and record.password_hash is not None
+
     def still_valid(self, user_id: str, credential_id: str) -> bool:
         """Whether a credential still exists, has not expired, and its user is active."""
         with self._session() as session:

@@ -166,8 +166,14 @@ def me(user: UserDep, accounts: AccountsDep) -> MeOut:
     responses={400: {"description": "Wrong current password or a too short new one"}},
 )
 async def change_password(body: PasswordIn, user: UserDep, accounts: AccountsDep) -> Response:
-    """Set a new password; other browser sessions of this user end."""
-    if await run_in_threadpool(accounts.verify_password, user.name, body.current) is None:
+    """Set a new password; browser sessions of this user end (sign in again).
+
+    A user who has no password yet (signed in with a one-time link) leaves
+    ``current`` empty.
+    """
+    if accounts.has_password(user.id) and (
+        await run_in_threadpool(accounts.verify_password, user.name, body.current) is None
+    ):
         raise AccountError("the current password is wrong")
     accounts.set_password(user.id, body.new)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

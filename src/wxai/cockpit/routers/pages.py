@@ -1,4 +1,4 @@
-"""The HTML pages: the cockpit home page and the lab card fragment it reloads."""
+"""The HTML pages: assistant (home), labs and tasks, dataspaces, account, admin."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from wxai import __version__
+from wxai.cockpit.accounts import Principal
+from wxai.cockpit.auth import AccountsDep, AdminDep, UserDep
 from wxai.cockpit.catalog import all_labs, one_lab
 from wxai.cockpit.deps import SettingsDep
 
@@ -45,21 +47,54 @@ def templates() -> Jinja2Templates:
     return env
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, settings: SettingsDep) -> HTMLResponse:
-    """The cockpit: labs by course day with their last results, and the task list."""
-    labs = all_labs(settings)
-    days = [(day, list(group)) for day, group in groupby(labs, key=lambda lab: lab.day)]
+def _page(
+    request: Request, template: str, page: str, user: Principal, **context: object
+) -> HTMLResponse:
+    settings = request.app.state.settings
     return templates().TemplateResponse(
         request,
-        "index.html",
+        template,
         {
             "version": __version__,
-            "days": days,
-            "lab_count": len(labs),
+            "user": user,
+            "page": page,
             "tracking_ui_url": settings.tracking_ui_url,
+            **context,
         },
     )
+
+
+@router.get("/", response_class=HTMLResponse)
+def assistant(request: Request, user: UserDep) -> HTMLResponse:
+    """The assistant: sessions on the left, the conversation, a composer with uploads."""
+    return _page(request, "assistant.html", "assistant", user)
+
+
+@router.get("/labs", response_class=HTMLResponse)
+def labs_page(request: Request, user: UserDep, settings: SettingsDep) -> HTMLResponse:
+    """The course labs by day with their last results, and the caller's tasks."""
+    labs = all_labs(settings)
+    days = [(day, list(group)) for day, group in groupby(labs, key=lambda lab: lab.day)]
+    return _page(request, "labs.html", "labs", user, days=days, lab_count=len(labs))
+
+
+@router.get("/dataspaces", response_class=HTMLResponse)
+def dataspaces_page(request: Request, user: UserDep) -> HTMLResponse:
+    """The caller's dataspaces: files, uploads, search and sharing."""
+    return _page(request, "dataspaces.html", "dataspaces", user)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, user: UserDep, accounts: AccountsDep) -> HTMLResponse:
+    """Password and API keys of the caller."""
+    groups = accounts.user_info(user.id).groups
+    return _page(request, "account.html", "account", user, groups=groups)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, user: AdminDep) -> HTMLResponse:
+    """Users and groups (admins only; 404 for others)."""
+    return _page(request, "admin.html", "admin", user)
 
 
 @router.get("/partials/labs/{name}", response_class=HTMLResponse)

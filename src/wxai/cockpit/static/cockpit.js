@@ -1,4 +1,4 @@
-// wxai cockpit: run labs as tasks, follow their progress, list and cancel tasks.
+// wxai labs page: run labs as tasks, follow their progress, list and cancel tasks.
 // Plain JavaScript, no framework, no network access beyond this server.
 "use strict";
 
@@ -9,20 +9,7 @@
   const FINAL = new Set(["completed", "failed", "cancelled"]);
   const tracked = new Map(); // lab name -> task id being followed in its card
 
-  async function api(method, path, body) {
-    const options = { method, headers: {} };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    const response = await fetch(ROOT + path, options);
-    const text = await response.text();
-    const data = text ? JSON.parse(text) : null;
-    if (!response.ok) {
-      throw new Error((data && data.detail) || response.status + " " + response.statusText);
-    }
-    return data;
-  }
+  const api = window.wx.api; // JSON calls with the CSRF header (common.js)
 
   function card(lab) {
     return document.querySelector('.card[data-lab="' + CSS.escape(lab) + '"]');
@@ -203,11 +190,7 @@
     }
   }
 
-  function openLightbox(url) {
-    const box = document.getElementById("lightbox");
-    box.querySelector("img").src = url;
-    box.showModal();
-  }
+  const openLightbox = window.wx.openLightbox;
 
   document.addEventListener("click", (event) => {
     const target = event.target.closest("[data-action], .thumb");
@@ -222,9 +205,6 @@
       const id = target.closest(".run-status").dataset.taskId;
       if (id) cancelTask(id);
     }
-  });
-  document.getElementById("lightbox").addEventListener("click", (event) => {
-    event.currentTarget.close();
   });
 
   refreshTasks();
