@@ -562,6 +562,8 @@ class DataspaceStore:
         """Take a user's or group's role away; None if the caller thereby lost sight of it."""
         with self._tx() as session:
             space = self._space(session, principal, dataspace_id, "manage")
+            if space.kind == "private":
+                raise DataspaceError("a private dataspace has no members but its owner")
             user_id, group_id = self._member_target(session, user, group)
             row = session.scalar(
                 select(DataspaceMemberRecord).where(
