@@ -44,7 +44,26 @@ log = logging.getLogger(__name__)
 Part = dict[str, Any]
 HTML_INTERVAL_S = 0.1
 _PRIVATE = ("text", "figures", "citations", "markdown")
-_LAB_WORDS = re.compile(r"\b(lab|labs|übung|run|start|starte)\b", re.IGNORECASE)
+#: Words that make a tool worth offering to the model. The small offline model picks
+#: *some* tool when offered many; a rule keeps off-topic questions (maths, concepts)
+#: away from tools, so they get a plain answer.
+TOOL_TRIGGERS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.IGNORECASE)
+    for name, pattern in {
+        "search_dataspaces": r"\b(search|find|document|documents|docs?|pdf|manual|uploaded|"
+        r"upload|file|files|dataspace|dataspaces|according|says?|notes?|handbook|guideline)",
+        "field_value": r"\b(value|values|file|uploaded|netcdf|grib|\.nc|\.grib|at \d)",
+        "field_map": r"\b(map|plot|draw|chart|show)\b",
+        "run_lab": r"\b(lab|labs|übung|run|start|starte)\b",
+        "write_report": r"\b(report|bericht|summary of|write up)\b",
+        "wind_chill": r"(wind ?chill|feels? like|felt|gefühlt)",
+        "dew_point": r"(dew ?point|taupunkt)",
+        "convert_units": r"\b(convert|in (m/s|km/h|knots|kt|mph|hpa|pa|°?[cfk]|kelvin|celsius|"
+        r"fahrenheit|inch|inches|mm))\b",
+        "wind_from_uv": r"\b(u and v|u/v|u,? ?v|components?)\b",
+        "relative_humidity": r"(relative humidity|humidity|feuchte)",
+    }.items()
+}
 _SYSTEM = (
     "You are wxai, an assistant for weather forecasters. Answer briefly. Never invent "
     "forecast numbers: forecasts come from the get_weather_forecast tool."
@@ -119,6 +138,12 @@ def _run_tool(
         turn.answer += ("\n\n" if turn.answer else "") + block
 
 
+def _worth_offering(name: str, text: str) -> bool:
+    """Whether tool ``name`` fits request ``text`` (tools without a trigger always fit)."""
+    trigger = TOOL_TRIGGERS.get(name)
+    return trigger is None or bool(trigger.search(text))
+
+
 def _strategy(provider: LLMProvider) -> str:
     caps = provider.capabilities
     if caps.native_tools:
@@ -141,8 +166,12 @@ def _model_turn(
     if only is not None:
         offered = [toolbox.registry.get(only)]
     else:
-        offered = [t for t in toolbox.registry if t.name != "run_lab" or _LAB_WORDS.search(text)]
+        offered = [t for t in toolbox.registry if _worth_offering(t.name, text)]
     messages = [Message.system(_SYSTEM), *history, Message.user(text)]
+    if not offered:  # nothing to act with: the model answers in its own words
+        chunks = provider.stream(messages, max_tokens=max_tokens)
+        yield from _text_parts(turn, (c.delta for c in chunks), interval)
+        return
     caller = ToolCaller(
         provider, offered, strategy=_strategy(provider), require_tool=only is not None,  # type: ignore[arg-type]
         max_tokens=max_tokens, ground_numbers=only is not None and _strategy(provider) != "native",

@@ -198,7 +198,6 @@
       });
       section.appendChild(link);
     }
-    if ((part.figures || []).length) section.open = true;
   }
 
   function showCitations(answer, items) {
