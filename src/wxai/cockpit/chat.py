@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from wxai.assistant.agents.router import route_request
 from wxai.assistant.llm.tools.caller import ToolCaller
 from wxai.assistant.llm.types import LLMProvider, Message, ToolCall
 from wxai.cockpit.accounts import Principal
+from wxai.cockpit.chat_rules import data_file_call
 from wxai.cockpit.chat_tools import ChatToolbox
 from wxai.cockpit.conversations import ConversationStore
 from wxai.cockpit.rendering import render_markdown, render_partial
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 Part = dict[str, Any]
 HTML_INTERVAL_S = 0.1
 _PRIVATE = ("text", "figures", "citations", "markdown")
+_FILE_HINT = re.compile(r"\.(nc|nc4|grib2?|grb2?)\b|\bfile\b", re.IGNORECASE)
+
 #: Words that make a tool worth offering to the model. The small offline model picks
 #: *some* tool when offered many; a rule keeps off-topic questions (maths, concepts)
 #: away from tools, so they get a plain answer.
@@ -138,6 +141,15 @@ def _run_tool(
         turn.answer += ("\n\n" if turn.answer else "") + block
 
 
+def _data_file_rule(
+    text: str, data_files: Callable[[], Iterable[Any]]
+) -> tuple[str, dict[str, Any]] | None:
+    """A ``field_map``/``field_value`` call when ``text`` names a data file of the user."""
+    if not TOOL_TRIGGERS["field_value"].search(text) and not _FILE_HINT.search(text):
+        return None  # cheap test first: most requests are not about files
+    return data_file_call(text, data_files())
+
+
 def _worth_offering(name: str, text: str) -> bool:
     """Whether tool ``name`` fits request ``text`` (tools without a trigger always fit)."""
     trigger = TOOL_TRIGGERS.get(name)
@@ -208,6 +220,7 @@ def run_turn(
     budget_tokens: int = 1500,
     max_tokens: int = 384,
     html_interval: float = HTML_INTERVAL_S,
+    data_files: Callable[[], Iterable[Any]] = list,
 ) -> Iterator[Part]:
     """Answer ``text`` in session ``session_id`` of ``principal``, streaming typed parts.
 
@@ -223,6 +236,9 @@ def run_turn(
         Clock for resolving "tomorrow at 3pm" (tests pass a fixed one).
     budget_tokens:
         How much history the model sees; older turns are dropped (and counted).
+    data_files:
+        Lists the caller's GRIB/NetCDF files, for requests that name one
+        (:func:`wxai.cockpit.chat_rules.data_file_call` decides those without the model).
 
     Raises
     ------
@@ -263,6 +279,14 @@ def run_turn(
                 yield from _text_parts(turn, iter([decision.question]), html_interval)
             elif decision.action == "report":
                 yield from _run_tool(turn, toolbox, "write_report", {"topic": text}, "call_0")
+                if turn.answer:
+                    yield {
+                        "type": "text",
+                        "delta": turn.answer,
+                        "html": render_markdown(turn.answer),
+                    }
+            elif (call := _data_file_rule(text, data_files)) is not None:
+                yield from _run_tool(turn, toolbox, call[0], call[1], "call_0")
                 if turn.answer:
                     yield {
                         "type": "text",

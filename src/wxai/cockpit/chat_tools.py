@@ -30,7 +30,6 @@ __all__ = ["ChatToolbox", "FigureStore", "build_chat_tools", "chat_offline"]
 
 FIGURE_ID = re.compile(r"^[0-9a-f]{32}$")
 FIGURE_URL = "/api/figures/{}"
-_GRIB_SUFFIXES = {".grib", ".grib1", ".grib2", ".grb", ".grb2"}
 
 
 class ToolUnavailable(WxaiError, LookupError):
@@ -198,7 +197,8 @@ def _dataspace_tools(app_state: Any, principal: Principal, figures: FigureStore)
 
         record, path = _dataspaces(app_state).data_file(principal, file)
         path = Path(path)
-        if path.suffix.lower() in _GRIB_SUFFIXES:
+        # stored files are named by id: the sniffed type, not a suffix, says GRIB
+        if _attr(record, "media_type", "") == "application/x-grib":
             from wxai.data.formats.grib import read_grib_dataset
 
             ds = read_grib_dataset(path)

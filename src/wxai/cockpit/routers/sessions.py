@@ -10,7 +10,7 @@ caller is disabled or logged out meanwhile.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -216,13 +216,19 @@ def post_message(
         toolbox=toolbox_for(request, user),
         provider_factory=getattr(request.app.state, "chat_provider", None) or get_provider,
         now=getattr(request.app.state, "chat_now", None), budget_tokens=budget,
-        max_tokens=max_tokens,
+        max_tokens=max_tokens, data_files=_data_files(request, user),
     )  # fmt: skip
     return StreamingResponse(
         _stream(parts, accounts, user),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _data_files(request: Request, user: Principal) -> Callable[[], list[Any]]:
+    """The caller's readable GRIB/NetCDF files, listed only when a rule needs them."""
+    store = getattr(request.app.state, "dataspaces", None)
+    return (lambda: store.list_data_files(user)) if store is not None else list
 
 
 @router.get(

@@ -1,0 +1,107 @@
+"""Rules that decide a chat tool call without the model, where the request says enough.
+
+The offline model (SmolLM2-135M) fills tool arguments poorly when a call needs a
+file name, a variable and coordinates at once. A request such as "show a map of
+t2m from era5_small.nc" or "t2m in era5_small.nc at Frankfurt" names all of them,
+so a rule builds the ``field_map`` / ``field_value`` call and the model is not asked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from wxai.assistant.agents.weather.where import find_place
+from wxai.core.errors import WxaiError
+
+_MAP_WORDS = re.compile(r"\b(map|plot|draw|chart|karte|zeichne)\b", re.IGNORECASE)
+_THIS_FILE = re.compile(
+    r"\b(uploaded|my (data|file)|the (data )?file|this file|netcdf|grib)\b", re.IGNORECASE
+)
+_COORDINATES = re.compile(
+    r"(-?\d{1,2}(?:\.\d+)?)\s*°?\s*([NS])[\s,/]+(-?\d{1,3}(?:\.\d+)?)\s*°?\s*([EW])", re.IGNORECASE
+)
+
+
+def _attr(item: Any, name: str, default: Any = None) -> Any:
+    return item.get(name, default) if isinstance(item, Mapping) else getattr(item, name, default)
+
+
+def _mentions(text: str, word: str) -> bool:
+    return bool(word) and re.search(rf"(?<![\w.]){re.escape(word)}(?![\w])", text, re.I) is not None
+
+
+def pick_file(text: str, files: Iterable[Any]) -> Any | None:
+    """The data file ``text`` names (by name or stem), or the only one when it says "the file"."""
+    files = list(files)
+    named = [f for f in files if _mentions(text, str(_attr(f, "name", "")))]
+    if not named:
+        named = [f for f in files if _mentions(text, Path(str(_attr(f, "name", ""))).stem)]
+    if len(named) == 1:
+        return named[0]
+    if not named and len(files) == 1 and _THIS_FILE.search(text):
+        return files[0]
+    return None
+
+
+def pick_variable(text: str, summary: Mapping[str, Any] | None) -> str | None:
+    """The variable ``text`` names (short name, or a word of its long name), else the only one."""
+    variables: Mapping[str, Any] = (summary or {}).get("variables") or {}
+    names = list(variables)
+    exact = [name for name in names if _mentions(text, name)]
+    if len(exact) == 1:
+        return exact[0]
+    by_words = [
+        name
+        for name, info in variables.items()
+        if any(
+            len(word) > 3 and _mentions(text, word)
+            for word in str(_attr(info, "long_name", "") or "").lower().split()
+        )
+    ]
+    if len(by_words) == 1:
+        return by_words[0]
+    return names[0] if len(names) == 1 else None
+
+
+def pick_point(text: str) -> tuple[float, float, str] | None:
+    """Latitude, longitude [degrees] and a label from coordinates or a place name in ``text``."""
+    match = _COORDINATES.search(text)
+    if match:
+        lat = float(match.group(1)) * (-1 if match.group(2).upper() == "S" else 1)
+        lon = float(match.group(3)) * (-1 if match.group(4).upper() == "W" else 1)
+        return lat, lon, match.group(0)
+    try:
+        place = find_place(text)
+    except WxaiError:  # a name the gazetteer does not know: leave it to the model
+        return None
+    if place is None:
+        return None
+    return place.latitude, place.longitude, place.name
+
+
+def data_file_call(text: str, files: Iterable[Any]) -> tuple[str, dict[str, Any]] | None:
+    """``(tool name, arguments)`` for a request about an uploaded data file, or None.
+
+    A map is drawn when the request asks for one or names no point; otherwise the
+    value at the named place or coordinates is read.
+    """
+    record = pick_file(text, files)
+    if record is None:
+        return None
+    variable = pick_variable(text, _attr(record, "summary"))
+    if variable is None:
+        return None
+    name = str(_attr(record, "name", ""))
+    point = None if _MAP_WORDS.search(text) else pick_point(text)
+    if point is None:
+        return "field_map", {"file": name, "variable": variable}
+    latitude, longitude, _label = point
+    return "field_value", {
+        "file": name,
+        "variable": variable,
+        "latitude": latitude,
+        "longitude": longitude,
+    }
