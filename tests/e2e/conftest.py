@@ -1,12 +1,16 @@
 """A real cockpit: ``python -m uvicorn wxai.cockpit.app:create_app --factory`` in a subprocess.
 
 The session server is shared by the HTTP and browser tests; tests that kill a
-server start their own with :func:`server_factory`.
+server start their own with :func:`server_factory`. Every route needs a login: a
+new server prints a one-time sign-in link on stderr (:attr:`CockpitServer.first_link`),
+:meth:`CockpitServer.admin_key` turns a sign-in into an admin API key for httpx, and
+:func:`sign_in` / :func:`log_in` sign a Playwright page in.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,8 +23,10 @@ from typing import Any
 
 import httpx
 import pytest
+from e2e_pages import CHROMIUM, CHROMIUM_ARGS
 
 START_TIMEOUT_S = 120.0
+FIRST_LINK = re.compile(r"(/auth/link\?token=[A-Za-z0-9_\-]+)")
 
 
 def free_port() -> int:
@@ -49,6 +55,8 @@ class CockpitServer:
         self.extra_env = dict(env or {})
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
+        self.first_link: str | None = None  # the sign-in link printed at the first start
+        self._admin_key: str | None = None
 
     @property
     def url(self) -> str:
@@ -85,12 +93,64 @@ class CockpitServer:
                 raise RuntimeError(f"the cockpit exited at startup:\n{self.log_tail()}")
             try:
                 if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                    self._read_first_link()
                     return self
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
         self.kill()
         raise RuntimeError(f"the cockpit did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def _read_first_link(self) -> None:
+        """The one-time link of this start, when it printed one (a new home); printed before
+        the server answers, and its host/port may differ from ours: only the path is kept."""
+        found = FIRST_LINK.findall(self.log_tail(200_000))
+        self.first_link = f"{self.url}{found[-1]}" if found else None
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """``wxai ARGS`` against this server's home (its stdout)."""
+        env = {key: value for key, value in os.environ.items() if not key.startswith("WXAI_")}
+        env["WXAI_HOME"] = str(self.home)
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("wxai")), *args], env=env, input=stdin, text=True,
+            capture_output=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"wxai {' '.join(args)} failed:\n{done.stderr}"
+        return done.stdout
+
+    def login_link(self, user: str = "admin") -> str:
+        """A fresh one-time sign-in link for ``user`` (through the admin API, or the CLI)."""
+        if self._admin_key is not None:
+            with self.client() as client:
+                users = {u["name"]: u["id"] for u in client.get("/api/admin/users").json()}
+                answer = client.post(f"/api/admin/users/{users[user]}/link")
+                assert answer.status_code == 200, answer.text
+                return self.url + FIRST_LINK.findall(answer.json()["url"])[-1]
+        return self.url + FIRST_LINK.findall(self.cli("users", "link", user))[-1]
+
+    def admin_key(self) -> str:
+        """An API key of ``admin``, made once per server (the first link, or a CLI link)."""
+        if self._admin_key is None:
+            link, self.first_link = self.first_link or self.login_link("admin"), None
+            with httpx.Client(base_url=self.url, timeout=30) as browser_like:
+                signed_in = browser_like.get(link)
+                assert signed_in.status_code in (200, 303), signed_in.text
+                csrf = browser_like.get("/api/me").json()["csrf_token"]
+                made = browser_like.post(
+                    "/api/me/keys", json={"label": "e2e"}, headers={"X-CSRF-Token": csrf}
+                )
+                assert made.status_code == 201, made.text
+                self._admin_key = made.json()["key"]
+        return self._admin_key
+
+    def use_key(self, key: str) -> None:
+        """Reuse an admin key of an earlier server on the same home (after a restart)."""
+        self._admin_key = key
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        """An httpx client with ``Authorization: Bearer`` (default: the admin key)."""
+        headers = {"Authorization": f"Bearer {key or self.admin_key()}"}
+        return httpx.Client(base_url=self.url, timeout=30, headers=headers)
 
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to clean up (a crash)."""
@@ -154,9 +214,25 @@ def server_factory(
 
 @pytest.fixture
 def api(cockpit_server: CockpitServer) -> Iterator[httpx.Client]:
-    """An HTTP client for the session cockpit."""
-    with httpx.Client(base_url=cockpit_server.url, timeout=30) as client:
+    """An HTTP client for the session cockpit, with an admin API key."""
+    with cockpit_server.client() as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium (Debian's, via Playwright); skipped locally when missing, a failure in CI."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing; install it with: apt-get install -y chromium"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def _poll_task(

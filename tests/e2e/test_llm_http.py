@@ -77,7 +77,7 @@ def test_bad_chat_requests_get_clear_errors(api, body, status, phrase):
 def test_a_provider_that_is_down_answers_502(server_factory):
     # The alias resolves on the server: point its Ollama at a port nobody listens on.
     server = server_factory(env={"WXAI_OLLAMA_URL": "http://127.0.0.1:9"})
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client() as client:
         for stream in (False, True):
             body = {"model": "ollama-core", "messages": QUESTION, "stream": stream}
             response = client.post("/api/llm/chat", json=body)

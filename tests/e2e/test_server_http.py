@@ -23,14 +23,22 @@ def post_task(client: httpx.Client, overrides: list[str]) -> dict:
     return response.json()
 
 
-def test_health_home_and_docs(api):
+def test_health_home_and_docs(api, cockpit_server):
     assert api.get("/api/health").json()["status"] == "ok"
     home = api.get("/")
     assert home.status_code == 200
-    assert "<title>wxai cockpit</title>" in home.text
-    assert 'data-testid="run-sine-regression"' in home.text
+    assert "<title>Assistant - wxai</title>" in home.text
+    assert 'data-testid="chat-upload"' in home.text
+    labs = api.get("/labs")
+    assert labs.status_code == 200
+    assert 'data-testid="run-sine-regression"' in labs.text
     assert api.get("/openapi.json").json()["info"]["title"] == "wxai cockpit"
     assert api.get("/docs").status_code == 200
+    with httpx.Client(base_url=cockpit_server.url, timeout=30) as anonymous:
+        assert anonymous.get("/api/tasks").status_code == 401
+        page = anonymous.get("/labs", headers={"Accept": "text/html"})
+        assert page.status_code in (302, 303, 307)
+        assert page.headers["location"].startswith("/login?next=")
 
 
 def test_lab_task_runs_to_completion(api, fast_lab):
@@ -111,14 +119,15 @@ def test_restart_fails_the_interrupted_task_and_keeps_the_queue(
     server_factory, poll_task, fast_lab
 ):
     first = server_factory(None)
-    with httpx.Client(base_url=first.url, timeout=30) as client:
+    with first.client() as client:
         running = post_task(client, LONG_LAB)
         queued = post_task(client, fast_lab)
         poll_task(client, running["id"], {"executing"}, timeout=60)
     first.kill()  # SIGKILL: no shutdown hook runs
 
     second = server_factory(first.home)
-    with httpx.Client(base_url=second.url, timeout=30) as client:
+    second.use_key(first.admin_key())  # the same accounts database: the key still works
+    with second.client() as client:
         interrupted = client.get(f"/api/tasks/{running['id']}").json()
         assert interrupted["state"] == "failed"
         assert interrupted["error"].startswith("interrupted")
