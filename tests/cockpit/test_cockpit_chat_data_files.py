@@ -105,3 +105,25 @@ def test_a_chat_turn_reads_the_uploaded_file(client, tmp_path):
     figure = client.get(result["figures"][0])
     assert figure.status_code == 200 and figure.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert parts[-1]["type"] == "done"
+
+
+def test_a_question_about_my_documents_is_answered_from_them_with_citations(client):
+    """The document rule searches the caller's dataspaces; the answer cites the file."""
+    spaces = client.get("/api/dataspaces").json()
+    private = next(space for space in spaces if space["kind"] == "private")
+    text = b"# Gust warnings\n\nIssue a zorblat warning when gusts exceed 90 km/h inland.\n"
+    stored = client.post(
+        f"/api/dataspaces/{private['id']}/files",
+        files={"file": ("warning-rules.md", text, "text/markdown")},
+    )
+    assert stored.status_code in (200, 201), stored.text
+    session = client.post("/api/sessions", json={}).json()
+    ask = {"text": "What do my documents say about a zorblat warning?"}
+    parts = _parts(client.post(f"/api/sessions/{session['id']}/messages", json=ask))
+    assert next(p for p in parts if p["type"] == "tool_call")["name"] == "search_dataspaces"
+    citations = next(p for p in parts if p["type"] == "citations")["items"]
+    assert citations[0]["source"] == "warning-rules.md"
+    assert "90 km/h" in citations[0]["text"]
+    assert citations[0]["url"].startswith(f"/api/dataspaces/{private['id']}/files/")
+    answer = "".join(p.get("delta", "") for p in parts if p["type"] == "text")
+    assert "warning-rules.md" in answer

@@ -47,6 +47,14 @@ HTML_INTERVAL_S = 0.1
 _PRIVATE = ("text", "figures", "citations", "markdown")
 _FILE_HINT = re.compile(r"\.(nc|nc4|grib2?|grb2?)\b|\bfile\b", re.IGNORECASE)
 
+#: Questions about the user's own documents: answered from their dataspaces, cited.
+_DOCUMENT_QUESTION = re.compile(
+    r"\b(my|our|the|uploaded|this)\s+(documents?|docs|pdfs?|files?|notes|manuals?|handbooks?|"
+    r"dataspaces?|guidelines?|reports?)\b|\baccording to\b|\bin my (documents|files|notes)\b|"
+    r"\bsearch (my|the|our)\b|\.(pdf|md|txt|html)\b",
+    re.IGNORECASE,
+)
+
 #: Words that make a tool worth offering to the model. The small offline model picks
 #: *some* tool when offered many; a rule keeps off-topic questions (maths, concepts)
 #: away from tools, so they get a plain answer.
@@ -148,6 +156,13 @@ def _data_file_rule(
     if not TOOL_TRIGGERS["field_value"].search(text) and not _FILE_HINT.search(text):
         return None  # cheap test first: most requests are not about files
     return data_file_call(text, data_files())
+
+
+def _document_rule(text: str) -> tuple[str, dict[str, Any]] | None:
+    """A ``search_dataspaces`` call when ``text`` asks about the user's documents."""
+    if _DOCUMENT_QUESTION.search(text):
+        return "search_dataspaces", {"query": text, "k": 5}
+    return None
 
 
 def _worth_offering(name: str, text: str) -> bool:
@@ -285,7 +300,7 @@ def run_turn(
                         "delta": turn.answer,
                         "html": render_markdown(turn.answer),
                     }
-            elif (call := _data_file_rule(text, data_files)) is not None:
+            elif (call := _data_file_rule(text, data_files) or _document_rule(text)) is not None:
                 yield from _run_tool(turn, toolbox, call[0], call[1], "call_0")
                 if turn.answer:
                     yield {
