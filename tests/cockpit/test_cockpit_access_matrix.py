@@ -10,6 +10,7 @@ Add rows to :data:`MATRIX` (and a route to :data:`ROUTES`) for new kinds of acce
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,9 +119,10 @@ class World:
         return accounts.resolve(self.keys[user], "api_key")
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("matrix")
+@contextmanager
+def open_world(root: Path) -> Iterator[World]:
+    """The app with the four users, the group and the three dataspaces (also for
+    :mod:`test_cockpit_access_matrix_chat`)."""
     settings = Settings(home=root / "home", database_url=None, tracking_uri=None)
     with TestClient(create_app(settings, start_worker=False)) as client:
         accounts = client.app.state.accounts  # type: ignore[attr-defined]
@@ -148,6 +150,12 @@ def world(tmp_path_factory) -> Iterator[World]:
             nc = world.call(owner, "POST", url, files={"file": ("t2m.nc", data)})
             assert nc.status_code == 201, nc.text
         yield world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[World]:
+    with open_world(tmp_path_factory.mktemp("matrix")) as built:
+        yield built
 
 
 def _scratch_file(world: World, space: str) -> str:
