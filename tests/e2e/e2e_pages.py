@@ -27,6 +27,13 @@ class PageWatch:
         self.dialogs: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("console", self._console)
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        """Accept the page's own delete confirmations; record every other dialog (an alert)."""
+        if not (dialog.type == "confirm" and dialog.message.startswith("Delete")):
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.accept()
 
     def _console(self, message: Any) -> None:
         if "Content Security Policy" in message.text:
@@ -51,6 +58,7 @@ def sign_in(page: Any, link: str) -> None:
 
     page.goto(link)
     expect(page.get_by_test_id("logout")).to_be_visible()
+    page.wait_for_load_state("load")  # the page's scripts have run and bound their handlers
 
 
 def log_in(page: Any, base_url: str, name: str, password: str) -> None:
@@ -62,6 +70,7 @@ def log_in(page: Any, base_url: str, name: str, password: str) -> None:
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("user-name")).to_have_text(name)
+    page.wait_for_load_state("load")
 
 
 SHOTS_DIR = Path("/tmp/e2e-shots")

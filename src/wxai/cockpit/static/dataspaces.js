@@ -199,6 +199,7 @@
 
   $("search-form").addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!current) return; // no dataspace is open yet (or the one asked for was not found)
     const q = event.currentTarget.elements.q.value;
     hits.textContent = "";
     const found = await wx.api(
