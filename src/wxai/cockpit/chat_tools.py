@@ -160,6 +160,24 @@ def _attr(hit: Any, name: str, default: Any = None) -> Any:
     return getattr(hit, name, default)
 
 
+#: Coordinate names the map and point tools expect, from common alternatives.
+_COORD_NAMES = {
+    "lat": "latitude",
+    "lon": "longitude",
+    "nav_lat": "latitude",
+    "nav_lon": "longitude",
+}
+
+
+def _as_plain_markdown(text: str) -> str:
+    """``text`` on one line with Markdown's special characters escaped (quoted passages).
+
+    Parentheses and dots stay: an escaped ``\\(`` would open inline maths.
+    """
+    flat = " ".join(text.split())
+    return re.sub(r"([\\`*_{}\[\]#+\-!|>~<$])", r"\\\1", flat)
+
+
 def _dataspace_tools(app_state: Any, principal: Principal, figures: FigureStore) -> list[Tool]:
     @tool
     def search_dataspaces(query: str, k: Annotated[int, Field(ge=1, le=20)] = 5) -> dict[str, Any]:
@@ -186,7 +204,7 @@ def _dataspace_tools(app_state: Any, principal: Principal, figures: FigureStore)
         ]
         lines = [
             f"{i}. **{c['source']}**" + (f", p. {c['page']}" if c["page"] else "")
-            + f" ({c['dataspace']}): {c['text'][:200]}"
+            + f" ({c['dataspace']}): {_as_plain_markdown(c['text'][:200])}"
             for i, c in enumerate(citations, 1)
         ]  # fmt: skip
         text = "\n".join(lines) if lines else f"No passage matches {query!r} in your dataspaces."
@@ -204,6 +222,7 @@ def _dataspace_tools(app_state: Any, principal: Principal, figures: FigureStore)
             ds = read_grib_dataset(path)
         else:
             ds = xr.open_dataset(path)
+        ds = ds.rename({k: v for k, v in _COORD_NAMES.items() if k in ds.coords})
         if variable not in ds.data_vars:
             raise UnknownNameError("variable", variable, list(ds.data_vars))
         da = ds[variable]

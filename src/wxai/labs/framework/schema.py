@@ -7,6 +7,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from wxai.core.errors import ConfigError
+
 Preset = Literal["smoke", "full"]
 
 #: Upper bounds of integer fields that size a lab's work, by a pattern of the field's
@@ -52,5 +54,5 @@ class LabConfig(BaseModel):
             if is_int and bound is not None and value > bound:
                 too_large.append(f"{name} = {value} is above its upper bound {bound}")
         if too_large:
-            raise ValueError("; ".join(too_large) + "; choose smaller values")
+            raise ConfigError("; ".join(too_large) + "; choose smaller values")
         return self
