@@ -169,6 +169,14 @@ _COORD_NAMES = {
 }
 
 
+def _excerpt(text: str, limit: int = 320) -> str:
+    """``text`` cut at a word boundary near ``limit`` characters, with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def _as_plain_markdown(text: str) -> str:
     """``text`` on one line with Markdown's special characters escaped (quoted passages).
 
@@ -204,10 +212,13 @@ def _dataspace_tools(app_state: Any, principal: Principal, figures: FigureStore)
         ]
         lines = [
             f"{i}. **{c['source']}**" + (f", p. {c['page']}" if c["page"] else "")
-            + f" ({c['dataspace']}): {_as_plain_markdown(c['text'][:200])}"
+            + f" ({c['dataspace']}): {_as_plain_markdown(_excerpt(c['text']))}"
             for i, c in enumerate(citations, 1)
         ]  # fmt: skip
-        text = "\n".join(lines) if lines else f"No passage matches {query!r} in your dataspaces."
+        if not lines:
+            text = f"No passage matches {query!r} in your dataspaces."
+        else:
+            text = "The passages of your dataspaces that match best:\n\n" + "\n".join(lines)
         return {"count": len(citations), "citations": citations, "text": text}
 
     def _open(file: str, variable: str, time: str | None) -> tuple[Any, str]:
