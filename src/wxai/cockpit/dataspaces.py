@@ -59,6 +59,7 @@ from wxai.cockpit.accounts import (
 from wxai.cockpit.db import Base, UTCDateTime, make_engine, utcnow
 from wxai.cockpit.uploads import UploadError, atomic_write, safe_name, sniff
 from wxai.core.errors import UnknownNameError, WxaiError
+from wxai.core.locking import exclusive
 
 __all__ = [
     "DataspaceError",
@@ -638,17 +639,8 @@ class DataspaceStore:
             lock = self._locks.setdefault(space_id, threading.Lock())
         directory = self.root / space_id
         directory.mkdir(parents=True, exist_ok=True)
-        with lock, (directory / ".lock").open("a") as handle:
-            try:
-                import fcntl
-            except ImportError:  # Windows: the thread lock only
-                yield
-                return
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive(directory / ".lock", lock):
+            yield
 
     def check(self, principal: Principal, dataspace_id: str, need: str = "write") -> None:
         """Raise DataspaceNotFound unless the caller may ``need`` (view|read|write|manage)."""

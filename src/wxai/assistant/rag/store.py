@@ -39,6 +39,7 @@ from wxai.assistant.rag.ranking import BM25Index, reciprocal_rank_fusion
 from wxai.assistant.rag.types import Hit
 from wxai.assistant.rag.vector_index import IndexKind, VectorIndex
 from wxai.core.errors import ConfigError, DataFormatError, UnknownNameError, WxaiError
+from wxai.core.locking import exclusive
 
 __all__ = ["IngestReport", "RagStore", "SearchMode", "list_stores", "store_dir"]
 
@@ -276,17 +277,8 @@ class RagStore:
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
-        with self._lock, (self.directory / ".lock").open("a") as handle:
-            try:
-                import fcntl
-            except ImportError:  # Windows: SQLite's own locking only
-                yield
-                return
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive(self.directory / ".lock", self._lock):
+            yield
 
     def version(self) -> int:
         """The store version, increased by every committed change."""

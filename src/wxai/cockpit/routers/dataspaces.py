@@ -97,19 +97,6 @@ class UploadOut(BaseModel):
     status: Literal["added", "updated", "unchanged"]
 
 
-class SearchHitOut(BaseModel):
-    """One passage found, with its dataspace, file and download URL."""
-
-    dataspace_id: str
-    dataspace_name: str
-    file_id: str
-    source: str
-    text: str
-    score: float
-    page: int | None
-    url: str
-
-
 def _space_out(info: DataspaceInfo) -> DataspaceOut:
     return DataspaceOut(
         id=info.id,
@@ -135,19 +122,6 @@ def _file_out(record: FileRecord) -> FileOut:
         summary=record.summary,
         index_status=record.index_status,
         url=record.url,
-    )
-
-
-def _hit_out(hit: SearchHit) -> SearchHitOut:
-    return SearchHitOut(
-        dataspace_id=hit.dataspace_id,
-        dataspace_name=hit.dataspace_name,
-        file_id=hit.file_id,
-        source=hit.source,
-        text=hit.text,
-        score=hit.score,
-        page=hit.page,
-        url=hit.url,
     )
 
 
@@ -385,14 +359,12 @@ KDep = Annotated[int, Query(ge=1, le=50, description="number of passages")]
 )
 def search_dataspace(
     dataspace_id: str, q: QueryDep, user: UserDep, spaces: DataspacesDep, k: KDep = 5
-) -> list[SearchHitOut]:
+) -> list[SearchHit]:
     """The ``k`` best passages of one dataspace you may read (BM25 and vectors fused)."""
-    return [_hit_out(hit) for hit in spaces.search(user, q, k, dataspace_ids=[dataspace_id])]
+    return spaces.search(user, q, k, dataspace_ids=[dataspace_id])
 
 
 @router.get("/api/search", summary="Search all your dataspaces")
-def search_all(
-    q: QueryDep, user: UserDep, spaces: DataspacesDep, k: KDep = 5
-) -> list[SearchHitOut]:
+def search_all(q: QueryDep, user: UserDep, spaces: DataspacesDep, k: KDep = 5) -> list[SearchHit]:
     """The ``k`` best passages over every dataspace you may read."""
-    return [_hit_out(hit) for hit in spaces.search(user, q, k)]
+    return spaces.search(user, q, k)
