@@ -143,7 +143,8 @@ def test_home_page_is_the_assistant_for_the_signed_in_user(ran):
     client, _ = ran
     html = client.get("/").text
     assert "<title>Assistant - wxai</title>" in html
-    for testid in ["new-session", "session-list", "session-id", "composer", "chat-upload", "logout"]:
+    shown = ["new-session", "session-list", "session-id", "composer", "chat-upload", "logout"]
+    for testid in shown:
         assert f'data-testid="{testid}"' in html
     assert 'data-testid="user-name">admin<' in html
     assert "https://" not in html
