@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     configs_dir: Path | None = Field(
         default=None, description="Hydra config tree; default is the packaged `configs/`."
     )
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        """The tracking URI in effect (explicit, or the local SQLite store)."""
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The cockpit database URL in effect."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'cockpit.db').resolve()}"
+
     # -- the cockpit: who may reach it, and how much one request or task may take --------
     allowed_hosts: str = Field(
         default="localhost,127.0.0.1,[::1]",
@@ -78,20 +93,6 @@ class Settings(BaseSettings):
     task_wall_seconds: int = Field(
         default=7200, ge=10, le=7 * 24 * 3600, description="Wall-clock limit of a task, in s."
     )
-
-    @property
-    def resolved_tracking_uri(self) -> str:
-        """The tracking URI in effect (explicit, or the local SQLite store)."""
-        if self.tracking_uri:
-            return self.tracking_uri
-        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
-
-    @property
-    def resolved_database_url(self) -> str:
-        """The cockpit database URL in effect."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.home / 'cockpit.db').resolve()}"
 
 
 @lru_cache(maxsize=1)

@@ -11,25 +11,6 @@ from wxai.core.errors import ConfigError
 
 Preset = Literal["smoke", "full"]
 
-#: Upper bounds of integer fields that size a lab's work, by a pattern of the field's
-#: name (first match wins). Each is far above every full preset in ``configs/labs``
-#: (largest there: epochs 3000, steps 8000, batch_size 512, counts 200 000), so they
-#: only stop an override that asks for unbounded work (``epochs=1000000000``).
-SIZE_BOUNDS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"epoch"), 100_000),
-    (re.compile(r"batch"), 65_536),
-    (re.compile(r"step|iter|cycle"), 1_000_000),
-    (re.compile(r"sample|member|particle|^n_|_n$|points|grid|size|len"), 10_000_000),
-)
-
-
-def size_bound(name: str) -> int | None:
-    """The upper bound of the integer field ``name``, or None if it does not size work."""
-    for pattern, bound in SIZE_BOUNDS:
-        if pattern.search(name):
-            return bound
-    return None
-
 
 class LabConfig(BaseModel):
     """Fields shared by all labs; a lab subclasses this with its own fields.
@@ -56,3 +37,23 @@ class LabConfig(BaseModel):
         if too_large:
             raise ConfigError("; ".join(too_large) + "; choose smaller values")
         return self
+
+
+#: Upper bounds of integer fields that size a lab's work, by a pattern of the field's
+#: name (first match wins). Each is far above every full preset in ``configs/labs``
+#: (largest there: epochs 3000, steps 8000, batch_size 512, counts 200 000), so they
+#: only stop an override that asks for unbounded work (``epochs=1000000000``).
+SIZE_BOUNDS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"epoch"), 100_000),
+    (re.compile(r"batch"), 65_536),
+    (re.compile(r"step|iter|cycle"), 1_000_000),
+    (re.compile(r"sample|member|particle|^n_|_n$|points|grid|size|len"), 10_000_000),
+)
+
+
+def size_bound(name: str) -> int | None:
+    """The upper bound of the integer field ``name``, or None if it does not size work."""
+    for pattern, bound in SIZE_BOUNDS:
+        if pattern.search(name):
+            return bound
+    return None
