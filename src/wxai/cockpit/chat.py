@@ -32,7 +32,7 @@ from wxai.assistant.agents.router import route_request
 from wxai.assistant.llm.tools.caller import ToolCaller
 from wxai.assistant.llm.types import LLMProvider, Message, ToolCall
 from wxai.cockpit.accounts import Principal
-from wxai.cockpit.chat_rules import data_file_call
+from wxai.cockpit.chat_rules import data_file_call, unit_conversion_call
 from wxai.cockpit.chat_tools import ChatToolbox
 from wxai.cockpit.conversations import ConversationStore
 from wxai.cockpit.rendering import render_markdown, render_partial
@@ -130,7 +130,7 @@ def _run_tool(
         return
     if not isinstance(result, Mapping):
         result = {"result": result, "text": str(result)}
-    text = str(result.get("text") or "")
+    text = str(result.get("text") or "") or result_text(name, arguments, result)
     figures = [str(u) for u in result.get("figures") or []]
     summary = jsonable({k: v for k, v in result.items() if k not in _PRIVATE})
     yield turn.keep({
@@ -158,6 +158,13 @@ def _data_file_rule(
     return data_file_call(text, data_files())
 
 
+def _rule_call(
+    text: str, data_files: Callable[[], Iterable[Any]]
+) -> tuple[str, dict[str, Any]] | None:
+    """The tool call a rule decides for ``text`` (unit, data file, documents), or None."""
+    return unit_conversion_call(text) or _data_file_rule(text, data_files) or _document_rule(text)
+
+
 def _document_rule(text: str) -> tuple[str, dict[str, Any]] | None:
     """A ``search_dataspaces`` call when ``text`` asks about the user's documents."""
     if _DOCUMENT_QUESTION.search(text):
@@ -169,6 +176,19 @@ def _worth_offering(name: str, text: str) -> bool:
     """Whether tool ``name`` fits request ``text`` (tools without a trigger always fit)."""
     trigger = TOOL_TRIGGERS.get(name)
     return trigger is None or bool(trigger.search(text))
+
+
+def result_text(name: str, arguments: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """A one-line Markdown answer for a tool result that brings no ``text`` of its own."""
+    if name == "convert_units" and {"value", "unit"} <= set(result):
+        given = f"{arguments.get('value')} {arguments.get('from_unit')}"
+        return f"{given} = **{result['value']} {result['unit']}**"
+    pairs = [
+        f"{key.replace('_', ' ')} **{value}**"
+        for key, value in result.items()
+        if isinstance(value, int | float | str) and not isinstance(value, bool) and value != ""
+    ]
+    return f"{name.replace('_', ' ')}: " + ", ".join(pairs) if pairs else ""
 
 
 def _strategy(provider: LLMProvider) -> str:
@@ -300,7 +320,7 @@ def run_turn(
                         "delta": turn.answer,
                         "html": render_markdown(turn.answer),
                     }
-            elif (call := _data_file_rule(text, data_files) or _document_rule(text)) is not None:
+            elif (call := _rule_call(text, data_files)) is not None:
                 yield from _run_tool(turn, toolbox, call[0], call[1], "call_0")
                 if turn.answer:
                     yield {

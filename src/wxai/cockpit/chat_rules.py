@@ -1,9 +1,10 @@
 """Rules that decide a chat tool call without the model, where the request says enough.
 
 The offline model (SmolLM2-135M) fills tool arguments poorly when a call needs a
-file name, a variable and coordinates at once. A request such as "show a map of
-t2m from era5_small.nc" or "t2m in era5_small.nc at Frankfurt" names all of them,
-so a rule builds the ``field_map`` / ``field_value`` call and the model is not asked.
+file name, a variable and coordinates at once, or two units. A request such as
+"show a map of t2m from era5_small.nc", "t2m in era5_small.nc at Frankfurt" or
+"convert 25 knots to m/s" names all of them, so a rule builds the call
+(``field_map``, ``field_value``, ``convert_units``) and the model is not asked.
 """
 
 from __future__ import annotations
@@ -105,3 +106,35 @@ def data_file_call(text: str, files: Iterable[Any]) -> tuple[str, dict[str, Any]
         "latitude": latitude,
         "longitude": longitude,
     }
+
+
+#: Spellings of the units ``convert_units`` knows, to its unit codes.
+UNIT_NAMES: dict[str, str] = {
+    **dict.fromkeys(["c", "°c", "degc", "celsius", "deg c"], "C"),
+    **dict.fromkeys(["f", "°f", "degf", "fahrenheit"], "F"),
+    **dict.fromkeys(["k", "kelvin"], "K"),
+    **dict.fromkeys(["m/s", "mps", "m s-1", "metres per second", "meters per second"], "m/s"),
+    **dict.fromkeys(["km/h", "kmh", "kph", "km h-1"], "km/h"),
+    **dict.fromkeys(["kt", "kts", "knot", "knots"], "kt"),
+    **dict.fromkeys(["mph"], "mph"),
+    **dict.fromkeys(["hpa", "mb", "mbar", "millibar"], "hPa"),
+    **dict.fromkeys(["pa", "pascal"], "Pa"),
+    **dict.fromkeys(["inhg"], "inHg"),
+    **dict.fromkeys(["mm", "millimetres", "millimeters"], "mm"),
+    **dict.fromkeys(["in", "inch", "inches"], "in"),
+}
+_UNIT = "|".join(sorted((re.escape(name) for name in UNIT_NAMES), key=len, reverse=True))
+_CONVERSION = re.compile(
+    rf"(-?\d+(?:[.,]\d+)?)\s*({_UNIT})\s+(?:to|in|into|in ?to|as)\s+({_UNIT})(?![\w/])",
+    re.IGNORECASE,
+)
+
+
+def unit_conversion_call(text: str) -> tuple[str, dict[str, Any]] | None:
+    """``("convert_units", arguments)`` for "25 knots to m/s"-like requests, or None."""
+    match = _CONVERSION.search(text)
+    if match is None:
+        return None
+    value = float(match.group(1).replace(",", "."))
+    source, target = (UNIT_NAMES[match.group(i).lower()] for i in (2, 3))
+    return "convert_units", {"value": value, "from_unit": source, "to_unit": target}
