@@ -36,7 +36,7 @@ def test_results_without_text_get_one(tmp_path):
                             {"value": 12.861, "unit": "m/s"})  # fmt: skip
     assert converted == "25 kt = **12.861 m/s**"
     dew = result_text("dew_point", {}, {"dew_point_c": 12.0, "formula": "Magnus", "note": ""})
-    assert dew == "dew point: dew point c **12.0**, formula **Magnus**"
+    assert dew == "dew point: dew point **12.0 °C**, formula **Magnus**"
 
 
 def _parts(response) -> list[dict[str, Any]]:

@@ -178,13 +178,25 @@ def _worth_offering(name: str, text: str) -> bool:
     return trigger is None or bool(trigger.search(text))
 
 
+#: Unit suffixes of result keys (``dew_point_c``) and how people write them.
+_KEY_UNITS = {"_c": "°C", "_k": "K", "_kmh": "km/h", "_ms": "m/s", "_percent": "%", "_deg": "°"}
+
+
+def _labelled(key: str, value: object) -> str:
+    """``dew_point_c, 12.0`` -> ``dew point **12.0 °C**``."""
+    for suffix, unit in _KEY_UNITS.items():
+        if key.endswith(suffix) and isinstance(value, int | float):
+            return f"{key[: -len(suffix)].replace('_', ' ')} **{value} {unit}**"
+    return f"{key.replace('_', ' ')} **{value}**"
+
+
 def result_text(name: str, arguments: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     """A one-line Markdown answer for a tool result that brings no ``text`` of its own."""
     if name == "convert_units" and {"value", "unit"} <= set(result):
         given = f"{arguments.get('value')} {arguments.get('from_unit')}"
         return f"{given} = **{result['value']} {result['unit']}**"
     pairs = [
-        f"{key.replace('_', ' ')} **{value}**"
+        _labelled(key, value)
         for key, value in result.items()
         if isinstance(value, int | float | str) and not isinstance(value, bool) and value != ""
     ]
