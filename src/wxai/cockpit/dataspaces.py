@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from wxai.assistant.rag.store import RagStore
-from wxai.assistant.rag.summaries import GRIB_SUFFIXES
+from wxai.assistant.rag.summaries import describe_data_file
 from wxai.cockpit.accounts import (
     AccountNotFound,
     GroupRecord,
@@ -212,67 +212,6 @@ def _not_found(dataspace_id: str) -> DataspaceNotFound:
     return DataspaceNotFound(
         f"no dataspace {dataspace_id!r} that you may use; list yours with GET /api/dataspaces"
     )
-
-
-def data_summary(path: Path) -> dict[str, Any]:
-    """Variables (with units), grid and times of a NetCDF or GRIB file, for the chat tools.
-
-    Raises
-    ------
-    DataFormatError
-        The file cannot be read as NetCDF or GRIB.
-    """
-    if path.suffix.lower() in GRIB_SUFFIXES:
-        from wxai.data.formats.grib import list_messages
-
-        messages = list_messages(path)
-        variables: dict[str, dict[str, str]] = {}
-        grids, times = set(), set()
-        for msg in messages:
-            short = str(msg.get("shortName", "?"))
-            variables.setdefault(
-                short, {"units": str(msg.get("units", "")), "long_name": str(msg.get("name", ""))}
-            )
-            if "Ni" in msg and "Nj" in msg:
-                grids.add(f"{msg.get('gridType', 'grid')} {msg['Ni']}x{msg['Nj']}")
-            if "dataDate" in msg:
-                times.add(f"{int(msg['dataDate'])}T{int(msg.get('dataTime', 0)):04d}")
-        ordered = sorted(times)
-        return {
-            "format": "grib",
-            "messages": len(messages),
-            "variables": variables,
-            "grid": sorted(grids),
-            "times": {
-                "first": ordered[0] if ordered else None,
-                "last": ordered[-1] if ordered else None,
-                "count": len(ordered),
-            },
-        }
-    from wxai.data.formats.netcdf import read_netcdf
-
-    ds = read_netcdf(path, chunks={})
-    try:
-        variables = {
-            str(name): {
-                "units": str(da.attrs.get("units", "")),
-                "long_name": str(da.attrs.get("long_name", "")),
-                "dims": [str(d) for d in da.dims],
-            }
-            for name, da in ds.data_vars.items()
-        }
-        grid: dict[str, Any] = {"dims": {str(k): int(v) for k, v in ds.sizes.items()}}
-        for name in ("latitude", "lat", "longitude", "lon"):
-            if name in ds.coords and ds[name].size:
-                values = ds[name].values
-                grid[name] = [float(values.min()), float(values.max())]
-        times: dict[str, Any] = {"count": 0}
-        if "time" in ds.coords and ds["time"].size:
-            values = [str(v)[:19] for v in ds["time"].values]
-            times = {"first": values[0], "last": values[-1], "count": len(values)}
-        return {"format": "netcdf", "variables": variables, "grid": grid, "times": times}
-    finally:
-        ds.close()
 
 
 class DataspaceStore:
@@ -703,7 +642,7 @@ class DataspaceStore:
                 summary = None
                 if sniffed.kind == "data":
                     try:
-                        summary = data_summary(staged)
+                        summary = describe_data_file(staged)
                     except (WxaiError, OSError, ValueError) as exc:
                         reason = str(exc).replace(str(staged), name)
                         raise UploadError(

@@ -3,7 +3,8 @@
 A NetCDF or GRIB file is not text, but its metadata is: variables with their long
 names and units, the grid, the levels, the time range. :func:`summarise_data_file`
 writes that metadata as a few lines of English that the embedding model and BM25
-can match against a question such as "where is the 2 m temperature forecast?".
+can match against a question such as "where is the 2 m temperature forecast?";
+:func:`describe_data_file` returns it as data (for the chat's data-file tools).
 Values are never read: NetCDF is opened lazily (only coordinates are loaded), GRIB
 through its message headers (:func:`wxai.data.formats.grib.list_messages`).
 """
@@ -18,7 +19,13 @@ import numpy as np
 
 from wxai.core.errors import DataFormatError
 
-__all__ = ["DATA_SUFFIXES", "GRIB_SUFFIXES", "NETCDF_SUFFIXES", "summarise_data_file"]
+__all__ = [
+    "DATA_SUFFIXES",
+    "GRIB_SUFFIXES",
+    "NETCDF_SUFFIXES",
+    "describe_data_file",
+    "summarise_data_file",
+]
 
 NETCDF_SUFFIXES = frozenset({".nc", ".nc4", ".netcdf", ".cdf"})
 GRIB_SUFFIXES = frozenset({".grib", ".grib1", ".grib2", ".grb", ".grb2"})
@@ -169,3 +176,64 @@ def _summarise_grib(path: Path) -> str:
             desc += f" ... ({len(steps)} steps)"
         lines.append(desc)
     return "\n".join(lines)
+
+
+def describe_data_file(path: Path) -> dict[str, Any]:
+    """Variables (with units), grid and times of a NetCDF or GRIB file, as JSON-ready data.
+
+    Raises
+    ------
+    DataFormatError
+        The file cannot be read as NetCDF or GRIB.
+    """
+    if path.suffix.lower() in GRIB_SUFFIXES:
+        from wxai.data.formats.grib import list_messages
+
+        messages = list_messages(path)
+        variables: dict[str, dict[str, str]] = {}
+        grids, times = set(), set()
+        for msg in messages:
+            short = str(msg.get("shortName", "?"))
+            variables.setdefault(
+                short, {"units": str(msg.get("units", "")), "long_name": str(msg.get("name", ""))}
+            )
+            if "Ni" in msg and "Nj" in msg:
+                grids.add(f"{msg.get('gridType', 'grid')} {msg['Ni']}x{msg['Nj']}")
+            if "dataDate" in msg:
+                times.add(f"{int(msg['dataDate'])}T{int(msg.get('dataTime', 0)):04d}")
+        ordered = sorted(times)
+        return {
+            "format": "grib",
+            "messages": len(messages),
+            "variables": variables,
+            "grid": sorted(grids),
+            "times": {
+                "first": ordered[0] if ordered else None,
+                "last": ordered[-1] if ordered else None,
+                "count": len(ordered),
+            },
+        }
+    from wxai.data.formats.netcdf import read_netcdf
+
+    ds = read_netcdf(path, chunks={})
+    try:
+        variables = {
+            str(name): {
+                "units": str(da.attrs.get("units", "")),
+                "long_name": str(da.attrs.get("long_name", "")),
+                "dims": [str(d) for d in da.dims],
+            }
+            for name, da in ds.data_vars.items()
+        }
+        grid: dict[str, Any] = {"dims": {str(k): int(v) for k, v in ds.sizes.items()}}
+        for name in ("latitude", "lat", "longitude", "lon"):
+            if name in ds.coords and ds[name].size:
+                values = ds[name].values
+                grid[name] = [float(values.min()), float(values.max())]
+        times: dict[str, Any] = {"count": 0}
+        if "time" in ds.coords and ds["time"].size:
+            values = [str(v)[:19] for v in ds["time"].values]
+            times = {"first": values[0], "last": values[-1], "count": len(values)}
+        return {"format": "netcdf", "variables": variables, "grid": grid, "times": times}
+    finally:
+        ds.close()
