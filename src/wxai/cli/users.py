@@ -113,7 +113,6 @@ def link(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
 def _print_link(store, name: str) -> None:
     from wxai.core.settings import get_settings
 
-    settings = get_settings()
     issued = store.create_login_link(name)
-    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    typer.echo(f"one-time sign-in link for {name} (24 h): {base}/auth/link?token={issued.token}")
+    url = f"{get_settings().cockpit_url}/auth/link?token={issued.token}"
+    typer.echo(f"one-time sign-in link for {name} (24 h): {url}")

@@ -211,11 +211,6 @@ class AccountStore:
 
     # -- users -------------------------------------------------------------------------
 
-    def count_users(self) -> int:
-        """How many users exist (disabled ones included)."""
-        with self._session() as session:
-            return int(session.scalar(select(func.count()).select_from(UserRecord)) or 0)
-
     def add_user(self, name: str, password: str | None = None, role: str = Role.USER) -> UserInfo:
         """Create user ``name``; without a password they can log in only by a login link."""
         check_name(name)
@@ -311,12 +306,6 @@ class AccountStore:
             UserRecord.role == Role.ADMIN, UserRecord.disabled.is_(False)
         )
         return int(session.scalar(query.select_from(UserRecord)) or 0)
-
-    def is_active(self, user_id: str) -> bool:
-        """Whether ``user_id`` exists and is not disabled."""
-        with self._session() as session:
-            record = session.get(UserRecord, user_id)
-            return record is not None and not record.disabled
 
     def has_password(self, user_id: str) -> bool:
         """Whether the user has set a password (users made with a sign-in link have none)."""
@@ -418,7 +407,7 @@ class AccountStore:
 
     def _issue(
         self, user: str, kind: str, *, label: str = "", hours: float | None = None
-    ) -> tuple[IssuedSecret, str]:
+    ) -> IssuedSecret:
         token = secrets.token_urlsafe(32)
         if kind == "api_key":
             token = API_KEY_PREFIX + token
@@ -441,21 +430,19 @@ class AccountStore:
                     expires_at=expires,
                 )
             )
-        return IssuedSecret(credential_id, token, expires), csrf
+        return IssuedSecret(credential_id, token, expires)
 
-    def start_session(self, user: str, hours: float) -> tuple[IssuedSecret, str]:
-        """A browser login for ``hours``: the cookie token and its CSRF token."""
+    def start_session(self, user: str, hours: float) -> IssuedSecret:
+        """A browser login for ``hours`` (its CSRF token is kept with the credential)."""
         return self._issue(user, "session", hours=hours)
 
     def create_api_key(self, user: str, label: str = "") -> IssuedSecret:
         """A new API key for ``user``; the token is shown this once."""
-        issued, _ = self._issue(user, "api_key", label=label)
-        return issued
+        return self._issue(user, "api_key", label=label)
 
     def create_login_link(self, user: str, hours: float = LOGIN_LINK_HOURS) -> IssuedSecret:
         """A one-time login token for ``user``, valid ``hours``."""
-        issued, _ = self._issue(user, "link", hours=hours)
-        return issued
+        return self._issue(user, "link", hours=hours)
 
     def list_api_keys(self, user_id: str) -> list[CredentialRecord]:
         """A user's API keys (without secrets), newest first."""

@@ -102,9 +102,7 @@ def announce_first_login(accounts: AccountStore, settings: Settings) -> None:
     issued = accounts.ensure_first_admin()
     if issued is None:
         return
-    host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
-    base = (settings.public_url or f"http://{host}:{settings.port}").rstrip("/")
-    url = f"{base}/auth/link?token={issued.token}"
+    url = f"{settings.cockpit_url}/auth/link?token={issued.token}"
     print(  # the console is the channel: a log handler may be configured away
         "\n  wxai: first start - an admin account was created.\n"
         f"  Sign in once with this link (valid 24 h, single use):\n\n    {url}\n\n"

@@ -152,6 +152,9 @@ class GuardMiddleware:
             return
         path: str = scope["path"]
         method: str = scope["method"]
+        if path.startswith(PUBLIC_PREFIXES):  # static files: no database lookup per file
+            await self.app(scope, receive, send_with_headers)
+            return
         accounts: AccountStore = scope["app"].state.accounts
         principal = await anyio.to_thread.run_sync(resolve_principal, accounts, headers)
         scope.setdefault("state", {})["principal"] = principal

@@ -26,7 +26,8 @@ _COORDINATES = re.compile(
 )
 
 
-def _attr(item: Any, name: str, default: Any = None) -> Any:
+def field_of(item: Any, name: str, default: Any = None) -> Any:
+    """``item[name]`` of a mapping or ``item.name`` of a record (fakes in tests are dicts)."""
     return item.get(name, default) if isinstance(item, Mapping) else getattr(item, name, default)
 
 
@@ -37,9 +38,9 @@ def _mentions(text: str, word: str) -> bool:
 def pick_file(text: str, files: Iterable[Any]) -> Any | None:
     """The data file ``text`` names (by name or stem), or the only one when it says "the file"."""
     files = list(files)
-    named = [f for f in files if _mentions(text, str(_attr(f, "name", "")))]
+    named = [f for f in files if _mentions(text, str(field_of(f, "name", "")))]
     if not named:
-        named = [f for f in files if _mentions(text, Path(str(_attr(f, "name", ""))).stem)]
+        named = [f for f in files if _mentions(text, Path(str(field_of(f, "name", ""))).stem)]
     if len(named) == 1:
         return named[0]
     if not named and len(files) == 1 and _THIS_FILE.search(text):
@@ -59,7 +60,7 @@ def pick_variable(text: str, summary: Mapping[str, Any] | None) -> str | None:
         for name, info in variables.items()
         if any(
             len(word) > 3 and _mentions(text, word)
-            for word in str(_attr(info, "long_name", "") or "").lower().split()
+            for word in str(field_of(info, "long_name", "") or "").lower().split()
         )
     ]
     if len(by_words) == 1:
@@ -92,10 +93,10 @@ def data_file_call(text: str, files: Iterable[Any]) -> tuple[str, dict[str, Any]
     record = pick_file(text, files)
     if record is None:
         return None
-    variable = pick_variable(text, _attr(record, "summary"))
+    variable = pick_variable(text, field_of(record, "summary"))
     if variable is None:
         return None
-    name = str(_attr(record, "name", ""))
+    name = str(field_of(record, "name", ""))
     point = None if _MAP_WORDS.search(text) else pick_point(text)
     if point is None:
         return "field_map", {"file": name, "variable": variable}

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from pydantic import Field
 
 from wxai.assistant.llm.tools.tool import Tool, ToolRegistry, tool
 from wxai.cockpit.accounts import Principal
+from wxai.cockpit.chat_rules import field_of as _attr
 from wxai.core.errors import ConfigError, DataFormatError, UnknownNameError, WxaiError
 
 __all__ = ["ChatToolbox", "FigureStore", "build_chat_tools", "chat_offline"]
@@ -152,12 +153,6 @@ def _dataspaces(app_state: Any) -> Any:
     if store is None:
         raise ToolUnavailable("dataspaces are not set up on this server; ask an administrator")
     return store
-
-
-def _attr(hit: Any, name: str, default: Any = None) -> Any:
-    if isinstance(hit, Mapping):
-        return hit.get(name, default)
-    return getattr(hit, name, default)
 
 
 #: Coordinate names the map and point tools expect, from common alternatives.

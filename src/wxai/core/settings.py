@@ -60,6 +60,14 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.home / 'cockpit.db').resolve()}"
 
+    @property
+    def cockpit_url(self) -> str:
+        """The cockpit's base URL for links printed to people (``public_url``, else host:port)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::"} else self.host
+        return f"http://{host}:{self.port}"
+
     # -- the cockpit: who may reach it, and how much one request or task may take --------
     allowed_hosts: str = Field(
         default="localhost,127.0.0.1,[::1]",

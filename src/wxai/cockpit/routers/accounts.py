@@ -83,7 +83,7 @@ async def login(
             next_url=safe_next(next),
             code=status.HTTP_401_UNAUTHORIZED,
         )
-    issued, _ = accounts.start_session(user.id, settings.session_hours)
+    issued = accounts.start_session(user.id, settings.session_hours)
     response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
     return _signed_in(response, issued.token, settings)
 
@@ -100,7 +100,7 @@ def login_link(
             error="This sign-in link is not valid (used already, expired, or mistyped).",
             code=status.HTTP_401_UNAUTHORIZED,
         )
-    issued, _ = accounts.start_session(principal.id, settings.session_hours)
+    issued = accounts.start_session(principal.id, settings.session_hours)
     response = RedirectResponse("/?welcome=1", status.HTTP_303_SEE_OTHER)
     return _signed_in(response, issued.token, settings)
 
