@@ -28,6 +28,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wxai.cockpit.accounts import API_KEY_PREFIX, AccountStore, Principal
+from wxai.cockpit.errors import error_content
 
 SESSION_COOKIE = "wxai_session"
 CSRF_HEADER = "x-csrf-token"
@@ -169,10 +170,10 @@ class GuardMiddleware:
                 )
                 await _redirect(send_with_headers, "/login?next=" + quote(target, safe=""))
             else:
-                await _answer(send_with_headers, 401, "log in first, or send an API key")
+                await _answer(send_with_headers, 401, "log in first, or send an API key", path)
             return
         if method not in SAFE_METHODS and not same_origin(headers, scope.get("scheme", "http")):
-            await _answer(send_with_headers, 403, "cross-origin request refused")
+            await _answer(send_with_headers, 403, "cross-origin request refused", path)
             return
         if (
             principal is not None
@@ -181,13 +182,15 @@ class GuardMiddleware:
             and not is_public(path)  # the login form: Origin-checked above, no token yet
             and headers.get(CSRF_HEADER, "") != principal.csrf_token
         ):
-            await _answer(send_with_headers, 403, "missing or wrong CSRF token: reload the page")
+            await _answer(
+                send_with_headers, 403, "missing or wrong CSRF token: reload the page", path
+            )
             return
         await self.app(scope, receive, send_with_headers)
 
 
-async def _answer(send: Send, code: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def _answer(send: Send, code: int, detail: str, path: str = "") -> None:
+    body = json.dumps(error_content(path, code, detail)).encode()
     await send(
         {
             "type": "http.response.start",
