@@ -3,6 +3,7 @@
 #   gfortran, g++  - the native-kernels lab (Fortran and C++ kernels called through ctypes)
 #   chromium       - browser end-to-end tests of the cockpit
 #   bubblewrap     - the coding agent's sandbox for generated code (bwrap)
+#   espeak-ng      - synthesised German/English speech for the speech-input tests
 # Runs apt-get as root (or through sudo); without either it only warns.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ command -v gfortran >/dev/null 2>&1 || need+=(gfortran)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 # Chromium needs a font to render the cockpit page text.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
