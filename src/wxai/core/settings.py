@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     upload_max_mb: float = Field(
         default=50.0, gt=0, le=2048, description="Largest file one upload may send, in MiB."
     )
+    speech_max_seconds: float = Field(
+        default=120.0, gt=0, le=3600, description="Longest recording speech input accepts, in s."
+    )
+    speech_threads: int = Field(
+        default=2, ge=1, le=64, description="CPU threads of the speech recogniser (Whisper)."
+    )
     embedded_worker: bool = Field(
         default=True,
         description="Run the task worker inside `wxai serve`; false when `wxai worker` "
