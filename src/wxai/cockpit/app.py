@@ -28,6 +28,7 @@ from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
 from wxai.cockpit.errors import install_error_handlers
 from wxai.cockpit.jobs import TaskLimits, Worker
 from wxai.cockpit.routers import accounts, dataspaces, health, labs, llm, pages, tasks
+from wxai.cockpit.routers import openai as openai_api
 from wxai.cockpit.routers import sessions as chat_sessions
 from wxai.cockpit.storage import TaskStore
 from wxai.core.settings import Settings, get_settings
@@ -47,6 +48,8 @@ The cockpit of **wxai**: the course labs and long-running work as REST resources
   (`POST /api/llm/chat`), streamed as server-sent events with `"stream": true`.
 * **dataspaces**: private and group collections of documents and data files;
   upload (`POST /api/dataspaces/{id}/files`), download, search (`GET /api/search`).
+* **openai**: the cockpit as an OpenAI-compatible server for programs (`openai`
+  client, LangChain): `GET /v1/models`, `POST /v1/chat/completions` with an API key.
 * **health**: liveness and version.
 """
 
@@ -55,6 +58,7 @@ OPENAPI_TAGS = [
     {"name": "labs", "description": "The course labs, their last results and figures."},
     {"name": "llm", "description": "Language-model aliases and chat, streamed or not."},
     {"name": "dataspaces", "description": "Private and group dataspaces: files, search."},
+    {"name": "openai", "description": "OpenAI-compatible API: /v1/models, /v1/chat/completions."},
     {"name": "health", "description": "Liveness and version of the server."},
 ]
 
@@ -169,7 +173,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     app.state.start_worker = start_worker
     app.openapi = _openapi_with_400(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    routers = (health, accounts, dataspaces, tasks, labs, llm, chat_sessions, pages)
+    routers = (health, accounts, dataspaces, tasks, labs, llm, chat_sessions, openai_api, pages)
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         default=None,
         description="The cockpit's address as users reach it (printed in the first-login link).",
     )
+    user_models: str = Field(
+        default="",
+        description="Comma-separated model aliases ordinary users may use (chat, /v1/ API); "
+        "empty: every configured alias. Admins may use all.",
+    )
     session_hours: float = Field(
         default=12.0, gt=0, le=24 * 30, description="Lifetime of a browser login, in hours."
     )
