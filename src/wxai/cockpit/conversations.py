@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from wxai.assistant.llm.types import Message
 from wxai.cockpit.accounts import Principal
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, utcnow
+from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
 from wxai.core.errors import ConfigError, WxaiError
 
 __all__ = [
@@ -167,11 +167,8 @@ class ConversationStore:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        """Create the session and message tables if they do not exist."""
-        Base.metadata.create_all(
-            self.engine,
-            tables=[ChatSessionRecord.__table__, ChatMessageRecord.__table__],  # type: ignore[list-item]
-        )
+        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
+        migrate(self.engine)
 
     def close(self) -> None:
         """Release the database connections."""
