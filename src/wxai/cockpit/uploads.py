@@ -2,11 +2,13 @@
 
 An upload's name is metadata shown to people; it never becomes a path. Its type is
 read from the first bytes of the content (PDF, NetCDF classic, NetCDF4/HDF5, GRIB,
-UTF-8 text) and must agree with the name's suffix.
+UTF-8 text) and must agree with the name's suffix. A disk that fills up while an
+upload is written raises :class:`StorageFull`; the partial file is removed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -16,9 +18,21 @@ from pathlib import Path
 
 from wxai.assistant.rag.documents import SUFFIX_KINDS
 from wxai.assistant.rag.summaries import GRIB_SUFFIXES, NETCDF_SUFFIXES
-from wxai.core.errors import DataFormatError
+from wxai.core.errors import DataFormatError, WxaiError
 
-__all__ = ["MAX_NAME_CHARS", "Sniffed", "UploadError", "atomic_write", "safe_name", "sniff"]
+__all__ = [
+    "FULL_ERRNOS",
+    "MAX_NAME_CHARS",
+    "QuotaExceeded",
+    "Sniffed",
+    "StorageFull",
+    "UploadError",
+    "atomic_write",
+    "check_quota",
+    "is_disk_full",
+    "safe_name",
+    "sniff",
+]
 
 MAX_NAME_CHARS = 120
 
@@ -28,8 +42,58 @@ _TEXT_SUFFIXES = frozenset(
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 
 
+#: ``errno`` values of a write refused for lack of room: the disk, or the user's disk quota.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
 class UploadError(DataFormatError):
     """An upload that cannot be accepted (its name, its content, or the two disagree)."""
+
+
+class QuotaExceeded(UploadError):
+    """An upload that would take a dataspace past its storage quota (HTTP 413)."""
+
+
+class StorageFull(WxaiError, OSError):
+    """The server's disk (or its disk quota) is full: nothing could be stored (HTTP 507)."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write refused for lack of room (ENOSPC, EDQUOT, SQLite's "full")."""
+    if isinstance(exc, StorageFull):
+        return True
+    if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:
+        return True
+    text = str(exc)
+    words = ["database or disk is full", *(os.strerror(code) for code in FULL_ERRNOS)]
+    return any(word in text for word in words)
+
+
+def check_quota(name: str, used: int, adding: int, quota: int) -> None:
+    """Refuse an upload of ``adding`` bytes to a dataspace already holding ``used`` bytes.
+
+    Parameters
+    ----------
+    name:
+        The upload's display name (for the message).
+    used, adding, quota:
+        Bytes stored now (without a file this upload replaces), bytes of the upload,
+        and the dataspace's quota in bytes (0: unlimited).
+
+    Raises
+    ------
+    QuotaExceeded
+        ``used + adding > quota``; the message gives the three sizes in MiB.
+    """
+    if quota <= 0 or used + adding <= quota:
+        return
+    mib = 2**20
+    raise QuotaExceeded(
+        f"{name}: this upload ({adding / mib:.2f} MiB) would take the dataspace to "
+        f"{(used + adding) / mib:.2f} MiB, over its quota of {quota / mib:g} MiB "
+        f"({used / mib:.2f} MiB used; WXAI_DATASPACE_QUOTA_MB): delete files you no "
+        "longer need, or ask an administrator to raise the quota"
+    )
 
 
 @dataclass(frozen=True)
@@ -122,7 +186,15 @@ def sniff(name: str, head: bytes) -> Sniffed:
 
 
 def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary name next to ``target``, then rename it into place."""
+    """Write ``data`` to a temporary name next to ``target``, then rename it into place.
+
+    ``target`` keeps its old content unless the whole of ``data`` was written.
+
+    Raises
+    ------
+    StorageFull
+        The disk or the disk quota is full (ENOSPC, EDQUOT); the partial file is removed.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
     try:
@@ -131,5 +203,13 @@ def atomic_write(target: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         partial.replace(target)
+    except OSError as exc:
+        if exc.errno not in FULL_ERRNOS:
+            raise
+        raise StorageFull(
+            f"the server's disk is full: {len(data)} bytes could not be stored "
+            f"({os.strerror(exc.errno)}); nothing was changed. Try again later and tell "
+            "the administrator, who must free space on the server"
+        ) from None
     finally:
         partial.unlink(missing_ok=True)

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     upload_max_mb: float = Field(
         default=50.0, gt=0, le=2048, description="Largest file one upload may send, in MiB."
     )
+    dataspace_quota_mb: float = Field(
+        default=0.0, ge=0, description="Storage of one dataspace's files, in MiB; 0: unlimited."
+    )
     speech_max_seconds: float = Field(
         default=120.0, gt=0, le=3600, description="Longest recording speech input accepts, in s."
     )

@@ -3,11 +3,14 @@
 Every route checks the caller's access in :class:`~wxai.cockpit.dataspaces.DataspaceStore`;
 a dataspace or file the caller may not use answers 404 exactly like a missing one.
 Uploads are ``multipart/form-data`` with the file in the field ``file``, read as a
-stream and refused with 413 as soon as they pass ``WXAI_UPLOAD_MAX_MB``.
+stream and refused with 413 as soon as they pass ``WXAI_UPLOAD_MAX_MB``, or when they
+would take the dataspace past ``WXAI_DATASPACE_QUOTA_MB``. A full disk answers 507;
+the files already stored are kept.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -16,11 +19,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy.exc import OperationalError
 
 from wxai.cockpit.auth import UserDep
 from wxai.cockpit.dataspaces import DataspaceInfo, DataspaceStore, FileRecord, SearchHit
 from wxai.cockpit.schemas import ErrorOut
-from wxai.cockpit.uploads import UploadError
+from wxai.cockpit.uploads import QuotaExceeded, UploadError, check_quota, is_disk_full, safe_name
 
 router = APIRouter(tags=["dataspaces"])
 
@@ -284,7 +288,11 @@ async def read_upload(request: Request, limit: int) -> tuple[str, bytes]:
         **_NOT_FOUND,
         200: {"description": "A file of that name was replaced (or was unchanged)"},
         400: {"model": ErrorOut, "description": "Bad name or type, or a file that cannot be read"},
-        413: {"model": ErrorOut, "description": "Larger than WXAI_UPLOAD_MAX_MB"},
+        413: {
+            "model": ErrorOut,
+            "description": "Larger than WXAI_UPLOAD_MAX_MB, or past WXAI_DATASPACE_QUOTA_MB",
+        },
+        507: {"model": ErrorOut, "description": "The server's disk is full; nothing was stored"},
     },
     openapi_extra={
         "requestBody": {
@@ -311,12 +319,47 @@ async def upload_file(
     or NetCDF file) answers 400 and keeps the previous version of the same name.
     """
     await run_in_threadpool(spaces.check, user, dataspace_id, "write")
-    limit = int(request.app.state.settings.upload_max_mb * 2**20)
+    settings = request.app.state.settings
+    limit = int(settings.upload_max_mb * 2**20)
     filename, data = await read_upload(request, limit)
-    record, state = await run_in_threadpool(spaces.add_file, user, dataspace_id, filename, data)
+    quota = int(getattr(settings, "dataspace_quota_mb", 0) * 2**20)
+    try:
+        if quota:
+            await run_in_threadpool(
+                _check_quota,
+                spaces,
+                user,
+                dataspace_id,
+                filename=filename,
+                size=len(data),
+                quota=quota,
+            )
+        record, state = await run_in_threadpool(spaces.add_file, user, dataspace_id, filename, data)
+    except QuotaExceeded as exc:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
+    except (OSError, UploadError, sqlite3.OperationalError, OperationalError) as exc:
+        if not is_disk_full(exc):
+            raise
+        raise HTTPException(
+            status.HTTP_507_INSUFFICIENT_STORAGE,
+            "the server's disk is full: the upload was not stored and the dataspace's "
+            "other files are unchanged; try again later and tell the administrator",
+        ) from None
     if state != "added":
         response.status_code = status.HTTP_200_OK
     return UploadOut(file=_file_out(record), status=state)  # type: ignore[arg-type]
+
+
+def _check_quota(
+    spaces: DataspaceStore, user: Any, dataspace_id: str, *, filename: str, size: int, quota: int
+) -> None:
+    """Raise QuotaExceeded unless the dataspace has room for ``size`` more bytes.
+
+    A stored file of the same name would be replaced, so its size is not counted.
+    """
+    name = safe_name(filename)
+    used = sum(f.size for f in spaces.list_files(user, dataspace_id) if f.name != name)
+    check_quota(name, used, size, quota)
 
 
 @router.get(
