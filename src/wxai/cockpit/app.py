@@ -27,7 +27,7 @@ from wxai.cockpit.dataspaces import DataspaceStore
 from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
 from wxai.cockpit.errors import install_error_handlers
 from wxai.cockpit.jobs import TaskLimits, Worker
-from wxai.cockpit.routers import accounts, dataspaces, health, labs, llm, pages, tasks
+from wxai.cockpit.routers import accounts, audio, dataspaces, health, labs, llm, pages, tasks
 from wxai.cockpit.routers import openai as openai_api
 from wxai.cockpit.routers import sessions as chat_sessions
 from wxai.cockpit.storage import TaskStore
@@ -58,6 +58,7 @@ OPENAPI_TAGS = [
     {"name": "labs", "description": "The course labs, their last results and figures."},
     {"name": "llm", "description": "Language-model aliases and chat, streamed or not."},
     {"name": "dataspaces", "description": "Private and group dataspaces: files, search."},
+    {"name": "audio", "description": "Speech input: recordings to text (German, English)."},
     {"name": "openai", "description": "OpenAI-compatible API: /v1/models, /v1/chat/completions."},
     {"name": "health", "description": "Liveness and version of the server."},
 ]
@@ -173,7 +174,18 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     app.state.start_worker = start_worker
     app.openapi = _openapi_with_400(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    routers = (health, accounts, dataspaces, tasks, labs, llm, chat_sessions, openai_api, pages)
+    routers = (
+        health,
+        accounts,
+        dataspaces,
+        tasks,
+        labs,
+        llm,
+        chat_sessions,
+        openai_api,
+        audio,
+        pages,
+    )
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

