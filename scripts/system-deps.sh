@@ -4,6 +4,7 @@
 #   chromium       - browser end-to-end tests of the cockpit
 #   bubblewrap     - the coding agent's sandbox for generated code (bwrap)
 #   espeak-ng      - synthesised German/English speech for the speech-input tests
+#   postgresql     - throwaway PostgreSQL clusters for the database tests (initdb, pg_ctl)
 # Runs apt-get as root (or through sudo); without either it only warns.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # Chromium needs a font to render the cockpit page text.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 

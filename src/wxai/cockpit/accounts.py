@@ -25,7 +25,7 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, delete, fu
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from wxai.cockpit.db import Base, UTCDateTime, create_tables, make_engine, utcnow
+from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
 from wxai.core.errors import WxaiError
 
 #: User and group names: a letter first, then letters, digits, ``.``, ``_``, ``-``.
@@ -190,14 +190,8 @@ class AccountStore:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        """Create the account tables that do not exist yet."""
-        tables = [
-            UserRecord.__table__,
-            GroupRecord.__table__,
-            GroupMemberRecord.__table__,
-            CredentialRecord.__table__,
-        ]
-        create_tables(self.engine, tables)  # type: ignore[arg-type]
+        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
+        migrate(self.engine)
 
     def close(self) -> None:
         """Release the database connections."""

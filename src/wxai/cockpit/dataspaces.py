@@ -56,7 +56,7 @@ from wxai.cockpit.accounts import (
     Principal,
     UserRecord,
 )
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, utcnow
+from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
 from wxai.cockpit.uploads import UploadError, atomic_write, safe_name, sniff
 from wxai.core.errors import UnknownNameError, WxaiError
 from wxai.core.locking import exclusive
@@ -238,13 +238,8 @@ class DataspaceStore:
         self._locks: dict[str, threading.Lock] = {}
 
     def create_tables(self) -> None:
-        """Create the dataspace tables that do not exist yet."""
-        tables = [
-            DataspaceRecord.__table__,
-            DataspaceMemberRecord.__table__,
-            DataspaceFileRecord.__table__,
-        ]
-        Base.metadata.create_all(self.engine, tables=tables)  # type: ignore[arg-type]
+        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
+        migrate(self.engine)
 
     def close(self) -> None:
         """Release the database connections and the open indexes."""

@@ -18,19 +18,16 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Float,
-    Index,
     Integer,
     String,
     Text,
     delete,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from wxai.cockpit.db import Base, UTCDateTime, create_tables, make_engine, utcnow
+from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
 from wxai.core.errors import TaskStateError, WxaiError
 
 #: Error stored on tasks that were running when their server process stopped.
@@ -83,6 +80,8 @@ class TaskRecord(Base):
     owner_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class TaskStore:
@@ -105,37 +104,8 @@ class TaskStore:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        """Create the tables that do not exist yet; add columns newer versions introduced.
-
-        A ``tasks`` table made by an earlier version gets its missing nullable columns
-        (``owner_id``) by ``ALTER TABLE ... ADD COLUMN``.
-        """
-        create_tables(self.engine)
-        self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        table = TaskRecord.__table__
-        present = {column["name"] for column in inspect(self.engine).get_columns(table.name)}
-        missing = [column for column in table.columns if column.name not in present]
-        if not missing:
-            return
-        preparer = self.engine.dialect.identifier_preparer
-        with self.engine.begin() as connection:
-            for column in missing:
-                if not column.nullable:
-                    raise WxaiError(
-                        f"the tasks table lacks the required column {column.name!r}; "
-                        "move the old cockpit database aside and restart"
-                    )
-                kind = column.type.compile(dialect=self.engine.dialect)
-                connection.execute(
-                    text(
-                        f"ALTER TABLE {preparer.format_table(table)} "
-                        f"ADD COLUMN {preparer.format_column(column)} {kind}"
-                    )
-                )
-                if column.index:
-                    Index(f"ix_{table.name}_{column.name}", column).create(connection)
+        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
+        migrate(self.engine)
 
     def close(self) -> None:
         """Release the database connections."""
