@@ -5,6 +5,7 @@
 #   bubblewrap     - the coding agent's sandbox for generated code (bwrap)
 #   espeak-ng      - synthesised German/English speech for the speech-input tests
 #   postgresql     - throwaway PostgreSQL clusters for the database tests (initdb, pg_ctl)
+#   nginx          - the reverse proxy of deploy/nginx in front of a test cockpit
 # Runs apt-get as root (or through sudo); without either it only warns.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 # Chromium needs a font to render the cockpit page text.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 

@@ -96,6 +96,7 @@ CASES: dict[str, Case] = {
         rf"^\s*2,000 hnsw M\d+/ef\d+\s.*\s{_NUMBER}$",
         ("faiss",),
     ),
+    "standin_llm": Case(("--selftest", "--tokens", "20", "--delay-ms", "1"), rf"tokens/s: {_NUMBER}"),
     "tool_calling": Case(
         ("--only", "semantic (embedding route)"),
         rf"^semantic \(embedding route\).*\s{_NUMBER}$",

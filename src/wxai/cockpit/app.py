@@ -1,9 +1,9 @@
 """The cockpit application factory (the server of ``wxai serve``).
 
 ``uvicorn.run("wxai.cockpit.app:create_app", factory=True)`` builds a fresh app;
-importing this module starts nothing. At startup the app opens the task database,
-marks tasks a previous process left running as failed ("interrupted"), and starts
-the worker; at shutdown it stops the worker.
+importing this module starts nothing. At startup the app migrates the database,
+fails the tasks of workers that are gone (no heartbeat, or their process ended), and
+starts the worker; at shutdown it stops the worker.
 """
 
 from __future__ import annotations
@@ -77,10 +77,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     announce_first_login(accounts, settings)
     store = TaskStore(settings.resolved_database_url)
     store.create_tables()
-    interrupted = store.fail_interrupted() if settings.embedded_worker else 0
-    if interrupted:
-        log.warning("marked %d task(s) of a previous server process as interrupted", interrupted)
-    worker = Worker(store, limits=TaskLimits.from_settings(settings))
+    lost = store.fail_lost(settings.worker_heartbeat_timeout)  # workers that are gone
+    if lost:
+        log.warning("marked %d task(s) of stopped workers as failed", lost)
+    worker = Worker(
+        store,
+        limits=TaskLimits.from_settings(settings),
+        heartbeat_timeout=settings.worker_heartbeat_timeout,
+    )
     app.state.store = store
     app.state.worker = worker
     conversations = ConversationStore(settings.resolved_database_url)

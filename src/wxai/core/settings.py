@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         description="Run the task worker inside `wxai serve`; false when `wxai worker` "
         "processes claim the tasks instead.",
     )
+    worker_heartbeat_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        le=24 * 3600,
+        description="A running task whose worker sent no heartbeat for this long, in s, "
+        "is failed as 'worker lost' (workers beat every quarter of it).",
+    )
     task_memory_mb: int = Field(
         default=4096, ge=256, le=262144, description="Address-space limit of a task, in MiB."
     )
