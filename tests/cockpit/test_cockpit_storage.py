@@ -1,21 +1,27 @@
-"""Task storage: compare-and-set transitions, the restart rule, throttled progress."""
+"""Task storage: compare-and-set transitions, lost workers, throttled progress.
+
+The store tests run on SQLite and PostgreSQL (the ``database_url`` fixture).
+"""
 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from wxai.cockpit.app import create_app
+from wxai.cockpit.db import utcnow
 from wxai.cockpit.jobs import TaskCancelled, WorkerStopping, _TaskReporter, describe_exception
 from wxai.cockpit.schemas import finite
-from wxai.cockpit.storage import INTERRUPTED, TaskNotFoundError, TaskState, TaskStore
+from wxai.cockpit.storage import TaskNotFoundError, TaskRecord, TaskState, TaskStore
 from wxai.core.errors import TaskStateError, UnknownNameError
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = TaskStore(f"sqlite:///{tmp_path / 'db' / 'tasks.db'}")
+def store(database_url):
+    store = TaskStore(database_url)
     store.create_tables()
     yield store
     store.close()
@@ -52,28 +58,78 @@ def test_cancel_and_delete_rules(store):
         store.get(task.id)
 
 
-def test_fail_interrupted_marks_checked_and_executing_only(store):
-    created, checked, executing, completed = (store.add("lab", {}) for _ in range(4))
-    store.transition(checked.id, [TaskState.CREATED], TaskState.CHECKED)
-    store.transition(executing.id, [TaskState.CREATED], TaskState.EXECUTING)
-    store.transition(completed.id, [TaskState.CREATED], TaskState.COMPLETED)
-    assert store.fail_interrupted() == 2
+def _age_heartbeat(store, task_id, seconds):
+    with store._session.begin() as session:
+        session.execute(
+            update(TaskRecord)
+            .where(TaskRecord.id == task_id)
+            .values(heartbeat_at=utcnow() - timedelta(seconds=seconds))
+        )
+
+
+def test_claims_record_the_worker_and_take_the_oldest_task_once(store):
+    first, second = store.add("lab", {}), store.add("lab", {})
+    claimed = store.claim_next("elsewhere:1:a")
+    assert claimed.id == first.id and claimed.state == TaskState.CHECKED
+    assert claimed.worker_id == "elsewhere:1:a" and claimed.heartbeat_at is not None
+    assert store.claim_next("elsewhere:2:b").id == second.id
+    assert store.claim_next("elsewhere:3:c") is None
+    assert store.heartbeat(first.id, "elsewhere:1:a")
+    assert not store.heartbeat(first.id, "elsewhere:2:b")  # not its task
+
+
+def test_fail_lost_fails_only_tasks_without_a_recent_heartbeat(store):
+    fresh, stale, done = (store.add("lab", {}) for _ in range(3))
+    for task in (fresh, stale, done):
+        assert store.claim_next(f"otherhost:{task.seq}:x").id == task.id
+    created = store.add("lab", {})
+    store.transition(stale.id, [TaskState.CHECKED], TaskState.EXECUTING)
+    store.transition(done.id, [TaskState.CHECKED], TaskState.COMPLETED)
+    _age_heartbeat(store, stale.id, 120)
+    _age_heartbeat(store, done.id, 120)
+    assert store.fail_lost(timeout=60) == 1
     states = {task.id: task.state for task in store.list_tasks()}
     assert states == {
         created.id: "created",
-        checked.id: "failed",
-        executing.id: "failed",
-        completed.id: "completed",
+        fresh.id: "checked",
+        stale.id: "failed",
+        done.id: "completed",
     }
-    assert store.get(executing.id).error == INTERRUPTED
+    error = store.get(stale.id).error
+    assert error.startswith(f"worker lost: worker otherhost:{stale.seq}:x sent no heartbeat")
+    assert store.fail_lost(timeout=60) == 0
 
 
-def test_startup_marks_a_task_left_executing_as_interrupted(wxai_home):
-    """A task the previous process left 'executing' is failed, never lost; a queued one waits."""
+def test_fail_lost_at_once_when_the_worker_process_of_this_host_ended(store):
+    import socket
+    import subprocess
+    import sys
+
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pid = int(ended.stdout)
+    task = store.add("lab", {})
+    store.claim_next(f"{socket.gethostname()[:40]}:{pid}:dead")
+    alive = store.add("lab", {})
+    store.claim_next(f"{socket.gethostname()[:40]}:1:init")  # pid 1 lives
+    assert store.fail_lost(timeout=3600) == 1
+    assert store.get(task.id).error.startswith("interrupted: the worker process")
+    assert store.get(alive.id).state == TaskState.CHECKED
+
+
+def test_startup_fails_tasks_of_ended_workers_and_keeps_the_queue(wxai_home):
+    """A task a killed process left 'executing' is failed, never lost; a queued one waits."""
+    import socket
+
     store = TaskStore(wxai_home.resolved_database_url)
     store.create_tables()
     left = store.add("lab", {"type": "lab", "params": {"name": "sine-regression"}})
-    store.transition(left.id, [TaskState.CREATED], TaskState.EXECUTING)
+    store.claim_next(f"{socket.gethostname()[:40]}:999999999:gone")
+    store.transition(left.id, [TaskState.CHECKED], TaskState.EXECUTING)
     queued = store.add("lab", {"type": "lab", "params": {"name": "sine-regression"}})
     store.close()
 
@@ -84,7 +140,7 @@ def test_startup_marks_a_task_left_executing_as_interrupted(wxai_home):
         as_admin(client)
         failed = client.get(f"/api/tasks/{left.id}").json()
         assert failed["state"] == "failed"
-        assert failed["error"] == "interrupted: the server stopped while the task was executing"
+        assert failed["error"].startswith("interrupted: the worker process")
         assert client.get(f"/api/tasks/{queued.id}").json()["state"] == "created"
 
 
@@ -167,5 +223,5 @@ def test_a_database_of_an_earlier_version_gets_the_owner_column(tmp_path):
     with sqlite3.connect(path) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(tasks)")]
         indexes = [row[1] for row in connection.execute("PRAGMA index_list(tasks)")]
-    assert columns[-1] == "owner_id"
+    assert "owner_id" in columns and columns[-1] == "heartbeat_at"
     assert "ix_tasks_owner_id" in indexes

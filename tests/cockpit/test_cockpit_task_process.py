@@ -131,9 +131,11 @@ def test_two_workers_never_execute_the_same_task(wxai_home, wait_task, wait_for,
     records = [tmp_path / f"task{i}.txt" for i in range(6)]
     ids = [stores[0].add("test-wait", wait_params(steps=1, record=str(r))).id for r in records]
 
-    # both workers see the same waiting task; only the first claim wins
-    first = stores[0].next_created()
+    # a claimed task is no longer offered; a second worker handed it anyway does nothing
     workers = [Worker(s, poll_interval=0.05) for s in stores]
+    first = stores[0].claim_next(workers[0].worker_id)
+    assert first.id == ids[0] and stores[1].claim_next(workers[1].worker_id).id == ids[1]
+    stores[1].transition(ids[1], [TaskState.CHECKED], TaskState.CREATED)  # back in the queue
     workers[0]._process(first)
     workers[1]._process(first)
     assert records[0].read_text().count("\n") == 1

@@ -1,10 +1,14 @@
 """The worker: runs queued tasks one at a time, each in its own limited child process.
 
 Tasks are picked from the database (oldest ``created`` first), so a queue survives
-a restart of the server. The worker checks a task's parameters, claims it with the
-compare-and-set transition ``created -> checked`` (so two workers sharing a database
-never run the same task) and starts ``python -m wxai.cockpit.task_process`` in a new
-session. The child limits its own address space (``RLIMIT_AS``) and CPU time
+a restart of the server. The worker claims a task (:meth:`TaskStore.claim_next`:
+``created -> checked``, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers on any
+number of machines never run the same task), checks its parameters and starts
+``python -m wxai.cockpit.task_process`` in a new session. While the task runs the
+worker writes a heartbeat on it; every worker (and every server at start) fails the
+tasks whose heartbeat is older than the timeout: their worker is gone.
+
+The child limits its own address space (``RLIMIT_AS``) and CPU time
 (``RLIMIT_CPU``), executes the task and writes progress and the outcome through its
 own :class:`TaskStore`; each progress write also reads the task's cancel flag.
 
@@ -37,6 +41,7 @@ from wxai.cockpit.storage import (
     TaskRecord,
     TaskState,
     TaskStore,
+    new_worker_id,
 )
 from wxai.cockpit.task_types import TaskType, get_task_type
 from wxai.core.errors import WxaiError
@@ -225,6 +230,11 @@ class Worker:
         Memory, CPU and wall-clock limits of each task (default :class:`TaskLimits`).
     cancel_poll_interval:
         Seconds between two reads of a running task's cancel flag by the worker.
+    heartbeat_timeout:
+        Seconds without a heartbeat after which a claimed task counts as lost; this
+        worker beats every quarter of it and fails other workers' lost tasks.
+    worker_id:
+        The name recorded on claimed tasks (default ``host:pid:random``).
     """
 
     def __init__(
@@ -235,8 +245,14 @@ class Worker:
         progress_interval: float = 0.25,
         limits: TaskLimits | None = None,
         cancel_poll_interval: float = 0.2,
+        heartbeat_timeout: float = 60.0,
+        worker_id: str | None = None,
     ) -> None:
         self.store = store
+        self.heartbeat_timeout = heartbeat_timeout
+        self.heartbeat_interval = heartbeat_timeout / 4
+        self.worker_id = worker_id or new_worker_id()
+        self._next_reap = 0.0
         self.poll_interval = poll_interval
         self.progress_interval = progress_interval
         self.limits = limits or TaskLimits()
@@ -297,14 +313,31 @@ class Worker:
         return done
 
     def run_once(self) -> bool:
-        """Process the oldest waiting task, if any, to its end; return whether there was one."""
-        task = self.store.next_created()
+        """Process the oldest waiting task, if any, to its end; return whether there was one.
+
+        First fails lost tasks (no heartbeat for ``heartbeat_timeout``), at most once
+        per heartbeat interval.
+        """
+        self.reap_lost()
+        task = self.store.claim_next(self.worker_id)
         if task is None:
             return False
         self._process(task)
         return True
 
+    def reap_lost(self, force: bool = False) -> int:
+        """Fail the tasks of workers that stopped beating; return how many (throttled)."""
+        now = time.monotonic()
+        if not force and now < self._next_reap:
+            return 0
+        self._next_reap = now + self.heartbeat_interval
+        lost = self.store.fail_lost(self.heartbeat_timeout)
+        if lost:
+            log.warning("failed %d task(s) whose worker stopped sending heartbeats", lost)
+        return lost
+
     def _process(self, task: TaskRecord) -> None:
+        """Check the claimed task's parameters (``checked``) and execute it."""
         store = self.store
         try:
             task_type = get_task_type(task.type)
@@ -315,15 +348,14 @@ class Worker:
                 log.exception("checking task %s failed", task.id)
             store.transition(
                 task.id,
-                [TaskState.CREATED],
+                [TaskState.CHECKED],
                 TaskState.FAILED,
                 error=describe_exception(exc),
                 message="check failed",
             )
             return
-        # The claim: only one worker moves the task out of 'created'.
-        if not store.transition(task.id, [TaskState.CREATED], TaskState.CHECKED, message=message):
-            return  # cancelled, deleted, or claimed by another worker
+        if not store.transition(task.id, [TaskState.CHECKED], TaskState.CHECKED, message=message):
+            return  # cancelled or deleted meanwhile
         if not store.transition(
             task.id, [TaskState.CHECKED], TaskState.EXECUTING, message="starting"
         ):
@@ -381,6 +413,7 @@ class Worker:
         """
         started = time.monotonic()
         next_cancel_check = started + self.cancel_poll_interval
+        next_beat = started + self.heartbeat_interval
         killed = ""
         while True:
             pid, status, usage = os.wait4(child.pid, 0 if killed else os.WNOHANG)
@@ -392,6 +425,12 @@ class Worker:
                 killed = "stop"
             elif now - started > self.limits.wall_seconds:
                 killed = "wall"
+            elif now >= next_beat:
+                next_beat = now + self.heartbeat_interval
+                try:
+                    self.store.heartbeat(task.id, self.worker_id)
+                except Exception:  # the database is away: try again at the next beat
+                    log.exception("could not write the heartbeat of task %s", task.id)
             elif now >= next_cancel_check:
                 next_cancel_check = now + self.cancel_poll_interval
                 try:
@@ -478,13 +517,20 @@ def run_worker(poll_interval: float = 1.0, max_tasks: int | None = None) -> int:
     limits = TaskLimits.from_settings(settings)
     store = TaskStore(settings.resolved_database_url)
     store.create_tables()
-    worker = Worker(store, poll_interval=poll_interval, limits=limits)
+    worker = Worker(
+        store,
+        poll_interval=poll_interval,
+        limits=limits,
+        heartbeat_timeout=settings.worker_heartbeat_timeout,
+    )
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: worker.request_stop())
     console = Console(stderr=True)
     database = make_url(store.url).render_as_string(hide_password=True)
     console.print(
-        f"wxai worker: tasks from {database}; types {', '.join(task_type_names())}; "
+        f"wxai worker {worker.worker_id}: tasks from {database}; "
+        f"types {', '.join(task_type_names())}; heartbeat timeout "
+        f"{settings.worker_heartbeat_timeout:g} s; "
         f"limits {limits.memory_mb} MiB, {limits.cpu_seconds:g} s CPU, "
         f"{limits.wall_seconds:g} s wall",
         highlight=False,

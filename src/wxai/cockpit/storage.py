@@ -3,14 +3,23 @@
 Every state change is a compare-and-set ``UPDATE ... WHERE state IN (...)``, so the
 HTTP handlers, the worker thread and other server processes sharing the database
 can never move a task along two different paths at once. The worker's claim of a task
-is the transition ``created -> checked``: of two workers only one wins it.
+is the transition ``created -> checked``: of two workers only one wins it. On
+PostgreSQL the claim also locks the row with ``SELECT ... FOR UPDATE SKIP LOCKED``, so
+workers on many machines take different tasks without waiting for each other.
+
+A claimed task records its worker (``worker_id``, host:pid:random) and the time the
+worker last said it was alive (``heartbeat_at``); :meth:`TaskStore.fail_lost` fails the
+tasks of workers that stopped sending heartbeats (killed, machine gone).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     delete,
+    func,
     select,
     update,
 )
@@ -32,6 +42,14 @@ from wxai.core.errors import TaskStateError, WxaiError
 
 #: Error stored on tasks that were running when their server process stopped.
 INTERRUPTED = "interrupted: the server stopped while the task was executing"
+#: Start of the error stored on tasks whose worker stopped sending heartbeats.
+WORKER_LOST = "worker lost"
+
+
+def new_worker_id() -> str:
+    """A name for a worker unique across machines: ``host:pid:random``."""
+    host = socket.gethostname()[:40]
+    return f"{host}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class TaskState(StrEnum):
@@ -281,23 +299,135 @@ class TaskStore:
                 '{"action": "cancel"} and delete it once it has stopped'
             )
 
-    def fail_interrupted(self) -> int:
-        """Mark tasks left ``checked`` or ``executing`` by a stopped process as failed.
+    def claim_next(self, worker_id: str) -> TaskRecord | None:
+        """Claim the oldest ``created`` task for ``worker_id``: ``created -> checked``.
+
+        PostgreSQL skips rows other workers hold locked (``FOR UPDATE SKIP LOCKED``);
+        everywhere the update is also a compare-and-set on the state, so a task is
+        claimed once whatever the database. The claim sets ``worker_id`` and
+        ``heartbeat_at``.
+
+        Returns
+        -------
+        TaskRecord or None
+            The claimed task (state ``checked``), or None when nothing waits.
+        """
+        for _ in range(20):  # on SQLite another worker may win the row we saw
+            with self._session.begin() as session:
+                task_id = session.scalar(
+                    select(TaskRecord.id)
+                    .where(TaskRecord.state == TaskState.CREATED)
+                    .order_by(TaskRecord.seq)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if task_id is None:
+                    return None
+                now = utcnow()
+                claimed = session.execute(
+                    update(TaskRecord)
+                    .where(TaskRecord.id == task_id, TaskRecord.state == TaskState.CREATED)
+                    .values(
+                        state=TaskState.CHECKED,
+                        worker_id=worker_id,
+                        heartbeat_at=now,
+                        updated_at=now,
+                        message="checking the parameters",
+                    )
+                )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                return self.get(task_id)
+        return None
+
+    def heartbeat(self, task_id: str, worker_id: str) -> bool:
+        """Record that ``worker_id`` still runs ``task_id``; False if it no longer holds it."""
+        statement = (
+            update(TaskRecord)
+            .where(
+                TaskRecord.id == task_id,
+                TaskRecord.worker_id == worker_id,
+                TaskRecord.state.in_([TaskState.CHECKED, TaskState.EXECUTING]),
+            )
+            .values(heartbeat_at=utcnow())
+        )
+        with self._session.begin() as session:
+            return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+
+    def fail_lost(self, timeout: float) -> int:
+        """Fail the ``checked``/``executing`` tasks whose worker is gone.
+
+        A worker is gone when its task has had no heartbeat for ``timeout`` s (killed,
+        machine stopped: error "worker lost: ..."), or at once when it ran on this
+        machine and its process no longer exists (error "interrupted: ..."). Tasks of
+        live workers are left alone, whichever process or machine they run in. A task
+        claimed before heartbeats existed counts from its ``updated_at``.
 
         Returns
         -------
         int
-            The number of tasks marked.
+            The number of tasks marked failed.
         """
-        statement = (
-            update(TaskRecord)
-            .where(TaskRecord.state.in_([TaskState.CHECKED, TaskState.EXECUTING]))
-            .values(
-                state=TaskState.FAILED,
-                error=INTERRUPTED,
-                message="interrupted",
-                updated_at=utcnow(),
+        cutoff = utcnow() - timedelta(seconds=timeout)
+        running = [TaskState.CHECKED, TaskState.EXECUTING]
+        seen = func.coalesce(TaskRecord.heartbeat_at, TaskRecord.updated_at)
+        with self._session() as session:
+            rows = session.execute(
+                select(TaskRecord.id, TaskRecord.worker_id, seen).where(
+                    TaskRecord.state.in_(running)
+                )
+            ).all()
+        failed = 0
+        for task_id, worker_id, last_seen in rows:
+            condition = [TaskRecord.id == task_id, TaskRecord.state.in_(running)]
+            if _process_ended(worker_id):
+                condition.append(TaskRecord.worker_id == worker_id)
+                error = (
+                    f"interrupted: the worker process {worker_id} stopped while the task "
+                    "was executing; submit the task again"
+                )
+            elif last_seen is not None and _as_utc(last_seen) < cutoff:
+                condition.append(seen < cutoff)
+                error = (
+                    f"{WORKER_LOST}: worker {worker_id or 'unknown'} sent no heartbeat since "
+                    f"{_as_utc(last_seen).isoformat(timespec='seconds')} (timeout "
+                    f"{timeout:g} s, WXAI_WORKER_HEARTBEAT_TIMEOUT); it was killed or its "
+                    "machine stopped. Submit the task again"
+                )
+            else:
+                continue
+            statement = (
+                update(TaskRecord)
+                .where(*condition)
+                .values(state=TaskState.FAILED, error=error, message="failed", updated_at=utcnow())
             )
-        )
-        with self._session.begin() as session:
-            return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+            with self._session.begin() as session:
+                failed += session.execute(statement).rowcount  # type: ignore[attr-defined]
+        return failed
+
+
+def _as_utc(value: datetime) -> datetime:
+    """``value`` timezone-aware (``coalesce`` results skip the UTC column type)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _process_ended(worker_id: str | None) -> bool:
+    """Whether ``worker_id`` (``host:pid:random``) names a process of this host that is gone.
+
+    Only a definite answer counts: another host, an unparsable id or a process that
+    exists (or that we may not signal) all give False, leaving the heartbeat to decide.
+    """
+    if not worker_id:
+        return False
+    parts = worker_id.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname()[:40] or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False  # this very process: alive (a stopped worker marks its own tasks)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False

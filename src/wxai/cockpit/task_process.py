@@ -7,7 +7,9 @@ threads and matplotlib off screen. It then executes the task, writing progress (
 reading the cancel flag) through a :class:`~wxai.cockpit.storage.TaskStore` on the
 database named by ``WXAI_TASK_DATABASE_URL``, and stores the outcome: completed,
 failed with the task's error (or the memory message), or cancelled. When it dies
-without storing one (a signal, the CPU limit), the worker records why.
+without storing one (a signal, the CPU limit), the worker records why. When the
+worker itself dies (killed, machine reboots), the child ends its process group: nobody
+would enforce its limits or cancel it, and the task is failed as lost.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import signal
 import sys
 import threading
+import time
 from typing import Any
 
 MIB = 1 << 20
@@ -46,6 +50,24 @@ def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
             hard = min(hard, old_hard)
             soft = min(soft, hard)
         resource.setrlimit(which, (soft, hard))
+
+
+def watch_parent(interval: float = 1.0) -> threading.Thread:
+    """End this process group (SIGKILL) once the parent process is gone.
+
+    A daemon thread compares ``os.getppid()`` with its value at the start every
+    ``interval`` s: an orphan is re-parented to init (or a subreaper).
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+
+    thread = threading.Thread(target=watch, name="wxai-task-parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def _quiet_threads() -> None:
@@ -128,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("WXAI_TASK_DATABASE_URL is not set; this process is started by the worker")
     apply_limits(args.memory_mb, args.cpu_seconds)
     _quiet_threads()
+    watch_parent()
     execute(
         args.task_id,
         database_url,
