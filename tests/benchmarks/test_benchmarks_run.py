@@ -96,6 +96,10 @@ CASES: dict[str, Case] = {
         rf"^\s*2,000 hnsw M\d+/ef\d+\s.*\s{_NUMBER}$",
         ("faiss",),
     ),
+    "cockpit_load": Case(
+        ("--setup", "--database", "sqlite", "--duration", "10", "--streams", "2", "--users", "4"),
+        rf"REST: \d+ requests, {_NUMBER} requests/s",
+    ),
     "standin_llm": Case(("--selftest", "--tokens", "20", "--delay-ms", "1"), rf"tokens/s: {_NUMBER}"),
     "tool_calling": Case(
         ("--only", "semantic (embedding route)"),
