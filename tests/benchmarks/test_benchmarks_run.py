@@ -100,7 +100,9 @@ CASES: dict[str, Case] = {
         ("--setup", "--database", "sqlite", "--duration", "10", "--streams", "2", "--users", "4"),
         rf"REST: \d+ requests, {_NUMBER} requests/s",
     ),
-    "standin_llm": Case(("--selftest", "--tokens", "20", "--delay-ms", "1"), rf"tokens/s: {_NUMBER}"),
+    "standin_llm": Case(
+        ("--selftest", "--tokens", "20", "--delay-ms", "1"), rf"tokens/s: {_NUMBER}"
+    ),
     "tool_calling": Case(
         ("--only", "semantic (embedding route)"),
         rf"^semantic \(embedding route\).*\s{_NUMBER}$",
