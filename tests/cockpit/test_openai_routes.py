@@ -340,7 +340,6 @@ def test_wxai_turn_whose_model_is_down_is_502(client) -> None:
     answer = _ask(client, "Explain the Fourier transform in one sentence")
     assert answer.status_code == 502, answer.text
     assert "connection refused" in answer.json()["error"]["message"]
-    assert (
-        _chat(client, messages=[{"role": "system", "content": "x"}], wxai_tools=True).status_code
-        == 400
-    )
+    assert _ask(client, "convert 1 m/s\x00 to km/h").status_code == 400
+    only_system = [{"role": "system", "content": "x"}]
+    assert _chat(client, messages=only_system, wxai_tools=True).status_code == 400

@@ -293,6 +293,10 @@ def _last_user_text(body: ChatCompletionRequest) -> str:
                     f"with wxai_tools the last user message may have at most {MAX_TEXT_CHARS} "
                     "characters",
                 )
+            if "\x00" in message.content:
+                raise HTTPException(
+                    status.HTTP_400_BAD_REQUEST, "the message must not contain NUL characters"
+                )
             return message.content
     raise HTTPException(
         status.HTTP_400_BAD_REQUEST, "wxai_tools needs a user message with text to answer"
