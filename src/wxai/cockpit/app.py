@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from wxai import __version__
+from wxai.cockpit import quotas as quota_api
 from wxai.cockpit.accounts import AccountStore
 from wxai.cockpit.auth import GuardMiddleware, parse_hosts
 from wxai.cockpit.conversations import ConversationStore
@@ -27,6 +28,7 @@ from wxai.cockpit.dataspaces import DataspaceStore
 from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
 from wxai.cockpit.errors import install_error_handlers
 from wxai.cockpit.jobs import TaskLimits, Worker
+from wxai.cockpit.quotas import QuotaMiddleware, QuotaStore
 from wxai.cockpit.routers import accounts, audio, dataspaces, health, labs, llm, pages, tasks
 from wxai.cockpit.routers import openai as openai_api
 from wxai.cockpit.routers import sessions as chat_sessions
@@ -87,15 +89,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.store = store
     app.state.worker = worker
-    conversations = ConversationStore(settings.resolved_database_url)
+    conversations = ConversationStore(
+        settings.resolved_database_url, stale_after_s=settings.chat_stale_seconds
+    )
     conversations.create_tables()
     app.state.conversations = conversations
+    quotas = QuotaStore(
+        settings.resolved_database_url,
+        requests_per_minute=settings.rate_limit_per_minute,
+        tokens_per_day=settings.token_quota_per_day,
+    )
+    quotas.create_tables()
+    app.state.quotas = quotas
     if app.state.start_worker and settings.embedded_worker:
         worker.start()
     try:
         yield
     finally:
         await asyncio.to_thread(worker.stop)
+        chat_sessions.stop_turns(app)
+        quotas.close()
         store.close()
         conversations.close()
         spaces.close()
@@ -187,12 +200,14 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
         llm,
         chat_sessions,
         openai_api,
+        quota_api,
         audio,
         pages,
     )
     for router in (module.router for module in routers):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(QuotaMiddleware)  # inside the guard: it reads the guard's principal
     app.add_middleware(GuardMiddleware, allowed_hosts=parse_hosts(settings.allowed_hosts))
     if docs_assets is not None:
         install_offline_docs(app, docs_assets)

@@ -2,20 +2,21 @@
 
 :func:`run_turn` yields plain JSON-ready dicts, one per *part*:
 
-``session``      ``{"type", "id", "title", "model"}`` (first)
+``session``      ``{"type", "id", "title", "model", "message_id"}`` (first)
 ``tool_call``    ``{"type", "id", "name", "arguments"}``
 ``tool_result``  ``{"type", "id", "name", "summary", "figures", "html"}``
 ``citations``    ``{"type", "items": [{source, dataspace, page, url, text}]}``
 ``text``         ``{"type", "delta", "html"}``; ``html`` renders the whole answer so far
 ``error``        ``{"type", "message"}``
-``done``         ``{"type", "message_id", "context": {"dropped_turns"}}`` (last)
+``done``         ``{"type", "message_id", "status", "usage": {"tokens"}, "context"}`` (last)
 
 The request is decided by the agents' rules first (:func:`route_request`): forecast
 questions run ``get_weather_forecast`` without any language model; other requests
 go to :class:`ToolCaller` over the registered tools, or get a plain answer. Only
 registered tools run, with validated arguments; nothing a tool does escapes as an
 exception. The user's message is stored before anything runs, the assistant's
-(text and parts) at the end, also when the stream is cut.
+when the turn starts (``streaming``), while it streams, and at the end with its
+status; a cancel flag stops the turn between parts.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from wxai.assistant.llm.types import LLMProvider, Message, ToolCall
 from wxai.cockpit.accounts import Principal
 from wxai.cockpit.chat_rules import data_file_call, unit_conversion_call
 from wxai.cockpit.chat_tools import ChatToolbox
-from wxai.cockpit.conversations import ConversationStore
+from wxai.cockpit.conversations import ConversationStore, estimate_tokens
 from wxai.cockpit.rendering import render_markdown, render_partial
 from wxai.core.errors import WxaiError
 
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 
 Part = dict[str, Any]
 HTML_INTERVAL_S = 0.1
+FLUSH_INTERVAL_S = 0.5  # how often a streaming answer's text is written to the database
+CANCEL_INTERVAL_S = 0.25  # how often the cancel flag is read
+STORE_ATTEMPTS = 5  # final writes of an answer, 1 s, 2 s, ... apart
 _PRIVATE = ("text", "figures", "citations", "markdown")
 _FILE_HINT = re.compile(r"\.(nc|nc4|grib2?|grb2?)\b|\bfile\b", re.IGNORECASE)
 
@@ -268,8 +272,15 @@ def run_turn(
     max_tokens: int = 384,
     html_interval: float = HTML_INTERVAL_S,
     data_files: Callable[[], Iterable[Any]] = list,
+    should_stop: Callable[[], bool] | None = None,
+    flush_interval: float = FLUSH_INTERVAL_S,
+    cancel_interval: float = CANCEL_INTERVAL_S,
 ) -> Iterator[Part]:
     """Answer ``text`` in session ``session_id`` of ``principal``, streaming typed parts.
+
+    The answer is stored when the turn starts (status ``streaming``, its id in the
+    ``session`` part), its text every ``flush_interval`` s, and at the end with its
+    status (``complete``, ``failed``, ``cancelled``) in the ``done`` part.
 
     Parameters
     ----------
@@ -286,6 +297,9 @@ def run_turn(
     data_files:
         Lists the caller's GRIB/NetCDF files, for requests that name one
         (:func:`wxai.cockpit.chat_rules.data_file_call` decides those without the model).
+    should_stop:
+        Asked at most every ``cancel_interval`` s between parts; True stops the turn
+        (default: the answer's cancel flag in the database).
 
     Raises
     ------
@@ -294,72 +308,125 @@ def run_turn(
     """
     info = conversations.get(principal, session_id)
     conversations.append(principal, session_id, "user", text, model=alias)
+    answer = conversations.start_answer(principal, session_id, model=alias)
     turn = _Turn()
-    saved = False
+    stop = should_stop or (lambda: conversations.cancel_requested(answer.id))
+    state: dict[str, Any] = {"status": None, "flushed": time.monotonic(), "checked": 0.0}
 
-    def save() -> str:
-        nonlocal saved
-        saved = True
-        stored = conversations.append(
-            principal, session_id, "assistant", turn.answer, parts=turn.parts, model=alias
-        )
-        return stored.id
+    def store(status: str | None) -> None:
+        """Write the answer so far; the final write is retried while the database restarts."""
+        for attempt in range(1 if status is None else STORE_ATTEMPTS):
+            try:
+                conversations.save_answer(answer.id, turn.answer, turn.parts, status)  # type: ignore[arg-type]
+                break
+            except Exception:
+                if status is None:  # a periodic write: the next one catches up
+                    log.warning("could not store answer %s yet", answer.id, exc_info=True)
+                elif attempt == STORE_ATTEMPTS - 1:
+                    raise
+                else:
+                    time.sleep(1.0 + attempt)
+        state["flushed"] = time.monotonic()
+        if status is not None:
+            state["status"] = status
+
+    def stopped() -> bool:
+        now_s = time.monotonic()
+        if now_s - state["checked"] < cancel_interval:
+            return False
+        state["checked"] = now_s
+        return stop()
 
     title = info.title or conversations.get(principal, session_id).title
     try:
-        yield {"type": "session", "id": info.id, "title": title, "model": alias}
-        window = conversations.context(principal, session_id, budget_tokens, skip_last=1)
-        clock = now or (lambda: datetime.now(UTC))
-        decision = route_request(text, provider=None, now=clock())
-        try:
-            if decision.action == "weather":
-                yield from _run_tool(
-                    turn, toolbox, "get_weather_forecast", {"question": text}, "call_0"
-                )
-                if turn.answer:
-                    yield {
-                        "type": "text",
-                        "delta": turn.answer,
-                        "html": render_markdown(turn.answer),
-                    }
-            elif decision.action == "clarify":
-                yield from _text_parts(turn, iter([decision.question]), html_interval)
-            elif decision.action == "report":
-                yield from _run_tool(turn, toolbox, "write_report", {"topic": text}, "call_0")
-                if turn.answer:
-                    yield {
-                        "type": "text",
-                        "delta": turn.answer,
-                        "html": render_markdown(turn.answer),
-                    }
-            elif (call := _rule_call(text, data_files)) is not None:
-                yield from _run_tool(turn, toolbox, call[0], call[1], "call_0")
-                if turn.answer:
-                    yield {
-                        "type": "text",
-                        "delta": turn.answer,
-                        "html": render_markdown(turn.answer),
-                    }
-            else:
-                only = decision.target if decision.action == "tool" else None
-                if only is not None and only not in toolbox.registry:
-                    only = None
-                yield from _model_turn(
-                    turn, toolbox, provider_factory(alias), window.messages, text,
-                    only=only, max_tokens=max_tokens, interval=html_interval,
-                )  # fmt: skip
-        except WxaiError as exc:
-            yield turn.keep({"type": "error", "message": str(exc)})
-        except Exception as exc:  # the stream ends with a message, never a broken connection
-            log.exception("chat turn failed")
-            message = f"the turn failed ({type(exc).__name__}); the server log has details"
-            yield turn.keep({"type": "error", "message": message})
-        message_id = save()
         yield {
-            "type": "done",
-            "message_id": message_id,
+            "type": "session", "id": info.id, "title": title, "model": alias,
+            "message_id": answer.id,
+        }  # fmt: skip
+        window = conversations.context(principal, session_id, budget_tokens, skip_last=2)
+        parts = _answer_parts(
+            turn, text, alias=alias, toolbox=toolbox, provider_factory=provider_factory,
+            history=window.messages, now=now, max_tokens=max_tokens, html_interval=html_interval,
+            data_files=data_files,
+        )  # fmt: skip
+        status = "complete"
+        try:
+            for part in parts:
+                if stopped():
+                    status = "cancelled"
+                    break
+                yield part
+                if time.monotonic() - state["flushed"] >= flush_interval:
+                    store(None)
+        finally:
+            parts.close()
+        if status == "cancelled":
+            yield turn.keep({"type": "error", "message": CANCELLED_NOTE})
+        elif any(p["type"] == "error" for p in turn.parts) and not turn.answer:
+            status = "failed"
+        store(status)
+        yield {
+            "type": "done", "message_id": answer.id, "status": status,
+            "usage": {"tokens": turn_tokens(window.tokens, text, turn.answer)},
             "context": {"dropped_turns": window.dropped_turns},
-        }
+        }  # fmt: skip
     finally:
-        if not saved:
-            save()
+        if state["status"] is None:  # the consumer stopped early, or storing itself failed
+            try:
+                store("cancelled")
+            except Exception:  # the database may be the reason: the stale check ends it
+                log.exception("could not store the end of answer %s", answer.id)
+
+
+CANCELLED_NOTE = "stopped: the answer was cancelled"
+
+
+def turn_tokens(history_tokens: int, question: str, answer: str) -> int:
+    """Tokens a turn is charged: history and question read, answer written (estimates)."""
+    return history_tokens + estimate_tokens(question) + estimate_tokens(answer)
+
+
+def _answer_parts(
+    turn: _Turn,
+    text: str,
+    *,
+    alias: str,
+    toolbox: ChatToolbox,
+    provider_factory: Callable[[str], LLMProvider],
+    history: list[Message],
+    now: Callable[[], datetime] | None,
+    max_tokens: int,
+    html_interval: float,
+    data_files: Callable[[], Iterable[Any]],
+) -> Iterator[Part]:
+    """The parts of the answer to ``text``; errors become ``error`` parts, never exceptions."""
+    clock = now or (lambda: datetime.now(UTC))
+    try:
+        decision = route_request(text, provider=None, now=clock())
+        call: tuple[str, dict[str, Any]] | None = None
+        if decision.action == "weather":
+            call = ("get_weather_forecast", {"question": text})
+        elif decision.action == "report":
+            call = ("write_report", {"topic": text})
+        elif decision.action != "clarify":
+            call = _rule_call(text, data_files)
+        if call is not None:
+            yield from _run_tool(turn, toolbox, call[0], call[1], "call_0")
+            if turn.answer:
+                yield {"type": "text", "delta": turn.answer, "html": render_markdown(turn.answer)}
+        elif decision.action == "clarify":
+            yield from _text_parts(turn, iter([decision.question]), html_interval)
+        else:
+            only = decision.target if decision.action == "tool" else None
+            if only is not None and only not in toolbox.registry:
+                only = None
+            yield from _model_turn(
+                turn, toolbox, provider_factory(alias), history, text,
+                only=only, max_tokens=max_tokens, interval=html_interval,
+            )  # fmt: skip
+    except WxaiError as exc:
+        yield turn.keep({"type": "error", "message": str(exc)})
+    except Exception as exc:  # the stream ends with a message, never a broken connection
+        log.exception("chat turn failed")
+        message = f"the turn failed ({type(exc).__name__}); the server log has details"
+        yield turn.keep({"type": "error", "message": message})

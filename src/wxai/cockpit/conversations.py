@@ -5,6 +5,13 @@ assistant message keeps, besides its text, the ``parts`` of its turn (tool calls
 with their arguments, tool results, figures, citations, errors) as JSON, so the
 cockpit can show again what was run. Every method takes the owner: another
 user's session id answers :class:`SessionNotFound`, exactly like a missing one.
+
+An answer being written is stored when its turn starts, with ``status``
+``streaming``; its text is updated while it streams and it ends ``complete``,
+``failed`` or ``cancelled``. A cancel request is a flag in the database, so any
+server process can stop a turn that another process runs. An answer whose process
+died stays ``streaming`` without updates; read after ``stale_after_s`` it is
+marked ``failed``.
 """
 
 from __future__ import annotations
@@ -13,10 +20,23 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, delete, func, or_, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)  # fmt: skip
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from wxai.assistant.llm.types import Message
@@ -28,6 +48,7 @@ __all__ = [
     "ContextWindow",
     "ConversationStore",
     "MessageInfo",
+    "MessageNotFound",
     "SessionInfo",
     "SessionNotFound",
     "estimate_tokens",
@@ -35,10 +56,16 @@ __all__ = [
 
 MAX_TITLE_CHARS = 120
 Owner = Principal | str
+MessageStatus = Literal["streaming", "complete", "failed", "cancelled"]
+STALE_NOTE = "the server process writing this answer stopped; ask again"
 
 
 class SessionNotFound(WxaiError, LookupError):
     """No chat session with that id among the caller's sessions."""
+
+
+class MessageNotFound(WxaiError, LookupError):
+    """No message with that id in the caller's session."""
 
 
 class ChatSessionRecord(Base):
@@ -69,6 +96,9 @@ class ChatMessageRecord(Base):
     parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     model: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="complete", server_default="complete")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -95,6 +125,8 @@ class MessageInfo:
     parts: list[dict[str, Any]]
     model: str
     created_at: datetime
+    status: str = "complete"
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +168,8 @@ def _session_info(record: ChatSessionRecord) -> SessionInfo:
 def _message_info(record: ChatMessageRecord) -> MessageInfo:
     return MessageInfo(
         record.id, record.session_id, record.seq, record.role, record.text,
-        list(record.parts or []), record.model, record.created_at,
+        list(record.parts or []), record.model, record.created_at, record.status or "complete",
+        record.updated_at,
     )  # fmt: skip
 
 
@@ -162,9 +195,10 @@ class ConversationStore:
         SQLAlchemy URL (the cockpit's ``resolved_database_url``).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, stale_after_s: float = 300.0) -> None:
         self.engine = make_engine(url)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self.stale_after_s = stale_after_s
 
     def create_tables(self) -> None:
         """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
@@ -260,6 +294,7 @@ class ConversationStore:
         *,
         parts: Sequence[dict[str, Any]] = (),
         model: str = "",
+        status: MessageStatus = "complete",
     ) -> MessageInfo:
         """Add a message at the end of a session; the first user message names an untitled one."""
         if role not in ("user", "assistant"):
@@ -274,7 +309,8 @@ class ConversationStore:
             now = utcnow()
             message = ChatMessageRecord(
                 id=uuid.uuid4().hex, session_id=record.id, seq=(last or 0) + 1, role=role,
-                text=text, parts=list(parts), model=model, created_at=now,
+                text=text, parts=list(parts), model=model, created_at=now, status=status,
+                cancel_requested=False, updated_at=now,
             )  # fmt: skip
             session.add(message)
             record.updated_at = now
@@ -283,15 +319,92 @@ class ConversationStore:
             return _message_info(message)
 
     def messages(self, owner: Owner, session_id: str) -> list[MessageInfo]:
-        """The messages of a session, oldest first."""
+        """The messages of a session, oldest first (stale ``streaming`` ones marked failed)."""
         with self.session() as session:
             record = self._record(session, owner, session_id)
-            rows = session.scalars(
-                select(ChatMessageRecord)
-                .where(ChatMessageRecord.session_id == record.id)
-                .order_by(ChatMessageRecord.seq)
+            rows = list(
+                session.scalars(
+                    select(ChatMessageRecord)
+                    .where(ChatMessageRecord.session_id == record.id)
+                    .order_by(ChatMessageRecord.seq)
+                )
             )
+            for row in rows:
+                self._fail_if_stale(row)
             return [_message_info(r) for r in rows]
+
+    def message(self, owner: Owner, session_id: str, message_id: str) -> MessageInfo:
+        """One message of the owner's session (a stale ``streaming`` one marked failed)."""
+        with self.session() as session:
+            row = self._message(session, owner, session_id, message_id)
+            self._fail_if_stale(row)
+            return _message_info(row)
+
+    def _message(
+        self, session: Session, owner: Owner, session_id: str, message_id: str
+    ) -> ChatMessageRecord:
+        record = self._record(session, owner, session_id)
+        row = session.get(ChatMessageRecord, str(message_id)[:64])
+        if row is None or row.session_id != record.id:
+            raise MessageNotFound(
+                f"no message {message_id!r} in this session; "
+                f"list them with GET /api/sessions/{record.id}/messages"
+            )
+        return row
+
+    def _fail_if_stale(self, row: ChatMessageRecord) -> None:
+        """Mark ``row`` failed when it streams without an update for ``stale_after_s``."""
+        if row.status != "streaming":
+            return
+        last = row.updated_at or row.created_at
+        if utcnow() - last > timedelta(seconds=self.stale_after_s):
+            row.status = "failed"
+            row.parts = [*(row.parts or []), {"type": "error", "message": STALE_NOTE}]
+            row.updated_at = utcnow()
+
+    def start_answer(self, owner: Owner, session_id: str, *, model: str = "") -> MessageInfo:
+        """Store an empty assistant message with status ``streaming`` (the turn fills it)."""
+        return self.append(owner, session_id, "assistant", "", model=model, status="streaming")
+
+    def save_answer(
+        self,
+        message_id: str,
+        text: str,
+        parts: Sequence[dict[str, Any]],
+        status: MessageStatus | None = None,
+    ) -> bool:
+        """Update an answer's text and parts (and status); False when it is gone (deleted).
+
+        Only the turn that started the answer calls this, with the id it got from
+        :meth:`start_answer`; a final status is never overwritten by ``streaming``.
+        """
+        values: dict[str, Any] = {"text": text, "parts": list(parts), "updated_at": utcnow()}
+        if status is not None:
+            values["status"] = status
+        with self.session() as session:
+            done = session.execute(
+                update(ChatMessageRecord)
+                .where(ChatMessageRecord.id == message_id)
+                .where(ChatMessageRecord.status.in_(["streaming", "failed"]))
+                .values(**values)
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def request_cancel(self, owner: Owner, session_id: str, message_id: str) -> MessageInfo:
+        """Ask the turn writing an answer to stop (any server process sees the flag)."""
+        with self.session() as session:
+            row = self._message(session, owner, session_id, message_id)
+            if row.status == "streaming":
+                row.cancel_requested = True
+            return _message_info(row)
+
+    def cancel_requested(self, message_id: str) -> bool:
+        """Whether someone asked to stop the answer ``message_id`` (True when it is gone)."""
+        with self.session() as session:
+            flag = session.scalar(
+                select(ChatMessageRecord.cancel_requested).where(ChatMessageRecord.id == message_id)
+            )
+            return flag is None or bool(flag)
 
     def context(
         self, owner: Owner, session_id: str, budget_tokens: int, *, skip_last: int = 0

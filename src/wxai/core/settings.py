@@ -122,6 +122,18 @@ class Settings(BaseSettings):
     task_wall_seconds: int = Field(
         default=7200, ge=10, le=7 * 24 * 3600, description="Wall-clock limit of a task, in s."
     )
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, description="Requests a user may make per minute (API); 0: unlimited."
+    )
+    token_quota_per_day: int = Field(
+        default=0, ge=0, description="Model tokens a user may use per UTC day; 0: unlimited."
+    )
+    chat_concurrency: int = Field(
+        default=4, ge=1, le=256, description="Chat answers one server process writes at once."
+    )
+    chat_stale_seconds: float = Field(
+        default=300.0, gt=0, description="A streaming answer not updated for this long is failed."
+    )
 
 
 @lru_cache(maxsize=1)

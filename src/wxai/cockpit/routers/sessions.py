@@ -5,15 +5,27 @@ missing one. ``POST /api/sessions/{id}/messages`` streams the turn's parts
 (:mod:`wxai.cockpit.chat`) as server-sent events, one ``event: <type>`` with
 ``data: {json}`` each, and ends it with an ``error`` part ``signed out`` when the
 caller is disabled or logged out meanwhile.
+
+The turn runs in a thread of the serving process (at most ``WXAI_CHAT_CONCURRENCY``
+at once), not in the response: the stream only relays its parts, so a client that
+disconnects loses nothing. The answer is in the database from the start (status
+``streaming``); ``GET .../messages/{message_id}`` polls it from any server process,
+and ``POST .../messages/{message_id}/cancel`` sets the flag the turn checks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Callable, Iterator
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +39,9 @@ from wxai.cockpit.rendering import render_markdown
 from wxai.cockpit.schemas import ErrorOut
 
 router = APIRouter(tags=["sessions"])
+log = logging.getLogger(__name__)
+KEEPALIVE_S = 120.0  # an SSE comment when no part came for this long (proxies stay open)
+QUEUED_PER_THREAD = 4  # turns waiting for a thread, per thread, before 503
 
 MAX_TEXT_CHARS = 8000
 _404 = {404: {"model": ErrorOut, "description": "No such session of yours"}}
@@ -85,13 +100,16 @@ class MessageOut(BaseModel):
     parts: list[dict[str, Any]]
     model: str
     created_at: str
+    status: str = Field(description="streaming, complete, failed or cancelled")
+    updated_at: str | None = None
 
     @classmethod
     def of(cls, info: MessageInfo) -> MessageOut:
         return cls(
             id=info.id, seq=info.seq, role=info.role, text=info.text,
             html=render_markdown(info.text), parts=info.parts, model=info.model,
-            created_at=info.created_at.isoformat(),
+            created_at=info.created_at.isoformat(), status=info.status,
+            updated_at=info.updated_at.isoformat() if info.updated_at else None,
         )  # fmt: skip
 
 
@@ -165,6 +183,28 @@ def list_messages(request: Request, user: UserDep, session_id: str) -> list[Mess
     return [MessageOut.of(m) for m in _conversations(request).messages(user, session_id)]
 
 
+@router.get(
+    "/api/sessions/{session_id}/messages/{message_id}", summary="Read one message",
+    responses=_404,
+)  # fmt: skip
+def get_message(request: Request, user: UserDep, session_id: str, message_id: str) -> MessageOut:
+    """One message; poll an answer with status ``streaming`` until it is final."""
+    return MessageOut.of(_conversations(request).message(user, session_id, message_id))
+
+
+@router.post(
+    "/api/sessions/{session_id}/messages/{message_id}/cancel",
+    summary="Stop an answer being written", responses=_404,
+)  # fmt: skip
+def cancel_message(request: Request, user: UserDep, session_id: str, message_id: str) -> MessageOut:
+    """Ask the turn writing this answer to stop, on whichever server process runs it.
+
+    The turn stops within a fraction of a second (between two parts) and stores what it
+    wrote with status ``cancelled``; a final answer is returned unchanged.
+    """
+    return MessageOut.of(_conversations(request).request_cancel(user, session_id, message_id))
+
+
 def toolbox_for(request: Request, user: Principal) -> ChatToolbox:
     """The chat tools of ``user`` (``app.state.chat_toolbox(request, user)`` replaces them)."""
     factory = getattr(request.app.state, "chat_toolbox", None)
@@ -178,17 +218,78 @@ def _sse(part: dict[str, Any]) -> str:
     return f"event: {part['type']}\ndata: {json.dumps(part, ensure_ascii=False)}\n\n"
 
 
-def _stream(
-    parts: Iterator[dict[str, Any]], accounts: AccountStore, user: Principal
-) -> Iterator[str]:
+class _Turns:
+    """The chat threads of one server process, with a bound on waiting turns."""
+
+    def __init__(self, threads: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wxai-chat")
+        self.slots = threading.BoundedSemaphore(threads * (1 + QUEUED_PER_THREAD))
+
+
+_TURNS_LOCK = threading.Lock()
+
+
+def _turns(app: FastAPI) -> _Turns:
+    with _TURNS_LOCK:
+        turns = getattr(app.state, "chat_turns", None)
+        if turns is None:
+            turns = _Turns(int(app.state.settings.chat_concurrency))
+            app.state.chat_turns = turns
+        return turns
+
+
+def stop_turns(app: FastAPI) -> None:
+    """At shutdown: take no new turns; running ones finish before the process exits."""
+    turns = getattr(app.state, "chat_turns", None)
+    if turns is not None:
+        turns.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run(
+    parts: Iterator[dict[str, Any]],
+    deliver: Callable[[dict[str, Any] | None], None],
+    on_done: Callable[[int], None],
+) -> None:
+    """Run a turn to its end in this thread, handing each part to ``deliver``."""
+    tokens = 0
     try:
         for part in parts:
-            if not still_signed_in(accounts, user):
-                yield _sse({"type": "error", "message": "signed out"})
-                return
-            yield _sse(part)
+            if part["type"] == "done":
+                tokens = int(part.get("usage", {}).get("tokens", 0))
+            deliver(part)
+    except Exception as exc:  # the database went away, or a bug: the client sees it
+        log.exception("chat turn failed")
+        deliver({"type": "error", "message": f"the answer failed ({type(exc).__name__}); "
+                 "reload the session to see what was stored"})  # fmt: skip
     finally:
         parts.close()  # type: ignore[attr-defined]
+        deliver(None)
+        on_done(tokens)
+
+
+async def _relay(
+    queue: asyncio.Queue[dict[str, Any] | None],
+    accounts: AccountStore,
+    user: Principal,
+    cancel: Callable[[str], None],
+) -> AsyncIterator[str]:
+    """SSE of the parts a turn thread puts on ``queue``; ends at its end or on sign-out."""
+    message_id = ""
+    while True:
+        try:
+            part = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+        except TimeoutError:
+            yield ": keep-alive\n\n"
+            continue
+        if part is None:
+            return
+        message_id = message_id or str(part.get("message_id") or "")
+        if not await run_in_threadpool(still_signed_in, accounts, user):
+            if message_id:
+                await run_in_threadpool(cancel, message_id)
+            yield _sse({"type": "error", "message": "signed out"})
+            return
+        yield _sse(part)
 
 
 @router.post(
@@ -197,29 +298,69 @@ def _stream(
     responses={
         **_404, **_400,
         200: {"description": "`text/event-stream` of parts", "content": {"text/event-stream": {}}},
+        503: {"model": ErrorOut, "description": "Too many answers being written; retry"},
     },
 )  # fmt: skip
-def post_message(
+async def post_message(
     request: Request, user: UserDep, accounts: AccountsDep, session_id: str, body: MessageIn
 ) -> StreamingResponse:
-    """Answer ``text`` in the session with tools on real data, streamed as server-sent events."""
+    """Answer ``text`` in the session with tools on real data, streamed as server-sent events.
+
+    The answer is written to its end even when the client goes away; its id comes in
+    the first part (``session``), to poll or cancel it.
+    """
     conversations = _conversations(request)
-    info = conversations.get(user, session_id)  # 404 before the stream starts
+    info = await run_in_threadpool(conversations.get, user, session_id)  # 404 before streaming
     alias = check_alias(body.model or info.model or None)
     if body.model and body.model != info.model:
-        conversations.update(user, session_id, alias=alias)
+        await run_in_threadpool(conversations.update, user, session_id, alias=alias)
     capabilities = get_model(alias).capabilities
     max_tokens = int(getattr(request.app.state, "chat_max_tokens", 384))
     budget = max(256, capabilities.context_length - max_tokens - 600)
+    toolbox = await run_in_threadpool(toolbox_for, request, user)
+    turns = _turns(request.app)
+    if not turns.slots.acquire(blocking=False):
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "this server is writing too many answers right now; retry in a few seconds",
+            headers={"Retry-After": "5"},
+        )
     parts = run_turn(
-        conversations, user, session_id, body.text, alias=alias,
-        toolbox=toolbox_for(request, user),
+        conversations, user, session_id, body.text, alias=alias, toolbox=toolbox,
         provider_factory=getattr(request.app.state, "chat_provider", None) or get_provider,
         now=getattr(request.app.state, "chat_now", None), budget_tokens=budget,
         max_tokens=max_tokens, data_files=_data_files(request, user),
     )  # fmt: skip
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    quotas = getattr(request.app.state, "quotas", None)
+
+    def deliver(part: dict[str, Any] | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: the database has it
+            loop.call_soon_threadsafe(queue.put_nowait, part)
+
+    def on_done(tokens: int) -> None:
+        turns.slots.release()
+        if quotas is not None and tokens:
+            try:
+                quotas.charge_tokens(user, tokens)
+            except Exception:
+                log.exception("could not charge %d tokens to %s", tokens, user.name)
+
+    def cancel(message_id: str) -> None:
+        conversations.request_cancel(user, session_id, message_id)
+
+    try:
+        turns.pool.submit(_run, parts, deliver, on_done)
+    except RuntimeError as exc:  # the pool is shut down: the server is stopping
+        turns.slots.release()
+        parts.close()  # type: ignore[attr-defined]
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the server is shutting down; retry shortly",
+            headers={"Retry-After": "5"},
+        ) from exc  # fmt: skip
     return StreamingResponse(
-        _stream(parts, accounts, user),
+        _relay(queue, accounts, user, cancel),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
