@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     speech_threads: int = Field(
         default=2, ge=1, le=64, description="CPU threads of the speech recogniser (Whisper)."
     )
+    speech_cache_dir: Path | None = Field(
+        default=None,
+        description="Where the joined Whisper model is kept; default <home>/cache/speech.",
+    )
     embedded_worker: bool = Field(
         default=True,
         description="Run the task worker inside `wxai serve`; false when `wxai worker` "

@@ -95,6 +95,11 @@ class Audio:
         return (np.clip(self.samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
+def av_installed() -> bool:
+    """True when PyAV (FFmpeg) can decode any container; else only PCM WAV is read."""
+    return importlib.util.find_spec("av") is not None
+
+
 def _looks_like_audio(head: bytes) -> bool:
     for offset, magic in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
@@ -217,10 +222,8 @@ def load_audio(data: bytes, *, max_seconds: float = 120.0) -> Audio:
     """
     if not data:
         raise EmptyAudio("the audio file is empty; record again and send the recording")
-    if importlib.util.find_spec("av") is not None:
-        samples = _decode_av(data, max_seconds)
-    else:
-        samples = _decode_wave(data, max_seconds)
+    decode = _decode_av if av_installed() else _decode_wave
+    samples = decode(data, max_seconds)
     if samples.size > int(max_seconds * SAMPLE_RATE) + SAMPLE_RATE // 2:
         raise _too_long(max_seconds)
     if samples.size < MIN_SECONDS * SAMPLE_RATE:

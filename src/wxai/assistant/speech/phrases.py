@@ -1,5 +1,7 @@
 """Spoken weather requests in German and English, for tests and the speech benchmark.
 
+:func:`synthesise` reads them aloud with espeak-ng (a Debian package).
+
 Each list has the kind of question the cockpit's weather workflow answers: a
 variable, a place and a time. They are read aloud by a speech synthesiser
 (espeak-ng) to measure word error rates without recordings of people.
@@ -7,7 +9,9 @@ variable, a place and a time. They are read aloud by a speech synthesiser
 
 from __future__ import annotations
 
-__all__ = ["WEATHER_REQUESTS"]
+from wxai.core.errors import AssetNotFound
+
+__all__ = ["VOICES", "WEATHER_REQUESTS", "synthesise"]
 
 WEATHER_REQUESTS: dict[str, tuple[str, ...]] = {
     "de": (
@@ -59,3 +63,53 @@ WEATHER_REQUESTS: dict[str, tuple[str, ...]] = {
         "What will the temperature be in Frankfurt tomorrow at six?",
     ),
 }
+
+
+#: espeak-ng voice and speed (words per minute) that read each language clearly.
+VOICES: dict[str, tuple[str, int]] = {"de": ("de+m7", 120), "en": ("en-us", 130)}
+
+
+def synthesise(
+    text: str, language: str, *, voice: str | None = None, speed: int | None = None
+) -> bytes:
+    """``text`` read aloud by espeak-ng, as WAV bytes (22.05 kHz mono 16-bit PCM).
+
+    Parameters
+    ----------
+    text:
+        What to say.
+    language:
+        "de" or "en" (picks the voice of :data:`VOICES`).
+    voice, speed:
+        espeak-ng voice name and words per minute, overriding :data:`VOICES`.
+
+    Raises
+    ------
+    AssetNotFound
+        espeak-ng is not installed (a Debian package: ``apt-get install espeak-ng``).
+    """
+    import shutil
+    import subprocess
+
+    program = shutil.which("espeak-ng")
+    if program is None:
+        raise AssetNotFound(
+            "espeak-ng is not installed; install it with: apt-get install espeak-ng "
+            "(or scripts/system-deps.sh)"
+        )
+    default_voice, default_speed = VOICES[language]
+    result = subprocess.run(
+        [
+            program,
+            "-v",
+            voice or default_voice,
+            "-s",
+            str(speed or default_speed),
+            "--stdout",
+            text,
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout

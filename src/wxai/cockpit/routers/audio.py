@@ -191,7 +191,8 @@ def recognise(data: bytes, language: str | None, settings: Settings) -> Transcri
     """
     try:
         audio = load_audio(data, max_seconds=settings.speech_max_seconds)
-        recognizer = get_recognizer(language, home=settings.home, threads=settings.speech_threads)
+        cache_dir = settings.speech_cache_dir or settings.home / "cache" / "speech"
+        recognizer = get_recognizer(language, cache_dir=cache_dir, threads=settings.speech_threads)
         transcript = recognizer.transcribe(audio, language)
         if not transcript.text:
             raise NoSpeechError(

@@ -422,6 +422,90 @@
     }
   });
 
+  // -- speech input: record, transcribe, put the text into the box to check ------------
+
+  const micButton = $("mic");
+  const micLanguage = $("mic-language");
+  const micStatus = $("mic-status");
+  let recorder = null;
+
+  function micSay(text, state) {
+    micStatus.textContent = text;
+    if (state) micStatus.dataset.state = state;
+    else delete micStatus.dataset.state;
+  }
+
+  function micIdle() {
+    recorder = null;
+    micButton.textContent = "Speak";
+    micButton.setAttribute("aria-pressed", "false");
+    micButton.disabled = false;
+  }
+
+  async function transcribe(blob) {
+    micSay("transcribing ...");
+    micButton.disabled = true;
+    const type = (blob.type || "audio/webm").split(";")[0];
+    const suffix = type.includes("ogg") ? ".ogg" : type.includes("mp4") ? ".m4a" : ".webm";
+    const form = new FormData();
+    form.append("file", blob, "speech" + suffix);
+    form.append("language", micLanguage.value);
+    try {
+      const response = await wx.request("POST", "/api/audio/transcriptions", undefined, {
+        body: form,
+      });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(data.detail || "transcription failed: " + response.status);
+      const before = prompt.value.trim();
+      prompt.value = before ? before + " " + data.text : data.text;
+      prompt.focus();
+      const language = data.language === "de" ? "German" : "English";
+      micSay("recognised (" + language + ") - check the text, then send", "ok");
+    } catch (err) {
+      micSay(err.message, "error");
+    } finally {
+      micIdle();
+    }
+  }
+
+  async function startRecording() {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (err) {
+      micSay("no microphone: " + err.message, "error");
+      return;
+    }
+    const chunks = [];
+    recorder = new MediaRecorder(stream);
+    recorder.addEventListener("dataavailable", (event) => {
+      if (event.data && event.data.size) chunks.push(event.data);
+    });
+    recorder.addEventListener("stop", () => {
+      stream.getTracks().forEach((track) => track.stop());
+      const blob = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
+      if (!blob.size) {
+        micSay("nothing was recorded; try again", "error");
+        micIdle();
+        return;
+      }
+      transcribe(blob);
+    });
+    recorder.start();
+    micButton.textContent = "Stop recording";
+    micButton.setAttribute("aria-pressed", "true");
+    micSay("recording ... click Stop recording when you are done");
+  }
+
+  if (!navigator.mediaDevices || !window.MediaRecorder) {
+    micButton.disabled = true;
+    micSay("this browser cannot record audio (it needs HTTPS or localhost)");
+  }
+  micButton.addEventListener("click", () => {
+    if (recorder && recorder.state === "recording") recorder.stop();
+    else startRecording();
+  });
+
   loadModels().then(() => {
     const wanted = new URL(window.location.href).searchParams.get("session");
     if (wanted) openSession(wanted);
