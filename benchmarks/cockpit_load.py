@@ -60,6 +60,7 @@ class Stats:
     """What the simulated users measured (times in seconds)."""
 
     rest_latency: list[float] = field(default_factory=list)
+    rest_by_path: dict[str, list[float]] = field(default_factory=dict)
     ttft: list[float] = field(default_factory=list)
     answer_time: list[float] = field(default_factory=list)
     answers: int = 0
@@ -95,7 +96,9 @@ async def rest_user(
             continue
         stats.rest_requests += 1
         if answer.status_code == 200:
-            stats.rest_latency.append(time.perf_counter() - started)
+            took = time.perf_counter() - started
+            stats.rest_latency.append(took)
+            stats.rest_by_path.setdefault(path, []).append(took)
         else:
             stats.error(f"rest {answer.status_code}")
             await asyncio.sleep(0.5)  # no tight loop on a refusing server
@@ -229,6 +232,15 @@ def report(stats: Stats, elapsed: float, args: argparse.Namespace) -> dict[str, 
         f"p50 {ttft[0]:.2f} s, p95 {ttft[1]:.2f} s, p99 {ttft[2]:.2f} s; "
         f"whole answer p50 {answer[0]:.2f} s, p95 {answer[1]:.2f} s"
     )
+    by_path = {
+        path: percentiles(values, (50, 95)) for path, values in sorted(stats.rest_by_path.items())
+    }
+    figures["rest_by_path_p50_p95_ms"] = {p: [v * 1000 for v in q] for p, q in by_path.items()}
+    if by_path:
+        print(
+            "REST p50/p95 by path: "
+            + ", ".join(f"{p} {q[0] * 1000:.0f}/{q[1] * 1000:.0f} ms" for p, q in by_path.items())
+        )
     errors = ", ".join(f"{kind}: {n}" for kind, n in stats.errors.most_common()) or "none"
     print(f"errors: {errors}")
     return figures
