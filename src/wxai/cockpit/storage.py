@@ -181,12 +181,14 @@ class TaskStore:
         owner_id:
             The account the task belongs to (None: nobody in particular).
         """
+        from wxai.cockpit.schemas import finite  # schemas imports this module
+
         now = utcnow()
         record = TaskRecord(
             id=uuid.uuid4().hex,
             type=task_type,
             state=TaskState.CREATED,
-            data=data,
+            data=finite(data),
             progress=0.0,
             message="waiting for the worker",
             result=None,
@@ -216,6 +218,10 @@ class TaskStore:
         bool
             Whether the task was moved (False if it was in another state or is gone).
         """
+        if fields.get("result") is not None:  # PostgreSQL's JSON has no NaN or Infinity
+            from wxai.cockpit.schemas import finite  # schemas imports this module
+
+            fields["result"] = finite(fields["result"])
         statement = (
             update(TaskRecord)
             .where(TaskRecord.id == task_id, TaskRecord.state.in_([str(s) for s in from_states]))
