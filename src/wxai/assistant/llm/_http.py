@@ -3,11 +3,16 @@
 Every failure of the transport or of the server becomes a
 :class:`~wxai.core.errors.ProviderError` whose message names the URL and says what
 to do, so no caller ever sees a raw :mod:`httpx` traceback.
+
+Two bounds keep a hanging server from holding a caller forever: ``timeout`` for the
+connection and for each read (a server that accepts and then says nothing, or stalls
+mid-stream), and ``deadline`` for the whole answer (a server that trickles bytes).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +24,8 @@ from wxai.core.errors import ConfigError, ProviderResponseError, ProviderUnavail
 __all__ = ["HttpEndpoint", "check_base_url", "decode_json", "server_message"]
 
 _MAX_MESSAGE = 300
+#: The whole answer may take this many times the per-read ``timeout`` unless told otherwise.
+DEADLINE_FACTOR = 10.0
 
 
 def check_base_url(base_url: str, what: str) -> str:
@@ -67,6 +74,9 @@ class HttpEndpoint:
         Backend name used in error messages (``"ollama"``, ``"openai-compatible"``).
     timeout:
         Seconds to wait for the connection and for each piece of the answer.
+    deadline:
+        Seconds the whole answer may take, streamed or not (default:
+        ``DEADLINE_FACTOR * timeout``).
     headers:
         Sent with every request (for example ``Authorization``).
     unreachable_hint:
@@ -80,14 +90,18 @@ class HttpEndpoint:
         provider: str,
         *,
         timeout: float,
+        deadline: float | None = None,
         headers: Mapping[str, str] | None = None,
         unreachable_hint: str = "",
         status_hints: Mapping[int, str] | None = None,
     ) -> None:
         if timeout <= 0:
             raise ConfigError(f"{provider}: timeout must be > 0 seconds, got {timeout}")
+        if deadline is not None and deadline <= 0:
+            raise ConfigError(f"{provider}: deadline must be > 0 seconds, got {deadline}")
         self.provider = provider
         self.timeout = timeout
+        self.deadline = DEADLINE_FACTOR * timeout if deadline is None else deadline
         self.headers = dict(headers or {})
         self.unreachable_hint = unreachable_hint
         self.status_hints = dict(status_hints or {})
@@ -102,10 +116,21 @@ class HttpEndpoint:
 
     def post_json(self, url: str, body: Mapping[str, Any]) -> Any:
         """POST ``body`` as JSON and return the decoded JSON answer."""
-        with self._guard(url), self._client() as client:
-            response = client.post(url, json=body)
-            self._raise_for_status(url, response)
-            return decode_json(response.text, self.provider, "response")
+        end = time.monotonic() + self.deadline
+        with (
+            self._guard(url),
+            self._client() as client,
+            client.stream("POST", url, json=body) as response,
+        ):
+            parts = [self._check_deadline(url, end, chunk) for chunk in response.iter_bytes()]
+            answer = httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                content=b"".join(parts),
+                request=response.request,
+            )
+            self._raise_for_status(url, answer)
+            return decode_json(answer.text, self.provider, "response")
 
     def stream_lines(self, url: str, body: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         """POST ``body`` and yield ``(content_type, line)`` for each line of the answer.
@@ -122,8 +147,25 @@ class HttpEndpoint:
                 response.read()
                 self._raise_for_status(url, response)
             content_type = response.headers.get("content-type", "")
-            for line in response.iter_lines():
-                yield content_type, line
+            end = time.monotonic() + self.deadline
+            pending = ""
+            for text in response.iter_text():
+                pending += self._check_deadline(url, end, text)
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    yield content_type, line.removesuffix("\r")
+            if pending:
+                yield content_type, pending.removesuffix("\r")
+
+    def _check_deadline(self, url: str, end: float, chunk: Any) -> Any:
+        """``chunk`` if the answer is still within its deadline, else ProviderUnavailable."""
+        if time.monotonic() > end:
+            raise ProviderUnavailable(
+                self.provider,
+                f"the answer from {url} took longer than the {self.deadline:g} s deadline; "
+                "the server is too slow or stuck: retry, or choose another model",
+            )
+        return chunk
 
     @contextmanager
     def _guard(self, url: str) -> Iterator[None]:
