@@ -23,7 +23,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from wxai import __version__
-from wxai.cli import agent, data, doctor, lab, llm, rag, serve, users, worker
+from wxai.cli import agent, data, db, doctor, lab, llm, rag, serve, users, worker
 from wxai.core.errors import ConfigError, UnknownNameError, WxaiError
 
 #: Exit status of a bug (an exception that is not a WxaiError).
@@ -122,6 +122,7 @@ app.add_typer(agent.app, name="agent")
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.add_typer(users.app, name="users")
+app.add_typer(db.app, name="db")
 
 
 def _version(value: bool) -> None:
