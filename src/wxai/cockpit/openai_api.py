@@ -25,9 +25,13 @@ from wxai.cockpit.conversations import estimate_tokens
 
 __all__ = [
     "DONE",
+    "ChatCompletionOut",
     "ChatCompletionRequest",
     "ChatMessageIn",
     "ChunkWriter",
+    "ModelList",
+    "ModelObject",
+    "OpenAIErrorOut",
     "Usage",
     "completion",
     "completion_id",
@@ -167,6 +171,72 @@ class Usage(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+
+
+class ModelObject(BaseModel):
+    """One model alias as OpenAI lists models."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int = Field(description="when the models file changed, Unix seconds")
+    owned_by: str = Field(description="the alias's supplier (configs/models.yaml)")
+
+
+class ModelList(BaseModel):
+    """``GET /v1/models``."""
+
+    object: Literal["list"] = "list"
+    data: list[ModelObject]
+
+
+class FunctionOut(BaseModel):
+    name: str
+    arguments: str = Field(description="the arguments as JSON text")
+
+
+class ToolCallOut(BaseModel):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionOut
+
+
+class AssistantMessageOut(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str | None
+    refusal: None = None
+    tool_calls: list[ToolCallOut] | None = None
+
+
+class ChoiceOut(BaseModel):
+    index: int
+    message: AssistantMessageOut
+    finish_reason: str = Field(description="stop, length or tool_calls")
+    logprobs: None = None
+
+
+class ChatCompletionOut(BaseModel):
+    """A ``chat.completion`` (the answer without ``stream``)."""
+
+    id: str = Field(description="chatcmpl-...")
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChoiceOut]
+    usage: Usage
+    wxai_session: str | None = Field(None, description="the chat session (wxai_tools only)")
+
+
+class OpenAIError(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorOut(BaseModel):
+    """An error in OpenAI's shape."""
+
+    error: OpenAIError
 
 
 def _bad(message: str) -> HTTPException:

@@ -28,8 +28,12 @@ from wxai.cockpit.chat import run_turn
 from wxai.cockpit.conversations import ConversationStore
 from wxai.cockpit.openai_api import (
     DONE,
+    ChatCompletionOut,
     ChatCompletionRequest,
     ChunkWriter,
+    ModelList,
+    ModelObject,
+    OpenAIErrorOut,
     completion,
     completion_id,
     error_event,
@@ -50,12 +54,16 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 _FINISH = frozenset({"stop", "length", "tool_calls", "content_filter"})
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid body: n > 1, no messages, tools to a model without them"},
-    401: {"description": "Missing or invalid API key"},
-    403: {"description": "The model alias is not open to you (WXAI_USER_MODELS)"},
-    404: {"description": "Unknown model alias, or no such chat session of yours"},
-    502: {"description": "The model's service is down or failed"},
-}
+    400: {"model": OpenAIErrorOut,
+          "description": "Invalid body: n > 1, no messages, tools to a model without them"},
+    401: {"model": OpenAIErrorOut, "description": "Missing or invalid API key"},
+    403: {"model": OpenAIErrorOut,
+          "description": "The model alias is not open to you (WXAI_USER_MODELS)"},
+    404: {"model": OpenAIErrorOut,
+          "description": "Unknown model alias, or no such chat session of yours"},
+    502: {"model": OpenAIErrorOut, "description": "The model's service is down or failed"},
+}  # fmt: skip
+_MODEL_ERRORS = {code: _ERRORS[code] for code in (400, 401, 403, 404)}
 
 
 _CACHE: dict[tuple[str, int, int], list[ModelAlias]] = {}
@@ -118,20 +126,22 @@ def _created() -> int:
         return 0
 
 
-def _model_object(entry: ModelAlias, created: int) -> dict[str, Any]:
-    return {"id": entry.alias, "object": "model", "created": created, "owned_by": entry.supplier}
+def _model_object(entry: ModelAlias, created: int) -> ModelObject:
+    return ModelObject(id=entry.alias, created=created, owned_by=entry.supplier)
 
 
-@router.get("/models", summary="List the models you may use (OpenAI format)", responses=_ERRORS)
-def list_v1_models(request: Request, user: UserDep) -> dict[str, Any]:
+@router.get(
+    "/models", summary="List the models you may use (OpenAI format)", responses=_MODEL_ERRORS
+)
+def list_v1_models(request: Request, user: UserDep) -> ModelList:
     """``{"object": "list", "data": [{"id": alias, "object": "model", ...}]}``."""
     created = _created()
     data = [_model_object(entry, created) for entry in allowed_aliases(request, user)]
-    return {"object": "list", "data": data}
+    return ModelList(data=data)
 
 
-@router.get("/models/{model_id}", summary="One model (OpenAI format)", responses=_ERRORS)
-def get_v1_model(request: Request, user: UserDep, model_id: str) -> dict[str, Any]:
+@router.get("/models/{model_id}", summary="One model (OpenAI format)", responses=_MODEL_ERRORS)
+def get_v1_model(request: Request, user: UserDep, model_id: str) -> ModelObject:
     """One alias you may use; 404 for an unknown one, 403 for one not open to you."""
     return _model_object(check_model(request, user, model_id), _created())
 
@@ -170,9 +180,11 @@ def _finish(reason: str | None, calls: list[ToolCall]) -> str:
 @router.post(
     "/chat/completions",
     summary="Chat completion (OpenAI format), streamed with stream: true",
+    response_model=None,
     responses={
         **_ERRORS,
         200: {
+            "model": ChatCompletionOut,
             "description": "A `chat.completion`; with `stream: true` a `text/event-stream` of "
             "`chat.completion.chunk` events ended by `data: [DONE]`",
             "content": {"text/event-stream": {}},
