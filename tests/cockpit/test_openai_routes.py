@@ -7,13 +7,16 @@ the tests see exactly what the routes send to a model and what they make of its 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from wxai.assistant.llm.tools.tool import Tool, ToolRegistry
 from wxai.assistant.llm.types import Capabilities, ChatChunk, ChatResponse, ToolCall
+from wxai.cockpit.chat_tools import ChatToolbox, build_chat_tools
 from wxai.core.errors import ProviderResponseError, ProviderUnavailable
 
 TOOLS_ALIAS = "ollama-core"  # native tool calls in configs/models.yaml
@@ -343,3 +346,27 @@ def test_wxai_turn_whose_model_is_down_is_502(client) -> None:
     assert _ask(client, "convert 1 m/s\x00 to km/h").status_code == 400
     only_system = [{"role": "system", "content": "x"}]
     assert _chat(client, messages=only_system, wxai_tools=True).status_code == 400
+
+
+def test_wxai_stream_ends_when_the_user_is_disabled_meanwhile(client, scripted) -> None:
+    accounts = client.app.state.accounts  # type: ignore[attr-defined]
+    carol = _key(client, "carol")
+
+    def disabling(question: str, model: str = "auto") -> dict[str, Any]:
+        worker = threading.Thread(target=accounts.set_disabled, args=("carol", True))
+        worker.start()
+        worker.join()
+        return {"text": "should never be shown", "values": []}
+
+    def toolbox(request, user) -> ChatToolbox:
+        box = build_chat_tools(request.app.state, user, request.app.state.settings.home)
+        real = box.registry.get("get_weather_forecast")
+        others = [t for t in box.registry if t.name != real.name]
+        return ChatToolbox(ToolRegistry([Tool(real.spec, disabling, real.model), *others]),
+                           box.figures, user)  # fmt: skip
+
+    client.app.state.chat_toolbox = toolbox  # type: ignore[attr-defined]
+    events = _events(_ask(client, "Rain in Hamburg tomorrow", carol, stream=True))
+    assert events[-1] == "[DONE]" and events[-2]["error"]["message"] == "signed out"
+    assert "should never be shown" not in json.dumps(events)
+    assert client.get("/v1/models", headers=carol).status_code == 401
