@@ -67,6 +67,7 @@ class Stats:
     errors: Counter[str] = field(default_factory=Counter)
     rest_requests: int = 0
     stream_requests: int = 0
+    retries: int = 0  # GETs resent after a closed keep-alive connection
 
     def error(self, kind: str) -> None:
         """Count one failure of ``kind`` (an HTTP status, an exception name, ``event``)."""
@@ -80,6 +81,20 @@ def percentiles(values: list[float], qs: tuple[float, ...]) -> list[float]:
     return [float(v) for v in np.percentile(np.asarray(values), qs)]
 
 
+async def _get(client: httpx.AsyncClient, path: str, stats: Stats) -> httpx.Response:
+    """GET ``path``; once more on a fresh connection when a kept-alive one was closed.
+
+    A server closes idle keep-alive connections (uvicorn after 5 s); a request sent on
+    one just as it closes fails before any answer. Browsers resend such an idempotent
+    request; so does this client, and counts it under ``retries``.
+    """
+    try:
+        return await client.get(path)
+    except (httpx.RemoteProtocolError, httpx.ReadError):
+        stats.retries += 1
+        return await client.get(path)
+
+
 async def rest_user(
     client: httpx.AsyncClient, stop_at: float, think_s: float, stats: Stats
 ) -> None:
@@ -89,7 +104,7 @@ async def rest_user(
         path = rng.choice(REST_PATHS)
         started = time.perf_counter()
         try:
-            answer = await client.get(path)
+            answer = await _get(client, path, stats)
         except httpx.HTTPError as exc:
             stats.error(f"rest {type(exc).__name__}")
             await asyncio.sleep(0.5)
@@ -217,6 +232,7 @@ def report(stats: Stats, elapsed: float, args: argparse.Namespace) -> dict[str, 
         "answer_p50_s": answer[0],
         "answer_p95_s": answer[1],
         "errors": dict(stats.errors),
+        "rest_retries": stats.retries,
     }
     print(
         f"load: {args.streams} chat streams ({args.model}) + {args.users} REST users, "
@@ -242,7 +258,7 @@ def report(stats: Stats, elapsed: float, args: argparse.Namespace) -> dict[str, 
             + ", ".join(f"{p} {q[0] * 1000:.0f}/{q[1] * 1000:.0f} ms" for p, q in by_path.items())
         )
     errors = ", ".join(f"{kind}: {n}" for kind, n in stats.errors.most_common()) or "none"
-    print(f"errors: {errors}")
+    print(f"errors: {errors}; GETs resent on a closed keep-alive connection: {stats.retries}")
     return figures
 
 
