@@ -197,6 +197,15 @@ def _sphinx_decoder() -> Any:
     return Decoder(config)
 
 
+def _has_voice(pcm: bytes) -> bool:
+    """True when pocketsphinx's voice-activity detector finds speech in any 30 ms frame."""
+    from pocketsphinx import Vad
+
+    vad = Vad(Vad.LOOSE, SAMPLE_RATE)
+    size = vad.frame_bytes
+    return any(vad.is_speech(pcm[i : i + size]) for i in range(0, len(pcm) - size + 1, size))
+
+
 class SphinxRecognizer:
     """pocketsphinx with its bundled US English model: English only, free dictation."""
 
@@ -219,10 +228,13 @@ class SphinxRecognizer:
         chosen = check_language(language) or "en"
         if chosen != "en":
             raise MissingExtra("faster_whisper (German speech input)", "speech")
+        pcm = audio.pcm16()
+        if not _has_voice(pcm):  # the decoder would invent a word ("in") in silence
+            return Transcript("", "en", 1.0, round(audio.duration_s, 3), self.name, 0.0)
         with self._lock:  # one decoder per process; it keeps state between calls
             decoder = _sphinx_decoder()
             decoder.start_utt()
-            decoder.process_raw(audio.pcm16(), no_search=False, full_utt=True)
+            decoder.process_raw(pcm, no_search=False, full_utt=True)
             decoder.end_utt()
             hypothesis = decoder.hyp()
         text = hypothesis.hypstr.strip() if hypothesis is not None else ""
