@@ -370,3 +370,12 @@ def test_wxai_stream_ends_when_the_user_is_disabled_meanwhile(client, scripted) 
     assert events[-1] == "[DONE]" and events[-2]["error"]["message"] == "signed out"
     assert "should never be shown" not in json.dumps(events)
     assert client.get("/v1/models", headers=carol).status_code == 401
+
+
+def test_alias_without_its_provider_key_answers_400_naming_the_variable(
+    client, monkeypatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    answer = _chat(client, model="openai-core")  # the real provider factory
+    assert answer.status_code == 400, answer.text
+    assert "OPENAI_API_KEY" in answer.json()["error"]["message"]
