@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from wxai.cockpit.accounts import AccountError, UserInfo
 from wxai.cockpit.auth import SESSION_COOKIE, AccountsDep, AdminDep, UserDep
 from wxai.cockpit.deps import SettingsDep
+from wxai.cockpit.quotas import LimitsIn, QuotasDep
 from wxai.cockpit.routers.pages import templates
 
 router = APIRouter(tags=["accounts"])
@@ -139,6 +140,7 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(default="", max_length=128)
+    limits: LimitsIn | None = Field(default=None, description="The key's own, lower limits")
 
 
 class KeyOut(BaseModel):
@@ -189,9 +191,11 @@ def list_keys(user: UserDep, accounts: AccountsDep) -> list[KeyOut]:
 
 
 @router.post("/api/me/keys", status_code=status.HTTP_201_CREATED, summary="Create an API key")
-def create_key(body: KeyIn, user: UserDep, accounts: AccountsDep) -> KeyOut:
+def create_key(body: KeyIn, user: UserDep, accounts: AccountsDep, quotas: QuotasDep) -> KeyOut:
     """A new API key for programs (``Authorization: Bearer <key>``); shown once."""
     issued = accounts.create_api_key(user.id, body.label)
+    if body.limits is not None:
+        quotas.set_limits(f"key:{issued.id}", body.limits.limits())
     record = next(k for k in accounts.list_api_keys(user.id) if k.id == issued.id)
     return KeyOut(id=issued.id, label=record.label, created_at=record.created_at, key=issued.token)
 
