@@ -24,4 +24,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        # uvicorn kills a worker whose health ping waits longer (default 5 s): a busy
+        # process (chat threads holding the GIL) was killed with its open streams.
+        timeout_worker_healthcheck=60,
     )
