@@ -8,7 +8,7 @@ too. Language models are replaced by an instant stand-in (``app.state.chat_provi
 for chat sessions, ``get_provider`` of the ``/api/llm`` router and, when present, of
 the OpenAI-compatible router), so fuzzing never runs a real model.
 
-``WXAI_FUZZ_EXAMPLES`` sets the random examples per operation (default 15); the
+``WXAI_FUZZ_EXAMPLES`` sets the random examples per operation (default 10); the
 ``slow`` variant adds schemathesis' coverage phase (boundary and negative cases) and
 runs 200.
 """
@@ -36,7 +36,7 @@ from wxai.assistant.llm.types import Capabilities, ChatChunk, ChatResponse, Mess
 from wxai.cockpit.app import create_app
 from wxai.core.settings import Settings
 
-EXAMPLES = int(os.environ.get("WXAI_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("WXAI_FUZZ_EXAMPLES", "10"))
 SLOW_EXAMPLES = int(os.environ.get("WXAI_FUZZ_SLOW_EXAMPLES", "200"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 #: Operations that would end the fuzzing identity itself; the rest run with its key.
