@@ -149,3 +149,15 @@ def test_speech_route_needs_a_credential(client: TestClient) -> None:
     v1 = _post(client, "/v1/audio/transcriptions", _noise_wav(0.5), model="whisper-1")
     assert v1.status_code == 401
     assert v1.json()["error"]["type"] == "authentication_error"
+
+
+def test_speech_route_with_the_openai_client(client: TestClient) -> None:
+    openai = pytest.importorskip("openai")
+    key = client.headers["Authorization"].removeprefix("Bearer ")
+    sdk = openai.OpenAI(base_url="http://testserver/v1", api_key=key, http_client=client)
+    with pytest.raises(openai.NotFoundError, match="whisper-1"):
+        sdk.audio.transcriptions.create(model="whisper-9", file=("q.wav", _noise_wav(0.5)))
+    with pytest.raises(openai.UnprocessableEntityError, match="no speech recognised"):
+        sdk.audio.transcriptions.create(
+            model="whisper-1", file=("q.wav", _noise_wav(1.0)), language="en"
+        )
