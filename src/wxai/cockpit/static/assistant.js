@@ -27,6 +27,7 @@
 
   let current = null; // the open session {id, title, model}
   let controller = null; // aborts the running stream
+  let running = null; // {session, message} of the answer being written: Stop cancels it
 
   // -- models and sessions ------------------------------------------------------------
 
@@ -222,6 +223,7 @@
     switch (part.type) {
       case "session":
         showSession({ id: part.id, title: part.title, model: part.model });
+        if (part.message_id) running = { session: part.id, message: part.message_id };
         break;
       case "text":
         if (part.html !== undefined) answer.text.innerHTML = part.html; // sanitised server-side
@@ -261,6 +263,33 @@
       if (part.type !== "text" && part.type !== "done") applyPart(answer, part);
     }
     answer.text.innerHTML = message.html || ""; // sanitised server-side
+    if (message.status === "streaming") followStoredAnswer(answer, message);
+  }
+
+  // An answer still being written (by this or another server process): poll until final.
+  async function followStoredAnswer(answer, message) {
+    const url =
+      "/api/sessions/" + encodeURIComponent(message.session_id || (current && current.id)) +
+      "/messages/" + encodeURIComponent(message.id);
+    const note = document.createElement("p");
+    note.className = "muted";
+    note.textContent = "still being written ...";
+    answer.box.appendChild(note);
+    for (let latest = message; latest.status === "streaming"; ) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (!answer.box.isConnected) return;
+      try {
+        latest = await wx.api("GET", url);
+      } catch (err) {
+        break;
+      }
+      answer.text.innerHTML = latest.html || ""; // sanitised server-side
+      if (latest.status !== "streaming" && latest.status !== "complete") {
+        const last = (latest.parts || []).filter((p) => p.type === "error").pop();
+        showError(answer.box, last ? last.message : latest.status);
+      }
+    }
+    note.remove();
   }
 
   // -- sending a message and reading the stream -----------------------------------------
@@ -345,6 +374,7 @@
       else if (answer) showError(answer.box, "stopped");
     } finally {
       controller = null;
+      running = null;
       setBusy(false);
       loadSessions();
     }
@@ -363,7 +393,14 @@
       form.requestSubmit();
     }
   });
-  stop.addEventListener("click", () => controller && controller.abort());
+  stop.addEventListener("click", () => {
+    if (!running) return controller && controller.abort();
+    // the server stops the answer (on whichever process writes it); the stream then ends
+    const url =
+      "/api/sessions/" + encodeURIComponent(running.session) +
+      "/messages/" + encodeURIComponent(running.message) + "/cancel";
+    wx.api("POST", url).catch(() => controller && controller.abort());
+  });
   for (const example of document.querySelectorAll(".example")) {
     example.addEventListener("click", () => {
       prompt.value = example.textContent;
