@@ -12,10 +12,10 @@ data-file tools: 4 users x (field_value, field_map) x (by id, by name)    16
 figures: 4 users x alice's map                                             4
 tasks: 4 users x alice's task x (get, cancel, delete, list)               16
 API keys: 4 users x revoking alice's key                                   4
-admin routes: 3 non-admin users x 9 ``/api/admin`` routes                 27
+admin routes: 3 non-admin users x 11 ``/api/admin`` routes                33
 =====================================================================  =====
 
-231 cells here, 363 with the 132 dataspace cells of the sibling. A denied cell
+237 cells here, 369 with the 132 dataspace cells of the sibling. A denied cell
 answers 404 (or leaves the resource out of a list, or the chat's tool says "no data
 file") and names neither the resource nor its secret; denied writes change nothing.
 Chat turns are driven by :class:`Scripted`, a provider that calls the tool written in
@@ -425,6 +425,7 @@ ADMIN_BODIES: dict[tuple[str, str], Any] = {
     },
     ("PATCH", "/api/admin/users/{user_id}"): {"role": "admin", "disabled": True},
     ("POST", "/api/admin/groups"): {"name": "intruders"},
+    ("PUT", "/api/admin/users/{user_id}/limits"): {"requests_per_minute": 0},
 }
 ADMIN_ROUTES = [
     ("GET", "/api/admin/users"),
@@ -436,6 +437,8 @@ ADMIN_ROUTES = [
     ("PUT", "/api/admin/groups/{group_id}/members/{user_id}"),
     ("DELETE", "/api/admin/groups/{group_id}/members/{user_id}"),
     ("DELETE", "/api/admin/groups/{group_id}"),
+    ("GET", "/api/admin/users/{user_id}/limits"),
+    ("PUT", "/api/admin/users/{user_id}/limits"),
 ]
 ADMIN_MATRIX = [(user, m, p, D) for m, p in ADMIN_ROUTES for user in USERS if user != "admin"]
 
@@ -479,10 +482,10 @@ def test_the_docstring_counts_every_cell():
     blocks = [SESSION_MATRIX, RETRIEVAL_MATRIX, FIELD_MATRIX, FIGURE_MATRIX, TASK_MATRIX,
               KEY_MATRIX, ADMIN_MATRIX]  # fmt: skip
     sizes = [len(b) for b in blocks]
-    assert sizes == [140, 24, 16, 4, 16, 4, 27]
+    assert sizes == [140, 24, 16, 4, 16, 4, 33]
     assert all(len(set(map(tuple, b))) == len(b) for b in blocks)
     assert f"{sum(sizes)} cells here" in (__doc__ or "")
-    assert "363 with the 132" in (__doc__ or "") and sum(sizes) + 132 == 363
+    assert "369 with the 132" in (__doc__ or "") and sum(sizes) + 132 == 369
 
 
 def test_scripted_provider_is_a_provider():
