@@ -534,6 +534,8 @@
     micSay("recording ... click Stop recording when you are done");
   }
 
+  // Whisper base often takes German for English: a German browser starts on "Deutsch".
+  if ((navigator.language || "").toLowerCase().startsWith("de")) micLanguage.value = "de";
   if (!navigator.mediaDevices || !window.MediaRecorder) {
     micButton.disabled = true;
     micSay("this browser cannot record audio (it needs HTTPS or localhost)");
