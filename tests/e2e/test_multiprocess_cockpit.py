@@ -253,10 +253,11 @@ def test_database_restart_while_streaming(
                     if len(parts) == 3:  # streaming: restart the database under it
                         data = postgres_server.root / "data"
                         pg_ctl = str(postgres_server.bin_dir / "pg_ctl")
-                        restart = [pg_ctl, "-D", str(data), "-m", "fast", "-w", "restart"]
-                        subprocess.run(
-                            postgres_server._command(*restart), check=True,
-                            capture_output=True, timeout=60,
+                        log = str(postgres_server.root / "server.log")
+                        restart = [pg_ctl, "-D", str(data), "-l", log, "-m", "fast", "-w"]
+                        subprocess.run(  # no pipes: the new server would hold them open
+                            postgres_server._command(*restart, "restart"), check=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=90,
                         )  # fmt: skip
         assert parts[-1]["type"] in ("done", "error"), parts[-3:]
         mid = parts[0]["message_id"]

@@ -284,9 +284,15 @@ async def _relay(
         if part is None:
             return
         message_id = message_id or str(part.get("message_id") or "")
-        if not await run_in_threadpool(still_signed_in, accounts, user):
+        try:
+            signed_in = await run_in_threadpool(still_signed_in, accounts, user)
+        except Exception:  # the database is away a moment: the turn retries its own writes
+            log.warning("could not check the sign-in of %s during a stream", user.name)
+            signed_in = True
+        if not signed_in:
             if message_id:
-                await run_in_threadpool(cancel, message_id)
+                with contextlib.suppress(Exception):  # the turn ends anyway; it is stored
+                    await run_in_threadpool(cancel, message_id)
             yield _sse({"type": "error", "message": "signed out"})
             return
         yield _sse(part)
