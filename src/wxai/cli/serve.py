@@ -10,7 +10,9 @@ def serve(
     port: int = typer.Option(
         None, min=1, max=65535, help="Port, 1-65535 (default WXAI_PORT or 8000)."
     ),
-    workers: int = typer.Option(1, min=1, help="Number of uvicorn worker processes."),
+    workers: int = typer.Option(
+        1, min=1, help="Server processes; they share all state through the database."
+    ),
 ) -> None:
     """Serve the cockpit (web page, task API, OpenAPI docs at /docs)."""
     import uvicorn
