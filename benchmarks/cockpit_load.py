@@ -51,7 +51,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 REST_PATHS = ("/api/sessions", "/api/me", "/api/dataspaces", "/api/tasks")
-PROMPT = "Tell me something about clouds, please."  # no tool trigger: a plain answer
+PROMPT = "Explain in a few sentences what a reverse proxy does."  # no rule or tool fits
 LINK = re.compile(r"(/auth/link\?token=[A-Za-z0-9_\-]+)")
 
 
