@@ -335,7 +335,11 @@ def run_turn(
         if now_s - state["checked"] < cancel_interval:
             return False
         state["checked"] = now_s
-        return stop()
+        try:
+            return stop()
+        except Exception:  # the database is away a moment: go on, ask again later
+            log.warning("could not read the cancel flag of answer %s", answer.id)
+            return False
 
     title = info.title or conversations.get(principal, session_id).title
     try:
@@ -370,10 +374,13 @@ def run_turn(
             "usage": {"tokens": turn_tokens(window.tokens, text, turn.answer)},
             "context": {"dropped_turns": window.dropped_turns},
         }  # fmt: skip
+    except GeneratorExit:  # the consumer stopped reading
+        state["end"] = "cancelled"
+        raise
     finally:
-        if state["status"] is None:  # the consumer stopped early, or storing itself failed
+        if state["status"] is None:  # stopped early, or an error (the database) ended it
             try:
-                store("cancelled")
+                store(state.get("end", "failed"))
             except Exception:  # the database may be the reason: the stale check ends it
                 log.exception("could not store the end of answer %s", answer.id)
 

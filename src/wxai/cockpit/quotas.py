@@ -173,9 +173,14 @@ class QuotaStore:
         return limits
 
     def effective(self, principal: Principal) -> dict[str, Limits]:
-        """The limits that apply to each subject of ``principal`` (user, then key)."""
-        user, *key = _subjects(principal)
-        own = self.limits_of(user)
+        """The limits that apply to each subject of ``principal`` (user, then key); one query."""
+        user, *key = subjects = _subjects(principal)
+        with self.session() as session:
+            rows = session.scalars(
+                select(QuotaLimitRecord).where(QuotaLimitRecord.subject.in_(subjects))
+            )
+            stored = {r.subject: Limits(r.requests_per_minute, r.tokens_per_day) for r in rows}
+        own = stored.get(user, Limits())
         out = {
             user: Limits(
                 _pick(own.requests_per_minute, self.defaults.requests_per_minute),
@@ -183,8 +188,8 @@ class QuotaStore:
             )
         }
         for subject in key:
-            stored = self.limits_of(subject)
-            out[subject] = Limits(stored.requests_per_minute or 0, stored.tokens_per_day or 0)
+            mine = stored.get(subject, Limits())
+            out[subject] = Limits(mine.requests_per_minute or 0, mine.tokens_per_day or 0)
         return out
 
     # -- counters -------------------------------------------------------------------------
