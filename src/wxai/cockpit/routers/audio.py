@@ -25,7 +25,6 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
-from python_multipart.multipart import MultipartParser, parse_options_header
 
 from wxai.assistant.speech import (
     AudioError,
@@ -39,19 +38,16 @@ from wxai.assistant.speech import (
     load_audio,
 )
 from wxai.cockpit.auth import UserDep
+from wxai.cockpit.form_stream import read_form
 from wxai.cockpit.schemas import ErrorOut
-from wxai.cockpit.uploads import UploadError
 from wxai.core.settings import Settings
 
 router = APIRouter(tags=["audio"])
 
-#: Room for the multipart envelope and the small form fields beyond the file itself.
-ENVELOPE_BYTES = 64 * 1024
-#: Largest value of a form field other than ``file``, in bytes.
-FIELD_BYTES = 4096
 #: Model names ``/v1/audio/transcriptions`` accepts (OpenAI's and ours).
 MODELS = ("whisper-1", "whisper-base")
 RESPONSE_FORMATS = ("json", "text", "verbose_json")
+SHORTER = "record a shorter question"
 _LANGUAGE_NAMES = {"de": "german", "en": "english"}
 _STATUS = (
     (NotAudioError, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
@@ -91,96 +87,6 @@ class OpenAITranscriptionOut(BaseModel):
     text: str
 
 
-def _too_large(limit: int) -> HTTPException:
-    return HTTPException(
-        status.HTTP_413_CONTENT_TOO_LARGE,
-        f"the recording is larger than the limit of {limit / 2**20:g} MiB (WXAI_UPLOAD_MAX_MB); "
-        "record a shorter question",
-    )
-
-
-async def read_form(request: Request, limit: int) -> tuple[bytes, dict[str, str]]:
-    """The bytes of the multipart field ``file`` and the other (small) fields, as a stream.
-
-    Raises 413 as soon as the body passes ``limit`` (plus the envelope), and
-    :class:`UploadError` (400) for a body that is not multipart, has no ``file``,
-    or a field longer than :data:`FIELD_BYTES`.
-    """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + ENVELOPE_BYTES:
-        raise _too_large(limit)
-    ctype, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise UploadError("send the recording as multipart/form-data in the field 'file'")
-    header: dict[str, bytes] = {"field": b"", "value": b""}
-    part: dict[str, Any] = {"headers": {}, "name": "", "value": bytearray()}
-    data = bytearray()
-    fields: dict[str, str] = {}
-    seen_file: list[bool] = []
-
-    def on_part_begin() -> None:
-        part.update(headers={}, name="", value=bytearray())
-
-    def on_header_field(chunk: bytes, start: int, end: int) -> None:
-        header["field"] += chunk[start:end]
-
-    def on_header_value(chunk: bytes, start: int, end: int) -> None:
-        header["value"] += chunk[start:end]
-
-    def on_header_end() -> None:
-        part["headers"][header["field"].lower()] = header["value"]
-        header["field"], header["value"] = b"", b""
-
-    def on_headers_finished() -> None:
-        _, options = parse_options_header(part["headers"].get(b"content-disposition", b""))
-        part["name"] = options.get(b"name", b"").decode("utf-8", "replace")
-        if part["name"] == "file" and not seen_file:
-            seen_file.append(True)
-            part["name"] = "\0file"
-
-    def on_part_data(chunk: bytes, start: int, end: int) -> None:
-        if part["name"] == "\0file":
-            data.extend(chunk[start:end])
-        elif part["name"]:
-            part["value"].extend(chunk[start:end])
-            if len(part["value"]) > FIELD_BYTES:
-                raise UploadError(f"the form field {part['name']!r} is longer than {FIELD_BYTES} B")
-
-    def on_part_end() -> None:
-        if part["name"] and part["name"] != "\0file" and part["name"] not in fields:
-            fields[part["name"]] = bytes(part["value"]).decode("utf-8", "replace").strip()
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit + ENVELOPE_BYTES:
-            raise _too_large(limit)
-        try:
-            parser.write(chunk)
-        except UploadError:
-            raise
-        except Exception as exc:  # python-multipart's own parse errors
-            raise UploadError(f"the multipart body cannot be parsed ({exc})") from None
-        if len(data) > limit:
-            raise _too_large(limit)
-    if not seen_file:
-        raise UploadError("no recording in the request: send it in the multipart field 'file'")
-    return bytes(data), fields
-
-
 def recognise(data: bytes, language: str | None, settings: Settings) -> Transcript:
     """Decode and recognise one recording (blocking: call it in a worker thread).
 
@@ -207,7 +113,10 @@ def recognise(data: bytes, language: str | None, settings: Settings) -> Transcri
 
 async def _transcribe(request: Request) -> tuple[Transcript, dict[str, str]]:
     settings: Settings = request.app.state.settings
-    data, fields = await read_form(request, int(settings.upload_max_mb * 2**20))
+    form = await read_form(
+        request, int(settings.upload_max_mb * 2**20), what="recording", hint=SHORTER
+    )
+    data, fields = form.data, form.fields
     language = check_language(fields.get("language"))
     transcript = await run_in_threadpool(recognise, data, language, settings)
     return transcript, fields
@@ -282,7 +191,10 @@ async def openai_transcriptions(
     json (``{"text"}``), text or verbose_json.
     """
     settings: Settings = request.app.state.settings
-    data, fields = await read_form(request, int(settings.upload_max_mb * 2**20))
+    form = await read_form(
+        request, int(settings.upload_max_mb * 2**20), what="recording", hint=SHORTER
+    )
+    data, fields = form.data, form.fields
     response_format = _check_openai_fields(fields)
     language = check_language(fields.get("language"))
     transcript = await run_in_threadpool(recognise, data, language, settings)

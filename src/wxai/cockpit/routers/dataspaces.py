@@ -18,18 +18,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy.exc import OperationalError
 
 from wxai.cockpit.auth import UserDep
 from wxai.cockpit.dataspaces import DataspaceInfo, DataspaceStore, FileRecord, SearchHit
+from wxai.cockpit.form_stream import read_form
 from wxai.cockpit.schemas import ErrorOut
 from wxai.cockpit.uploads import QuotaExceeded, UploadError, check_quota, is_disk_full, safe_name
 
 router = APIRouter(tags=["dataspaces"])
 
-#: Room for the multipart envelope (boundaries, part headers) beyond the file itself.
-ENVELOPE_BYTES = 64 * 1024
 _BINARY = {"type": "string", "format": "binary"}
 _NOT_FOUND = {404: {"model": ErrorOut, "description": "No such dataspace or file you may use"}}
 _BAD = {400: {"model": ErrorOut, "description": "Invalid request"}}
@@ -202,84 +200,6 @@ def list_files(dataspace_id: str, user: UserDep, spaces: DataspacesDep) -> list[
     return [_file_out(record) for record in spaces.list_files(user, dataspace_id)]
 
 
-def _too_large(limit: int) -> HTTPException:
-    return HTTPException(
-        status.HTTP_413_CONTENT_TOO_LARGE,
-        f"the upload is larger than the limit of {limit / 2**20:g} MiB (WXAI_UPLOAD_MAX_MB)",
-    )
-
-
-async def read_upload(request: Request, limit: int) -> tuple[str, bytes]:
-    """The file name and bytes of the multipart field ``file``, read as a stream.
-
-    Raises 413 as soon as the body passes ``limit`` (plus the envelope), and
-    :class:`UploadError` for a body that is not multipart or has no ``file`` field.
-    """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + ENVELOPE_BYTES:
-        raise _too_large(limit)
-    ctype, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise UploadError("send the file as multipart/form-data in the field 'file'")
-    state: dict[str, Any] = {"field": b"", "value": b"", "headers": {}, "in_file": False}
-    data = bytearray()
-    found: list[str] = []
-
-    def on_part_begin() -> None:
-        state["headers"] = {}
-
-    def on_header_field(chunk: bytes, start: int, end: int) -> None:
-        state["field"] += chunk[start:end]
-
-    def on_header_value(chunk: bytes, start: int, end: int) -> None:
-        state["value"] += chunk[start:end]
-
-    def on_header_end() -> None:
-        state["headers"][state["field"].lower()] = state["value"]
-        state["field"], state["value"] = b"", b""
-
-    def on_headers_finished() -> None:
-        _, options = parse_options_header(state["headers"].get(b"content-disposition", b""))
-        state["in_file"] = options.get(b"name") == b"file" and not found
-        if state["in_file"]:
-            found.append(options.get(b"filename", b"").decode("utf-8", "replace"))
-
-    def on_part_data(chunk: bytes, start: int, end: int) -> None:
-        if state["in_file"]:
-            data.extend(chunk[start:end])
-
-    def on_part_end() -> None:
-        state["in_file"] = False
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit + ENVELOPE_BYTES:
-            raise _too_large(limit)
-        try:
-            parser.write(chunk)
-        except Exception as exc:  # python-multipart's own parse errors
-            raise UploadError(f"the multipart body cannot be parsed ({exc})") from None
-        if len(data) > limit:
-            raise _too_large(limit)
-    if not found:
-        raise UploadError("no file in the request: send it in the multipart field 'file'")
-    return found[0], bytes(data)
-
-
 @router.post(
     "/api/dataspaces/{dataspace_id}/files",
     summary="Upload a document or data file",
@@ -321,7 +241,8 @@ async def upload_file(
     await run_in_threadpool(spaces.check, user, dataspace_id, "write")
     settings = request.app.state.settings
     limit = int(settings.upload_max_mb * 2**20)
-    filename, data = await read_upload(request, limit)
+    form = await read_form(request, limit)
+    filename, data = form.filename, form.data
     quota = int(getattr(settings, "dataspace_quota_mb", 0) * 2**20)
     try:
         if quota:
