@@ -13,8 +13,6 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,9 +21,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
+from wxai.cockpit.db import Base, DatabaseStore, UTCDateTime, utcnow
 from wxai.core.errors import WxaiError
 
 #: User and group names: a letter first, then letters, digits, ``.``, ``_``, ``-``.
@@ -175,7 +173,7 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-class AccountStore:
+class AccountStore(DatabaseStore):
     """Users, groups and credentials in the cockpit database.
 
     Parameters
@@ -183,25 +181,6 @@ class AccountStore:
     url:
         SQLAlchemy URL of the cockpit database (the one the tasks live in).
     """
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine = make_engine(url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
-
-    def create_tables(self) -> None:
-        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
-        migrate(self.engine)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A database session committed at the end of the block (rolled back on error)."""
-        with self._session() as session, session.begin():
-            yield session
 
     # -- users -------------------------------------------------------------------------
 

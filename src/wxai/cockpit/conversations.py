@@ -17,8 +17,7 @@ marked ``failed``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -37,11 +36,11 @@ from sqlalchemy import (
     select,
     update,
 )  # fmt: skip
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wxai.assistant.llm.types import Message
 from wxai.cockpit.accounts import Principal
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
+from wxai.cockpit.db import Base, DatabaseStore, UTCDateTime, utcnow
 from wxai.core.errors import ConfigError, WxaiError
 
 __all__ = [
@@ -186,7 +185,7 @@ def _first_sentence(text: str, limit: int = 100) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-class ConversationStore:
+class ConversationStore(DatabaseStore):
     """Chat sessions and their messages in the cockpit database.
 
     Parameters
@@ -196,22 +195,8 @@ class ConversationStore:
     """
 
     def __init__(self, url: str, *, stale_after_s: float = 300.0) -> None:
-        self.engine = make_engine(url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(url)
         self.stale_after_s = stale_after_s
-
-    def create_tables(self) -> None:
-        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
-        migrate(self.engine)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._session.begin() as session:
-            yield session
 
     def _record(self, session: Session, owner: Owner, session_id: str) -> ChatSessionRecord:
         record = session.get(ChatSessionRecord, str(session_id)[:64])

@@ -46,7 +46,7 @@ from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wxai.assistant.rag.store import RagStore
 from wxai.assistant.rag.summaries import describe_data_file
@@ -56,7 +56,7 @@ from wxai.cockpit.accounts import (
     Principal,
     UserRecord,
 )
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
+from wxai.cockpit.db import Base, DatabaseStore, UTCDateTime, utcnow
 from wxai.cockpit.uploads import UploadError, atomic_write, safe_name, sniff
 from wxai.core.errors import UnknownNameError, WxaiError
 from wxai.core.locking import exclusive
@@ -214,7 +214,7 @@ def _not_found(dataspace_id: str) -> DataspaceNotFound:
     )
 
 
-class DataspaceStore:
+class DataspaceStore(DatabaseStore):
     """Dataspaces, their members and files, in the cockpit database and under ``root``.
 
     Parameters
@@ -228,18 +228,12 @@ class DataspaceStore:
     """
 
     def __init__(self, url: str, root: Path, *, max_bytes: int | None = None) -> None:
-        self.url = url
+        super().__init__(url)
         self.root = Path(root)
         self.max_bytes = max_bytes
-        self.engine = make_engine(url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
         self._stores: dict[str, RagStore] = {}
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
-
-    def create_tables(self) -> None:
-        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
-        migrate(self.engine)
 
     def close(self) -> None:
         """Release the database connections and the open indexes."""

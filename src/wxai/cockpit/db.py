@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from wxai.core.errors import WxaiError
@@ -86,6 +86,52 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def shared_engine(url: str) -> Engine:
+    """The engine of ``url`` in this process, made on first use (:func:`make_engine`).
+
+    All stores of one database share it, so a process holds one connection pool per
+    database instead of one per store (PostgreSQL's ``max_connections`` is finite).
+    """
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = make_engine(url)
+        return engine
+
+
+class DatabaseStore:
+    """What every cockpit store shares: the engine, sessions, migrations, closing.
+
+    Parameters
+    ----------
+    url:
+        SQLAlchemy URL of the cockpit database.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = shared_engine(url)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_tables(self) -> None:
+        """Bring the cockpit database to the newest schema (:func:`migrate`)."""
+        migrate(self.engine)
+
+    def close(self) -> None:
+        """Release the pooled connections (a later call opens new ones)."""
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A database session committed at the end of the block (rolled back on error)."""
+        with self._session.begin() as session:
+            yield session
 
 
 #: The modules whose classes make up the cockpit schema (``Base.metadata``).

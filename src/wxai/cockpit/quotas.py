@@ -22,8 +22,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -33,12 +32,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, Integer, String, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wxai.cockpit.accounts import Principal
 from wxai.cockpit.auth import AccountsDep, AdminDep, UserDep
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
+from wxai.cockpit.db import Base, DatabaseStore, UTCDateTime, utcnow
 from wxai.cockpit.errors import error_content
 from wxai.core.errors import ConfigError
 
@@ -104,7 +103,7 @@ def _subjects(principal: Principal) -> list[str]:
     return subjects
 
 
-class QuotaStore:
+class QuotaStore(DatabaseStore):
     """Limits and counters in the cockpit database.
 
     Parameters
@@ -125,25 +124,11 @@ class QuotaStore:
         tokens_per_day: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.engine = make_engine(url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(url)
         self.defaults = Limits(requests_per_minute, tokens_per_day)
         self.clock = clock
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         self._insert = insert
-
-    def create_tables(self) -> None:
-        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
-        migrate(self.engine)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._session.begin() as session:
-            yield session
 
     # -- limits ---------------------------------------------------------------------------
 

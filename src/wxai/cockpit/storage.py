@@ -35,9 +35,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
-from wxai.cockpit.db import Base, UTCDateTime, make_engine, migrate, utcnow
+from wxai.cockpit.db import Base, DatabaseStore, UTCDateTime, utcnow
 from wxai.core.errors import TaskStateError, WxaiError
 
 #: Error stored on tasks that were running when their server process stopped.
@@ -102,7 +102,7 @@ class TaskRecord(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class TaskStore:
+class TaskStore(DatabaseStore):
     """Tasks in a relational database (SQLite by default).
 
     Parameters
@@ -115,19 +115,6 @@ class TaskStore:
     Records returned by the methods are detached snapshots: reading them never
     touches the database again.
     """
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine = make_engine(url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
-
-    def create_tables(self) -> None:
-        """Bring the cockpit database to the newest schema (:func:`wxai.cockpit.db.migrate`)."""
-        migrate(self.engine)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
 
     # -- reading -------------------------------------------------------------------------
 
