@@ -16,7 +16,7 @@ run: install
 	$(BIN)/wxai serve
 
 test: install-dev system-deps lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -X faulthandler -m pytest $(PYTEST_ARGS)
 
 # `-m slow` overrides the `-m 'not slow ...'` of pyproject's addopts (the last -m wins);
 # a full preset may take longer than the 600 s per-test limit set there.

@@ -100,6 +100,11 @@ CASES: dict[str, Case] = {
         ("--setup", "--database", "sqlite", "--duration", "10", "--streams", "2", "--users", "4"),
         rf"REST: \d+ requests, {_NUMBER} requests/s",
     ),
+    "speech_wer": Case(
+        ("--limit", "2"),
+        rf"^de\s+whisper-base auto\s+2\s+{_NUMBER}",
+        ("faster_whisper", "jiwer"),
+    ),
     "standin_llm": Case(
         ("--selftest", "--tokens", "20", "--delay-ms", "1"), rf"tokens/s: {_NUMBER}"
     ),

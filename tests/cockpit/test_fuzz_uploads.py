@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wxai.cockpit.app import create_app
@@ -72,6 +72,9 @@ contents = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(names)
+@example(". .")  # once came out as "." (found by this test in CI)
+@example(". \u00a0.")
+@example(" .hidden")
 def test_safe_name_is_a_plain_printable_name_or_refused(name: str) -> None:
     try:
         safe = safe_name(name)

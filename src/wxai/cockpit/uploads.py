@@ -116,7 +116,9 @@ def safe_name(name: str) -> str:
     text = unicodedata.normalize("NFC", str(name or ""))
     text = re.split(r"[/\\]", text)[-1]
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
-    text = text.strip().lstrip(".").strip()
+    trimmed = None
+    while trimmed != text:  # "..", ". .", " .x": no hidden or dot-only names
+        trimmed, text = text, text.strip().lstrip(".")
     if len(text) > MAX_NAME_CHARS:
         stem, dot, suffix = text.rpartition(".")
         if dot and 0 < len(suffix) <= 10:

@@ -9,6 +9,8 @@ install. :func:`get_recognizer` picks the best one installed for a language.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib.util
 import threading
 import time
@@ -112,7 +114,21 @@ def whisper_available() -> bool:
 def _whisper_model(model_dir: str, threads: int) -> Any:
     from faster_whisper import WhisperModel
 
-    return WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
+    model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
+    atexit.register(_release_native_models)
+    return model
+
+
+def _release_native_models() -> None:
+    """Free the CTranslate2 and pocketsphinx models before the interpreter tears down.
+
+    Native models left to the interpreter's final garbage collection can crash the
+    process at exit (reported for CTranslate2's Whisper); freeing them from an
+    ``atexit`` hook, while every library is still loaded, avoids that.
+    """
+    _whisper_model.cache_clear()
+    _sphinx_decoder.cache_clear()
+    gc.collect()
 
 
 _LOAD_LOCK = threading.Lock()
@@ -194,7 +210,9 @@ def _sphinx_decoder() -> Any:
     from pocketsphinx import Config, Decoder
 
     config = Config(samprate=SAMPLE_RATE, loglevel="FATAL")
-    return Decoder(config)
+    decoder = Decoder(config)
+    atexit.register(_release_native_models)
+    return decoder
 
 
 def _has_voice(pcm: bytes) -> bool:
