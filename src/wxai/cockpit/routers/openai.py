@@ -134,10 +134,18 @@ def _model_object(entry: ModelAlias, created: int) -> ModelObject:
     "/models", summary="List the models you may use (OpenAI format)", responses=_MODEL_ERRORS
 )
 def list_v1_models(request: Request, user: UserDep) -> ModelList:
-    """``{"object": "list", "data": [{"id": alias, "object": "model", ...}]}``."""
+    """``{"object": "list", "data": [{"id": alias, "object": "model", ...}]}``.
+
+    Only aliases that work now: one whose provider needs a key the server lacks
+    (``OPENAI_API_KEY`` for ``openai-*``) is left out, as clients offer what is listed.
+    """
     created = _created()
-    data = [_model_object(entry, created) for entry in allowed_aliases(request, user)]
-    return ModelList(data=data)
+    usable = [
+        entry
+        for entry in allowed_aliases(request, user)
+        if entry.api_key_set is not False or not entry.api_key_required
+    ]
+    return ModelList(data=[_model_object(entry, created) for entry in usable])
 
 
 @router.get("/models/{model_id}", summary="One model (OpenAI format)", responses=_MODEL_ERRORS)
