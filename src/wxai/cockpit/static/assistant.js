@@ -508,13 +508,22 @@
   async function startRecording() {
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      // The recogniser wants the voice as spoken: the browser's call-audio
+      // processing (noise suppression, gain control) smears words for Whisper.
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: {
+          channelCount: 1,
+          echoCancellation: false,
+          noiseSuppression: false,
+          autoGainControl: false,
+        },
+      });
     } catch (err) {
       micSay("no microphone: " + err.message, "error");
       return;
     }
     const chunks = [];
-    recorder = new MediaRecorder(stream);
+    recorder = new MediaRecorder(stream, { audioBitsPerSecond: 96000 });
     recorder.addEventListener("dataavailable", (event) => {
       if (event.data && event.data.size) chunks.push(event.data);
     });
