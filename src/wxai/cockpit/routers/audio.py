@@ -39,6 +39,7 @@ from wxai.assistant.speech import (
 )
 from wxai.cockpit.auth import UserDep
 from wxai.cockpit.form_stream import read_form
+from wxai.cockpit.openai_api import OpenAIErrorOut
 from wxai.cockpit.schemas import ErrorOut
 from wxai.core.settings import Settings
 
@@ -60,6 +61,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorOut, "description": "The file is not audio"},
     422: {"model": ErrorOut, "description": "No speech recognised (silence or noise)"},
     503: {"model": ErrorOut, "description": "Speech recognition is not installed"},
+}
+#: The same answers under /v1/, where errors take OpenAI's shape.
+_V1_ERRORS: dict[int | str, dict[str, Any]] = {
+    **{code: {**entry, "model": OpenAIErrorOut} for code, entry in _ERRORS.items()},
+    401: {"model": OpenAIErrorOut, "description": "Missing or invalid API key"},
+    404: {"model": OpenAIErrorOut, "description": "Unknown model"},
 }
 _BINARY = {"type": "string", "format": "binary"}
 
@@ -170,7 +177,7 @@ def _check_openai_fields(fields: dict[str, str]) -> str:
 @router.post(
     "/v1/audio/transcriptions",
     summary="Transcribe audio (OpenAI-compatible)",
-    responses={**_ERRORS, 404: {"model": ErrorOut, "description": "Unknown model"}},
+    responses=_V1_ERRORS,
     openapi_extra=_body(
         {
             "model": {"type": "string", "enum": list(MODELS)},
