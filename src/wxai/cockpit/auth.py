@@ -19,6 +19,7 @@ can never be reached without one, because the middleware has already answered.
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -243,3 +244,31 @@ AccountsDep = Annotated[AccountStore, Depends(get_accounts)]
 def still_signed_in(accounts: AccountStore, principal: Principal) -> bool:
     """Whether ``principal``'s credential and user are still valid (checked during streams)."""
     return accounts.still_valid(principal.id, principal.credential_id)
+
+
+class SignInWatch:
+    """Re-checks a streaming user's sign-in, at most every ``interval`` seconds.
+
+    A database query per streamed part cost more CPU than the part; a disabled user
+    or a revoked key still loses the stream within ``interval``, and at once at parts
+    that bring results (``due(important=True)``).
+    """
+
+    def __init__(self, accounts: AccountStore, principal: Principal, interval: float = 1.0) -> None:
+        self.accounts = accounts
+        self.principal = principal
+        self.interval = interval
+        self._checked = float("-inf")
+
+    def due(self, *, important: bool = False) -> bool:
+        """Whether the next part needs a check first."""
+        return important or time.monotonic() - self._checked >= self.interval
+
+    def check(self) -> bool:
+        """Ask the database now (blocking): is the credential still valid?"""
+        self._checked = time.monotonic()
+        return still_signed_in(self.accounts, self.principal)
+
+    def __call__(self, *, important: bool = False) -> bool:
+        """Still signed in (asks the database only when :meth:`due`)."""
+        return self.check() if self.due(important=important) else True

@@ -12,9 +12,11 @@ mid-stream), and ``deadline`` for the whole answer (a server that trickles bytes
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import httpx
@@ -53,6 +55,12 @@ def server_message(response: httpx.Response) -> str:
         if error is not None:
             return str(error)[:_MAX_MESSAGE]
     return text[:_MAX_MESSAGE]
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """The certificate store, read once per process (reading it takes ~10 ms of CPU)."""
+    return httpx.create_ssl_context()
 
 
 def decode_json(text: str, provider: str, what: str) -> Any:
@@ -109,9 +117,11 @@ class HttpEndpoint:
     def _client(self) -> httpx.Client:
         # One client per request: its connections close when the request ends, so no
         # socket outlives a call (an LLM answer takes far longer than a new connection).
+        # The TLS context is shared: building one per client cost more CPU than the call.
         return httpx.Client(
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             headers=self.headers,
+            verify=_tls_context(),
         )
 
     def post_json(self, url: str, body: Mapping[str, Any]) -> Any:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -273,6 +274,25 @@ def get_provider(
 
 
 def _read(path: Path) -> _ModelsFile:
+    """The validated models file; parsed again only when its size or mtime changed.
+
+    The cockpit asks for aliases several times per request; parsing the YAML each
+    time cost more CPU than the rest of a chat turn's bookkeeping.
+    """
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"models file {path} not found; set WXAI_CONFIGS_DIR to a config tree "
+            "that has models.yaml"
+        ) from None
+    return _parse(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parse(path_name: str, mtime_ns: int, size: int) -> _ModelsFile:
+    """Parse and validate the models file at ``path_name`` (cached by mtime and size)."""
+    path = Path(path_name)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from wxai.assistant.llm.registry import ModelAlias, get_provider, list_models, models_file
 from wxai.assistant.llm.types import ChatChunk, LLMProvider, Message, ToolCall
 from wxai.cockpit.accounts import AccountStore, Principal
-from wxai.cockpit.auth import AccountsDep, UserDep, still_signed_in
+from wxai.cockpit.auth import AccountsDep, SignInWatch, UserDep
 from wxai.cockpit.chat import run_turn
 from wxai.cockpit.conversations import ConversationStore
 from wxai.cockpit.openai_api import (
@@ -171,12 +171,17 @@ class _Caller:
     accounts: AccountStore
     user: Principal
     include_usage: bool
+    watch: SignInWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "watch", SignInWatch(self.accounts, self.user))
 
     def set_usage(self, tokens: int) -> None:
         _set_usage(self.request, tokens)
 
-    def signed_in(self) -> bool:
-        return still_signed_in(self.accounts, self.user)
+    def signed_in(self, *, important: bool = True) -> bool:
+        """Still signed in; text deltas (``important=False``) check at most once a second."""
+        return self.watch(important=important)
 
 
 def _finish(reason: str | None, calls: list[ToolCall]) -> str:
@@ -412,7 +417,7 @@ def _turn_events(
     yield out.start()
     try:
         for part in parts:
-            if not caller.signed_in():
+            if not caller.signed_in(important=part["type"] != "text"):
                 yield error_event("signed out", "authentication_error")
                 yield DONE
                 return

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wxai.assistant.llm.registry import default_alias, get_model, get_provider, list_models
 from wxai.cockpit.accounts import AccountStore, Principal
-from wxai.cockpit.auth import AccountsDep, UserDep, still_signed_in
+from wxai.cockpit.auth import AccountsDep, SignInWatch, UserDep
 from wxai.cockpit.chat import run_turn
 from wxai.cockpit.chat_tools import ChatToolbox, FigureStore, build_chat_tools
 from wxai.cockpit.conversations import ConversationStore, MessageInfo, SessionInfo
@@ -41,6 +41,7 @@ from wxai.cockpit.schemas import ErrorOut
 router = APIRouter(tags=["sessions"])
 log = logging.getLogger(__name__)
 KEEPALIVE_S = 120.0  # an SSE comment when no part came for this long (proxies stay open)
+SIGN_IN_CHECK_S = 1.0  # a stream re-checks its user's sign-in at most this often
 QUEUED_PER_THREAD = 4  # turns waiting for a thread, per thread, before 503
 
 MAX_TEXT_CHARS = 8000
@@ -273,8 +274,13 @@ async def _relay(
     user: Principal,
     cancel: Callable[[str], None],
 ) -> AsyncIterator[str]:
-    """SSE of the parts a turn thread puts on ``queue``; ends at its end or on sign-out."""
+    """SSE of the parts a turn thread puts on ``queue``; ends at its end or on sign-out.
+
+    The sign-in is checked before every part but text deltas, and before those at
+    most every ``SIGN_IN_CHECK_S`` (a database query per delta cost more than it).
+    """
     message_id = ""
+    watch = SignInWatch(accounts, user, SIGN_IN_CHECK_S)
     while True:
         try:
             part = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
@@ -284,11 +290,12 @@ async def _relay(
         if part is None:
             return
         message_id = message_id or str(part.get("message_id") or "")
-        try:
-            signed_in = await run_in_threadpool(still_signed_in, accounts, user)
-        except Exception:  # the database is away a moment: the turn retries its own writes
-            log.warning("could not check the sign-in of %s during a stream", user.name)
-            signed_in = True
+        signed_in = True
+        if watch.due(important=part["type"] != "text"):
+            try:
+                signed_in = await run_in_threadpool(watch.check)
+            except Exception:  # the database is away a moment: the turn retries its writes
+                log.warning("could not check the sign-in of %s during a stream", user.name)
         if not signed_in:
             if message_id:
                 with contextlib.suppress(Exception):  # the turn ends anyway; it is stored
