@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, overload
@@ -162,8 +163,8 @@ def tool(
         text = description or "\n\n".join(p for p in (summary, extended) if p)
         if not text:
             raise ConfigError(f"tool {label!r} needs a description (a docstring or description=)")
-        model = arguments_model(func, label, descriptions=params)
-        spec = ToolSpec(name=label, description=text, parameters=arguments_schema(model))
+        model, schema = _arguments(func, label, params)
+        spec = ToolSpec(name=label, description=text, parameters=copy.deepcopy(schema))
         made = Tool(spec, func, model)
         checked = []
         for prompt, arguments in examples:
@@ -178,6 +179,41 @@ def tool(
         return replace(made, examples=tuple(checked), requests=asks)
 
     return build(function) if function is not None else build
+
+
+#: (code, name, descriptions, annotations, defaults) -> (arguments model, its schema)
+_ARGUMENTS: dict[tuple[Any, ...], tuple[type[BaseModel], dict[str, Any]]] = {}
+_ARGUMENTS_MAX = 512
+
+
+def _arguments(
+    func: Callable[..., Any], label: str, params: Mapping[str, str]
+) -> tuple[type[BaseModel], dict[str, Any]]:
+    """The arguments model of ``func`` and its JSON Schema, built once per definition.
+
+    Tools made inside a function (closures over a user, a store) are rebuilt for every
+    chat turn; building the pydantic model each time was most of a turn's CPU. Closures
+    of one definition share code, hints and defaults, so they share the model.
+    """
+    try:
+        key = (
+            getattr(func, "__code__", func), label, tuple(sorted(params.items())),
+            tuple((k, repr(v)) for k, v in getattr(func, "__annotations__", {}).items()),
+            repr(getattr(func, "__defaults__", None)),
+            repr(getattr(func, "__kwdefaults__", None)),
+        )  # fmt: skip
+        hash(key)
+    except TypeError:  # something unhashable: build it, do not cache
+        model = arguments_model(func, label, descriptions=params)
+        return model, arguments_schema(model)
+    found = _ARGUMENTS.get(key)
+    if found is None:
+        model = arguments_model(func, label, descriptions=params)
+        found = (model, arguments_schema(model))
+        if len(_ARGUMENTS) >= _ARGUMENTS_MAX:
+            _ARGUMENTS.clear()
+        _ARGUMENTS[key] = found
+    return found
 
 
 class ToolRegistry:
