@@ -4,7 +4,9 @@
 session every ``--turns-per-session`` turns) and read the server-sent events; the
 time to first token is the time from sending the message to the first ``text`` event.
 ``--users`` REST users each call ``GET /api/sessions``, ``/api/me``, ``/api/dataspaces``
-or ``/api/tasks`` (chosen at random) in a loop, with ``--think-ms`` between calls. One
+or ``/api/tasks`` (chosen at random) in a loop, with a pause of ``--think-ms`` on
+average between calls (half to one and a half times it; 0 makes them a stress test).
+All users arrive spread over ``--ramp-s`` seconds, as Locust's spawn rate does. One
 asyncio loop and one httpx client drive them all; every request is bounded by
 ``--timeout``.
 
@@ -46,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import numpy as np
 
@@ -81,22 +84,31 @@ def percentiles(values: list[float], qs: tuple[float, ...]) -> list[float]:
     return [float(v) for v in np.percentile(np.asarray(values), qs)]
 
 
-async def _get(client: httpx.AsyncClient, path: str, stats: Stats) -> httpx.Response:
-    """GET ``path``; once more on a fresh connection when a kept-alive one was closed.
+#: What a failed request raises: the connection broke, or the time limit ran out.
+FAILURES = (aiohttp.ClientError, TimeoutError)
+
+
+async def _get(client: aiohttp.ClientSession, path: str, stats: Stats) -> int:
+    """GET ``path`` and read the body; its status. Once more when a kept-alive one closed.
 
     A server closes idle keep-alive connections (uvicorn after 5 s); a request sent on
     one just as it closes fails before any answer. Browsers resend such an idempotent
     request; so does this client, and counts it under ``retries``.
     """
-    try:
-        return await client.get(path)
-    except (httpx.RemoteProtocolError, httpx.ReadError):
-        stats.retries += 1
-        return await client.get(path)
+    for attempt in (1, 2):
+        try:
+            async with client.get(path) as answer:
+                await answer.read()
+                return answer.status
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            if attempt == 2:
+                raise
+            stats.retries += 1
+    raise AssertionError("unreachable")
 
 
 async def rest_user(
-    client: httpx.AsyncClient, stop_at: float, think_s: float, stats: Stats
+    client: aiohttp.ClientSession, stop_at: float, think_s: float, stats: Stats
 ) -> None:
     """One REST user: GETs of the listing endpoints until ``stop_at`` (monotonic s)."""
     rng = random.Random()
@@ -104,37 +116,38 @@ async def rest_user(
         path = rng.choice(REST_PATHS)
         started = time.perf_counter()
         try:
-            answer = await _get(client, path, stats)
-        except httpx.HTTPError as exc:
+            status = await _get(client, path, stats)
+        except FAILURES as exc:
             stats.error(f"rest {type(exc).__name__}")
             await asyncio.sleep(0.5)
             continue
         stats.rest_requests += 1
-        if answer.status_code == 200:
+        if status == 200:
             took = time.perf_counter() - started
             stats.rest_latency.append(took)
             stats.rest_by_path.setdefault(path, []).append(took)
         else:
-            stats.error(f"rest {answer.status_code}")
+            stats.error(f"rest {status}")
             await asyncio.sleep(0.5)  # no tight loop on a refusing server
         if think_s:
             await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
 
 
-async def _new_session(client: httpx.AsyncClient, model: str, stats: Stats) -> str | None:
+async def _new_session(client: aiohttp.ClientSession, model: str, stats: Stats) -> str | None:
     try:
-        made = await client.post("/api/sessions", json={"title": "load", "model": model})
-    except httpx.HTTPError as exc:
+        async with client.post("/api/sessions", json={"title": "load", "model": model}) as made:
+            if made.status != 201:
+                await made.read()
+                stats.error(f"session {made.status}")
+                return None
+            return str((await made.json())["id"])
+    except FAILURES as exc:
         stats.error(f"session {type(exc).__name__}")
         return None
-    if made.status_code != 201:
-        stats.error(f"session {made.status_code}")
-        return None
-    return str(made.json()["id"])
 
 
 async def chat_user(
-    client: httpx.AsyncClient, stop_at: float, model: str, turns: int, stats: Stats
+    client: aiohttp.ClientSession, stop_at: float, model: str, turns: int, stats: Stats
 ) -> None:
     """One chat user: a message, its whole streamed answer, the next message..."""
     session, used = None, 0
@@ -151,20 +164,21 @@ async def chat_user(
         stats.stream_requests += 1
         try:
             url = f"/api/sessions/{session}/messages"
-            async with client.stream("POST", url, json={"text": PROMPT}) as answer:
-                if answer.status_code != 200:
-                    await answer.aread()
-                    stats.error(f"stream {answer.status_code}")
+            async with client.post(url, json={"text": PROMPT}) as answer:
+                if answer.status != 200:
+                    await answer.read()
+                    stats.error(f"stream {answer.status}")
                     await asyncio.sleep(1.0)
                     continue
-                async for line in answer.aiter_lines():
-                    if line == "event: text" and first is None:
+                async for raw in answer.content:  # one line at a time
+                    line = raw.rstrip(b"\r\n")
+                    if line == b"event: text" and first is None:
                         first = time.perf_counter() - started
-                    elif line == "event: error":
+                    elif line == b"event: error":
                         stats.error("stream error event")
-                    elif line == "event: done":
+                    elif line == b"event: done":
                         done = True
-        except httpx.HTTPError as exc:
+        except FAILURES as exc:
             stats.error(f"stream {type(exc).__name__}")
             continue
         if first is not None:
@@ -177,29 +191,40 @@ async def chat_user(
 
 
 async def run_load(args: argparse.Namespace, url: str, key: str) -> tuple[Stats, float]:
-    """Run the users against ``url``; the stats and the measured wall time (s)."""
+    """Run the users against ``url``; the stats and the measured wall time (s).
+
+    aiohttp drives them: httpx's client needed more CPU than the server it measured
+    (80 % of a core for 40 requests/s), which on a shared machine is the server's loss.
+    """
     stats = Stats()
-    limits = httpx.Limits(
-        max_connections=args.streams + args.users + 10,
-        max_keepalive_connections=args.streams + args.users,
-    )
-    timeout = httpx.Timeout(args.timeout, connect=30.0)
+    connector = aiohttp.TCPConnector(limit=args.streams + args.users + 10, ssl=not args.insecure)
+    timeout = aiohttp.ClientTimeout(total=args.timeout, connect=30.0)
     headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=timeout, verify=not args.insecure
+    async with aiohttp.ClientSession(
+        base_url=url, headers=headers, connector=connector, timeout=timeout
     ) as client:
         started = time.monotonic()
         stop_at = started + args.duration
-        tasks = [
-            asyncio.create_task(
-                chat_user(client, stop_at, args.model, args.turns_per_session, stats)
-            )
+        total = max(1, args.streams + args.users)
+
+        def ramped(i: int, user: Any) -> asyncio.Task[None]:
+            """Start user ``i`` after its share of the ramp (users arrive, as in Locust)."""
+
+            async def later() -> None:
+                await asyncio.sleep(args.ramp_s * i / total)
+                await user
+
+            return asyncio.create_task(later())
+
+        users = [
+            chat_user(client, stop_at, args.model, args.turns_per_session, stats)
             for _ in range(args.streams)
         ]
-        tasks += [
-            asyncio.create_task(rest_user(client, stop_at, args.think_ms / 1000, stats))
-            for _ in range(args.users)
+        users += [
+            rest_user(client, stop_at, args.think_ms / 1000, stats) for _ in range(args.users)
         ]
+        random.Random(0).shuffle(users)
+        tasks = [ramped(i, user) for i, user in enumerate(users)]
         # Answers under way at the end may finish within the grace time, then are cut.
         _, pending = await asyncio.wait(tasks, timeout=args.duration + args.grace)
         for task in pending:
@@ -217,6 +242,8 @@ def report(stats: Stats, elapsed: float, args: argparse.Namespace) -> dict[str, 
     figures = {
         "streams": args.streams,
         "users": args.users,
+        "think_ms": args.think_ms,
+        "ramp_s": args.ramp_s,
         "duration_s": round(elapsed, 1),
         "model": args.model,
         "rest_requests": stats.rest_requests,
@@ -235,8 +262,8 @@ def report(stats: Stats, elapsed: float, args: argparse.Namespace) -> dict[str, 
         "rest_retries": stats.retries,
     }
     print(
-        f"load: {args.streams} chat streams ({args.model}) + {args.users} REST users, "
-        f"{elapsed:.0f} s"
+        f"load: {args.streams} chat streams ({args.model}) + {args.users} REST users "
+        f"(pause {args.think_ms:g} ms), {elapsed:.0f} s"
     )
     print(
         f"REST: {stats.rest_requests} requests, {figures['rest_per_s']:.1f} requests/s, "
@@ -419,7 +446,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--grace", type=float, default=60.0, help="s for answers under way at the end"
     )
     parser.add_argument(
-        "--think-ms", type=float, default=0.0, help="pause of a REST user between calls"
+        "--think-ms",
+        type=float,
+        default=1000.0,
+        help="mean pause of a REST user between calls (0: back-to-back, a stress test)",
+    )
+    parser.add_argument(
+        "--ramp-s", type=float, default=5.0, help="users start spread over this many seconds"
     )
     parser.add_argument("--turns-per-session", type=int, default=5)
     parser.add_argument("--model", default="ollama-core", help="model alias of the chat users")

@@ -38,6 +38,18 @@ def test_crud_and_search(client: TestClient) -> None:
         store.messages(admin, other)
 
 
+def test_session_list_pages_most_recent_first(client: TestClient) -> None:
+    made = [client.post("/api/sessions", json={"title": f"s{i}"}).json()["id"] for i in range(5)]
+    newest_first = made[::-1]
+    assert [s["id"] for s in client.get("/api/sessions").json()] == newest_first
+    first = client.get("/api/sessions", params={"limit": 2}).json()
+    rest = client.get("/api/sessions", params={"limit": 2, "offset": 2}).json()
+    last = client.get("/api/sessions", params={"limit": 2, "offset": 4}).json()
+    assert [s["id"] for s in first + rest + last] == newest_first
+    for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}, {"limit": "x"}):
+        assert client.get("/api/sessions", params=bad).status_code == 400, bad
+
+
 def test_another_users_session_is_not_found(client: TestClient) -> None:
     sid = client.post("/api/sessions", json={"title": "mine"}).json()["id"]
     eve = _other(client)

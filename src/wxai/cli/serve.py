@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import socket
+import sys
+
 import typer
+
+APP = "wxai.cockpit.app:create_app"
+
+
+def tcp_listener(sock: socket.socket) -> socket.socket:
+    """``sock`` (a bound TCP listener) re-wrapped so that Python knows it is TCP.
+
+    uvicorn binds the shared socket of ``--workers N`` with protocol 0 (uvicorn issue
+    #3149); accepted connections inherit it, asyncio then skips ``TCP_NODELAY``, and
+    every keep-alive request after the first waited ~40 ms for a delayed ACK. Same
+    descriptor, same address; only the protocol Python reports changes.
+    """
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto != 0:
+        return sock
+    inheritable = sock.get_inheritable()
+    wrapped = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    wrapped.set_inheritable(inheritable)
+    return wrapped
 
 
 def serve(
@@ -16,12 +37,14 @@ def serve(
 ) -> None:
     """Serve the cockpit (web page, task API, OpenAPI docs at /docs)."""
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
 
     from wxai.core.settings import get_settings
 
     settings = get_settings()
-    uvicorn.run(
-        "wxai.cockpit.app:create_app",
+    config = uvicorn.Config(
+        APP,
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -30,3 +53,13 @@ def serve(
         # process (chat threads holding the GIL) was killed with its open streams.
         timeout_worker_healthcheck=60,
     )
+    server = uvicorn.Server(config)
+    try:
+        if workers > 1:  # what uvicorn.run does, with the listener's protocol set
+            Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()
+            return
+        server.run()
+    except KeyboardInterrupt:
+        return
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)

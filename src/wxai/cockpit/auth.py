@@ -246,19 +246,33 @@ def still_signed_in(accounts: AccountStore, principal: Principal) -> bool:
     return accounts.still_valid(principal.id, principal.credential_id)
 
 
+#: Chat parts that bring no result (:mod:`wxai.cockpit.chat`): a stream may send them
+#: without a fresh sign-in check, within :class:`SignInWatch`'s interval.
+ROUTINE_PARTS = frozenset({"session", "text", "done"})
+
+
 class SignInWatch:
     """Re-checks a streaming user's sign-in, at most every ``interval`` seconds.
 
     A database query per streamed part cost more CPU than the part; a disabled user
     or a revoked key still loses the stream within ``interval``, and at once at parts
-    that bring results (``due(important=True)``).
+    that bring results (``due(important=True)``). The guard has just checked the
+    credential when a stream starts (``fresh``), so the first check waits too.
     """
 
-    def __init__(self, accounts: AccountStore, principal: Principal, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        accounts: AccountStore,
+        principal: Principal,
+        interval: float = 1.0,
+        *,
+        fresh: bool = True,
+    ) -> None:
         self.accounts = accounts
         self.principal = principal
         self.interval = interval
-        self._checked = float("-inf")
+        # ``fresh``: the guard checked the credential for this very request
+        self._checked = time.monotonic() if fresh else float("-inf")
 
     def due(self, *, important: bool = False) -> bool:
         """Whether the next part needs a check first."""

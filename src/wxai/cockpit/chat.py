@@ -14,9 +14,10 @@ The request is decided by the agents' rules first (:func:`route_request`): forec
 questions run ``get_weather_forecast`` without any language model; other requests
 go to :class:`ToolCaller` over the registered tools, or get a plain answer. Only
 registered tools run, with validated arguments; nothing a tool does escapes as an
-exception. The user's message is stored before anything runs, the assistant's
-when the turn starts (``streaming``), while it streams, and at the end with its
-status; a cancel flag stops the turn between parts.
+exception. The user's message and the assistant's (``streaming``) are stored together
+before anything runs, the answer's text while it streams (each write also reads
+its cancel flag, which stops the turn between parts), and at the end with its
+status.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 Part = dict[str, Any]
 HTML_INTERVAL_S = 0.1
 FLUSH_INTERVAL_S = 0.5  # how often a streaming answer's text is written to the database
-CANCEL_INTERVAL_S = 0.25  # how often the cancel flag is read
+CANCEL_INTERVAL_S = 0.5  # how often the cancel flag is read (a query each time)
 STORE_ATTEMPTS = 5  # final writes of an answer, 1 s, 2 s, ... apart
 _PRIVATE = ("text", "figures", "citations", "markdown")
 _FILE_HINT = re.compile(r"\.(nc|nc4|grib2?|grb2?)\b|\bfile\b", re.IGNORECASE)
@@ -299,25 +300,31 @@ def run_turn(
         (:func:`wxai.cockpit.chat_rules.data_file_call` decides those without the model).
     should_stop:
         Asked at most every ``cancel_interval`` s between parts; True stops the turn
-        (default: the answer's cancel flag in the database).
+        (default: the answer's cancel flag, read by each write of the text so far,
+        every ``flush_interval`` s).
 
     Raises
     ------
     SessionNotFound
         Before the first part, when the session is not the caller's.
     """
-    info = conversations.get(principal, session_id)
-    conversations.append(principal, session_id, "user", text, model=alias)
-    answer = conversations.start_answer(principal, session_id, model=alias)
+    info, _, answer = conversations.begin_turn(principal, session_id, text, model=alias)
     turn = _Turn()
-    stop = should_stop or (lambda: conversations.cancel_requested(answer.id))
-    state: dict[str, Any] = {"status": None, "flushed": time.monotonic(), "checked": 0.0}
+    state: dict[str, Any] = {
+        "status": None, "flushed": time.monotonic(), "checked": 0.0, "go_on": True,
+    }  # fmt: skip
 
     def store(status: str | None) -> None:
-        """Write the answer so far; the final write is retried while the database restarts."""
+        """Write the answer so far; the final write is retried while the database restarts.
+
+        A periodic write (``status`` None) also reads the cancel flag, in one statement.
+        """
         for attempt in range(1 if status is None else STORE_ATTEMPTS):
             try:
-                conversations.save_answer(answer.id, turn.answer, turn.parts, status)  # type: ignore[arg-type]
+                if status is None:
+                    state["go_on"] = conversations.save_progress(answer.id, turn.answer, turn.parts)
+                else:
+                    conversations.save_answer(answer.id, turn.answer, turn.parts, status)  # type: ignore[arg-type]
                 break
             except Exception:
                 if status is None:  # a periodic write: the next one catches up
@@ -331,17 +338,19 @@ def run_turn(
             state["status"] = status
 
     def stopped() -> bool:
+        if should_stop is None:  # the periodic write read the flag
+            return not state["go_on"]
         now_s = time.monotonic()
         if now_s - state["checked"] < cancel_interval:
             return False
         state["checked"] = now_s
         try:
-            return stop()
+            return should_stop()
         except Exception:  # the database is away a moment: go on, ask again later
             log.warning("could not read the cancel flag of answer %s", answer.id)
             return False
 
-    title = info.title or conversations.get(principal, session_id).title
+    title = info.title
     try:
         yield {
             "type": "session", "id": info.id, "title": title, "model": alias,

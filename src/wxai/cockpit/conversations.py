@@ -219,8 +219,14 @@ class ConversationStore(DatabaseStore):
             session.add(record)
         return _session_info(record)
 
-    def list(self, owner: Owner, q: str | None = None) -> list[SessionInfo]:
-        """The owner's sessions, most recently used first; ``q`` searches titles and texts."""
+    def list(
+        self, owner: Owner, q: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[SessionInfo]:
+        """The owner's sessions, most recently used first; ``q`` searches titles and texts.
+
+        ``limit``/``offset`` page through them (a forecaster's year of sessions is
+        thousands; listing all on every page load cost more than the page).
+        """
         query = select(ChatSessionRecord).where(ChatSessionRecord.owner_id == _owner_id(owner))
         if q and q.strip():
             needle = f"%{q.strip().lower()}%"
@@ -234,6 +240,7 @@ class ConversationStore(DatabaseStore):
                 )
             )
         query = query.order_by(ChatSessionRecord.updated_at.desc(), ChatSessionRecord.id)
+        query = query.offset(offset).limit(limit)
         with self.session() as session:
             return [_session_info(r) for r in session.scalars(query)]
 
@@ -286,22 +293,51 @@ class ConversationStore(DatabaseStore):
             raise ConfigError(f"message role must be 'user' or 'assistant', not {role!r}")
         with self.session() as session:
             record = self._record(session, owner, session_id)
-            last = session.scalar(
-                select(func.max(ChatMessageRecord.seq)).where(
-                    ChatMessageRecord.session_id == record.id
-                )
+            return _message_info(
+                self._add(session, record, role, text, parts=parts, model=model, status=status)
             )
-            now = utcnow()
-            message = ChatMessageRecord(
-                id=uuid.uuid4().hex, session_id=record.id, seq=(last or 0) + 1, role=role,
-                text=text, parts=list(parts), model=model, created_at=now, status=status,
-                cancel_requested=False, updated_at=now,
-            )  # fmt: skip
-            session.add(message)
-            record.updated_at = now
-            if role == "user" and not record.title:
-                record.title = _title(text)
-            return _message_info(message)
+
+    def begin_turn(
+        self, owner: Owner, session_id: str, text: str, *, model: str = ""
+    ) -> tuple[SessionInfo, MessageInfo, MessageInfo]:
+        """Store the user's ``text`` and an empty ``streaming`` answer, in one transaction.
+
+        Returns the session (titled by ``text`` when it had no title), the user's
+        message and the answer the turn fills (:meth:`save_progress`, :meth:`save_answer`).
+        """
+        with self.session() as session:
+            record = self._record(session, owner, session_id)
+            asked = self._add(session, record, "user", text, model=model)
+            answer = self._add(session, record, "assistant", "", model=model, status="streaming")
+            return _session_info(record), _message_info(asked), _message_info(answer)
+
+    @staticmethod
+    def _add(
+        session: Session,
+        record: ChatSessionRecord,
+        role: Literal["user", "assistant"],
+        text: str,
+        *,
+        parts: Sequence[dict[str, Any]] = (),
+        model: str = "",
+        status: MessageStatus = "complete",
+    ) -> ChatMessageRecord:
+        """Add a message at the end of ``record`` within ``session`` (flushed, not committed)."""
+        last = session.scalar(
+            select(func.max(ChatMessageRecord.seq)).where(ChatMessageRecord.session_id == record.id)
+        )
+        now = utcnow()
+        message = ChatMessageRecord(
+            id=uuid.uuid4().hex, session_id=record.id, seq=(last or 0) + 1, role=role,
+            text=text, parts=list(parts), model=model, created_at=now, status=status,
+            cancel_requested=False, updated_at=now,
+        )  # fmt: skip
+        session.add(message)
+        session.flush()  # the next message's max(seq) sees this one
+        record.updated_at = now
+        if role == "user" and not record.title:
+            record.title = _title(text)
+        return message
 
     def messages(self, owner: Owner, session_id: str) -> list[MessageInfo]:
         """The messages of a session, oldest first (stale ``streaming`` ones marked failed)."""
@@ -374,6 +410,22 @@ class ConversationStore(DatabaseStore):
                 .values(**values)
             )
             return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def save_progress(self, message_id: str, text: str, parts: Sequence[dict[str, Any]]) -> bool:
+        """Store a streaming answer's text so far; whether its turn should go on.
+
+        False when someone asked to stop it (:meth:`request_cancel`) or it is gone or
+        final: one statement both writes the progress and reads the cancel flag.
+        """
+        with self.session() as session:
+            flag = session.execute(
+                update(ChatMessageRecord)
+                .where(ChatMessageRecord.id == message_id)
+                .where(ChatMessageRecord.status == "streaming")
+                .values(text=text, parts=list(parts), updated_at=utcnow())
+                .returning(ChatMessageRecord.cancel_requested)
+            ).scalar()
+            return flag is not None and not flag
 
     def request_cancel(self, owner: Owner, session_id: str, message_id: str) -> MessageInfo:
         """Ask the turn writing an answer to stop (any server process sees the flag)."""

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from wxai.assistant.llm.registry import ModelAlias, get_provider, list_models, models_file
 from wxai.assistant.llm.types import ChatChunk, LLMProvider, Message, ToolCall
 from wxai.cockpit.accounts import AccountStore, Principal
-from wxai.cockpit.auth import AccountsDep, SignInWatch, UserDep
+from wxai.cockpit.auth import ROUTINE_PARTS, AccountsDep, SignInWatch, UserDep
 from wxai.cockpit.chat import run_turn
 from wxai.cockpit.conversations import ConversationStore
 from wxai.cockpit.openai_api import (
@@ -417,7 +417,7 @@ def _turn_events(
     yield out.start()
     try:
         for part in parts:
-            if not caller.signed_in(important=part["type"] != "text"):
+            if not caller.signed_in(important=part["type"] not in ROUTINE_PARTS):
                 yield error_event("signed out", "authentication_error")
                 yield DONE
                 return

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wxai.assistant.llm.registry import default_alias, get_model, get_provider, list_models
 from wxai.cockpit.accounts import AccountStore, Principal
-from wxai.cockpit.auth import AccountsDep, SignInWatch, UserDep
+from wxai.cockpit.auth import ROUTINE_PARTS, AccountsDep, SignInWatch, UserDep
 from wxai.cockpit.chat import run_turn
 from wxai.cockpit.chat_tools import ChatToolbox, FigureStore, build_chat_tools
 from wxai.cockpit.conversations import ConversationStore, MessageInfo, SessionInfo
@@ -45,6 +45,7 @@ SIGN_IN_CHECK_S = 1.0  # a stream re-checks its user's sign-in at most this ofte
 QUEUED_PER_THREAD = 4  # turns waiting for a thread, per thread, before 503
 
 MAX_TEXT_CHARS = 8000
+MAX_SESSIONS_PAGE = 500
 _404 = {404: {"model": ErrorOut, "description": "No such session of yours"}}
 _400 = {400: {"model": ErrorOut}}
 
@@ -136,9 +137,15 @@ def list_sessions(
     request: Request,
     user: UserDep,
     q: Annotated[str | None, Query(max_length=200, description="search titles and texts")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_SESSIONS_PAGE, description="at most this many")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9, description="skip this many first")] = 0,
 ) -> list[SessionOut]:
-    """Your sessions, most recently used first; ``q`` searches titles and message texts."""
-    return [SessionOut.of(s) for s in _conversations(request).list(user, q)]
+    """Your sessions, most recently used first; ``q`` searches titles and message texts.
+
+    ``limit`` and ``offset`` page through them (default: the 100 most recent).
+    """
+    found = _conversations(request).list(user, q, limit=limit, offset=offset)
+    return [SessionOut.of(s) for s in found]
 
 
 @router.post(
@@ -200,7 +207,7 @@ def get_message(request: Request, user: UserDep, session_id: str, message_id: st
 def cancel_message(request: Request, user: UserDep, session_id: str, message_id: str) -> MessageOut:
     """Ask the turn writing this answer to stop, on whichever server process runs it.
 
-    The turn stops within a fraction of a second (between two parts) and stores what it
+    The turn stops within about half a second (between two parts) and stores what it
     wrote with status ``cancelled``; a final answer is returned unchanged.
     """
     return MessageOut.of(_conversations(request).request_cancel(user, session_id, message_id))
@@ -276,8 +283,9 @@ async def _relay(
 ) -> AsyncIterator[str]:
     """SSE of the parts a turn thread puts on ``queue``; ends at its end or on sign-out.
 
-    The sign-in is checked before every part but text deltas, and before those at
-    most every ``SIGN_IN_CHECK_S`` (a database query per delta cost more than it).
+    The sign-in is checked before every part that brings a result (tool results,
+    citations, errors), and before the routine ones (text deltas, ``done``) at most
+    every ``SIGN_IN_CHECK_S`` (a database query per delta cost more than the delta).
     """
     message_id = ""
     watch = SignInWatch(accounts, user, SIGN_IN_CHECK_S)
@@ -291,7 +299,7 @@ async def _relay(
             return
         message_id = message_id or str(part.get("message_id") or "")
         signed_in = True
-        if watch.due(important=part["type"] != "text"):
+        if watch.due(important=part["type"] not in ROUTINE_PARTS):
             try:
                 signed_in = await run_in_threadpool(watch.check)
             except Exception:  # the database is away a moment: the turn retries its writes
