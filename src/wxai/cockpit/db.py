@@ -77,10 +77,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """A SQLAlchemy engine for ``url``; for SQLite the file's directory is created."""
+    """A SQLAlchemy engine for ``url``; for SQLite the file's directory is created.
+
+    A server database gets a pool of ``WXAI_DB_POOL_SIZE`` kept connections (plus
+    ``WXAI_DB_MAX_OVERFLOW`` closed after use): with SQLAlchemy's default of 5, a
+    busy process opened and closed connections all the time, and each new one costs
+    PostgreSQL a process fork.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        from wxai.core.settings import get_settings
+
+        settings = get_settings()
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})

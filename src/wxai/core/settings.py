@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     chat_concurrency: int = Field(
         default=4, ge=1, le=256, description="Chat answers one server process writes at once."
     )
+    db_pool_size: int = Field(
+        default=20, ge=1, le=500,
+        description="PostgreSQL connections a process keeps open (its chat and request threads).",
+    )  # fmt: skip
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=500,
+        description="Connections a process may open beyond db_pool_size, closed after use.",
+    )  # fmt: skip
     chat_stale_seconds: float = Field(
         default=300.0, gt=0, description="A streaming answer not updated for this long is failed."
     )
