@@ -157,14 +157,19 @@ class QuotaStore(DatabaseStore):
             row.updated_at = utcnow()
         return limits
 
-    def effective(self, principal: Principal) -> dict[str, Limits]:
-        """The limits that apply to each subject of ``principal`` (user, then key); one query."""
+    def effective(self, principal: Principal, session: Session | None = None) -> dict[str, Limits]:
+        """The limits that apply to each subject of ``principal`` (user, then key); one query.
+
+        ``session``: an open one to use (no second connection for the same request).
+        """
         user, *key = subjects = _subjects(principal)
-        with self.session() as session:
-            rows = session.scalars(
-                select(QuotaLimitRecord).where(QuotaLimitRecord.subject.in_(subjects))
-            )
-            stored = {r.subject: Limits(r.requests_per_minute, r.tokens_per_day) for r in rows}
+        query = select(QuotaLimitRecord).where(QuotaLimitRecord.subject.in_(subjects))
+        if session is None:
+            with self.session() as own_session:
+                rows = list(own_session.scalars(query))
+        else:
+            rows = list(session.scalars(query))
+        stored = {r.subject: Limits(r.requests_per_minute, r.tokens_per_day) for r in rows}
         own = stored.get(user, Limits())
         out = {
             user: Limits(
@@ -211,7 +216,7 @@ class QuotaStore(DatabaseStore):
         day = int(now // DAY_S) * DAY_S
         best = Verdict(True)
         with self.session() as session:
-            for subject, limits in self.effective(principal).items():
+            for subject, limits in self.effective(principal, session).items():
                 who = "your API key" if subject.startswith("key:") else "you"
                 if needs_tokens and limits.tokens_per_day:
                     used = self._used(session, subject, "tokens", day)
@@ -259,7 +264,7 @@ class QuotaStore(DatabaseStore):
         day = int(now // DAY_S) * DAY_S
         out: dict[str, Any] = {}
         with self.session() as session:
-            for subject, limits in self.effective(principal).items():
+            for subject, limits in self.effective(principal, session).items():
                 out["key" if subject.startswith("key:") else "user"] = {
                     "requests_per_minute": {
                         "limit": limits.requests_per_minute,
