@@ -257,3 +257,22 @@ def test_concurrent_first_starts_create_one_admin(wxai_home):
     finally:
         for client in clients:
             client.__exit__(None, None, None)
+
+
+def test_a_stream_rechecks_the_sign_in_at_result_parts_and_once_a_second(tmp_path) -> None:
+    from wxai.cockpit.accounts import AccountStore
+    from wxai.cockpit.auth import SignInWatch
+
+    accounts = AccountStore(f"sqlite:///{tmp_path / 'a.db'}")
+    accounts.create_tables()
+    accounts.add_user("bob", "correct-horse-battery")
+    bob = accounts.resolve(accounts.create_api_key("bob", "t").token, "api_key")
+    assert bob is not None
+    watch = SignInWatch(accounts, bob, interval=0.3)
+    accounts.set_disabled("bob", True)
+    assert watch(important=False)  # within the interval of the guard's own check
+    assert not watch(important=True)  # a tool result or citations: asked at once
+    later = SignInWatch(accounts, bob, interval=0.3)
+    threading.Event().wait(0.35)
+    assert not later(important=False)  # a text delta after the interval: asked
+    accounts.close()

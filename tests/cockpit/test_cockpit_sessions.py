@@ -90,3 +90,27 @@ def test_context_drops_oldest_turns(tmp_path) -> None:
     with pytest.raises(SessionNotFound):
         store.context("u2", sid, 1000)
     store.close()
+
+
+def test_a_turn_is_stored_in_one_go_and_its_progress_reads_the_cancel_flag(
+    database_url: str,
+) -> None:
+    store = ConversationStore(database_url)
+    store.create_tables()
+    sid = store.create("u1", "", "local-fast").id
+    info, asked, answer = store.begin_turn("u1", sid, "Gusts at Kiel tomorrow?", model="m")
+    assert info.title.startswith("Gusts at Kiel") and (asked.seq, answer.seq) == (1, 2)
+    assert (asked.role, answer.role, answer.status) == ("user", "assistant", "streaming")
+    assert store.save_progress(answer.id, "Gusts of", [])  # nobody asked to stop
+    assert store.message("u1", sid, answer.id).text == "Gusts of"
+    store.request_cancel("u1", sid, answer.id)
+    assert not store.save_progress(answer.id, "Gusts of 60", [])  # stop, but keep the text
+    assert store.message("u1", sid, answer.id).text == "Gusts of 60"
+    store.save_answer(answer.id, "Gusts of 60 km/h", [], "cancelled")
+    assert not store.save_progress(answer.id, "late", [])  # a final answer stays final
+    assert store.message("u1", sid, answer.id).text == "Gusts of 60 km/h"
+    assert not store.save_progress("no-such-id", "x", [])
+    with pytest.raises(SessionNotFound):
+        store.begin_turn("u2", sid, "not mine")
+    assert [m.seq for m in store.messages("u1", sid)] == [1, 2]
+    store.close()

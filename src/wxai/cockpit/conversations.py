@@ -435,14 +435,6 @@ class ConversationStore(DatabaseStore):
                 row.cancel_requested = True
             return _message_info(row)
 
-    def cancel_requested(self, message_id: str) -> bool:
-        """Whether someone asked to stop the answer ``message_id`` (True when it is gone)."""
-        with self.session() as session:
-            flag = session.scalar(
-                select(ChatMessageRecord.cancel_requested).where(ChatMessageRecord.id == message_id)
-            )
-            return flag is None or bool(flag)
-
     def context(
         self, owner: Owner, session_id: str, budget_tokens: int, *, skip_last: int = 0
     ) -> ContextWindow:

@@ -136,3 +136,14 @@ def test_broken_yaml_and_missing_file(tmp_path, monkeypatch):
     reload_settings()
     assert models_file() == tmp_path / "models.yaml"
     assert default_alias() == "ollama-core"
+
+
+def test_an_edited_models_file_is_read_again(tmp_path):
+    path = _write(tmp_path, lambda c: c.update(default="ollama-core"))
+    assert default_alias(path) == "ollama-core"
+    assert default_alias(path) == "ollama-core"  # parsed once, then cached
+    _write(tmp_path, lambda c: c.update(default="local-fast"))  # new size and time
+    assert default_alias(path) == "local-fast"
+    path.write_text("models: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_models(path)

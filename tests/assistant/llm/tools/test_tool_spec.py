@@ -135,3 +135,29 @@ def test_grammar_gaps_flags_number_bounds_only() -> None:
 
     assert grammar_gaps(tool(f).spec.parameters) == ["$.x: minimum on number"]
     assert grammar_gaps(tool(forecast).spec.parameters) == []
+
+
+def _made_for(user: str, default_hours: int = 24) -> Tool:
+    """A tool made inside a function, as the cockpit makes its tools per user."""
+
+    def forecast_for_user(city: str, hours: int = default_hours) -> str:
+        """Forecast for a city of this user."""
+        return f"{user}: {city} +{hours} h"
+
+    return tool(forecast_for_user)
+
+
+def test_tools_of_one_definition_share_their_model_but_not_their_spec() -> None:
+    alice, bob = _made_for("alice"), _made_for("bob")
+    assert alice.model is bob.model  # built once: this was most of a chat turn's CPU
+    assert alice.spec == bob.spec and alice.spec.parameters is not bob.spec.parameters
+    alice.spec.parameters["properties"]["city"]["description"] = "changed"
+    assert "description" not in bob.spec.parameters["properties"]["city"]
+    assert (alice.function(city="Kiel"), bob.function(city="Kiel")) == (
+        "alice: Kiel +24 h",
+        "bob: Kiel +24 h",
+    )
+    other_default = _made_for("carol", default_hours=6)
+    assert other_default.model is not alice.model
+    assert other_default.model.model_validate({"city": "Kiel"}).hours == 6
+    assert alice.model.model_validate({"city": "Kiel"}).hours == 24
