@@ -114,3 +114,23 @@ def test_a_turn_is_stored_in_one_go_and_its_progress_reads_the_cancel_flag(
         store.begin_turn("u2", sid, "not mine")
     assert [m.seq for m in store.messages("u1", sid)] == [1, 2]
     store.close()
+
+
+def test_user_models_limit_the_chat_sessions_too(client: TestClient) -> None:
+    client.app.state.settings.user_models = "ollama-core"  # type: ignore[attr-defined]
+    eve = _other(client)
+    made = client.post("/api/sessions", json={}, headers=eve)
+    assert made.status_code == 201 and made.json()["model"] == "ollama-core"  # default closed
+    closed = client.post("/api/sessions", json={"model": "local-fast"}, headers=eve)
+    assert closed.status_code == 403 and "ollama-core" in closed.json()["detail"]
+    sid = made.json()["id"]
+    assert (
+        client.patch(f"/api/sessions/{sid}", json={"model": "local-fast"}, headers=eve).status_code
+        == 403
+    )
+    sent = client.post(f"/api/sessions/{sid}/messages", json={"text": "hi", "model": "local-fast"},
+                       headers=eve)  # fmt: skip
+    assert sent.status_code == 403
+    assert client.get("/api/sessions", headers=eve).json()[0]["model"] == "ollama-core"
+    admin = client.post("/api/sessions", json={"model": "local-fast"})  # admins: every alias
+    assert admin.status_code == 201

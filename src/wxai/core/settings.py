@@ -80,8 +80,8 @@ class Settings(BaseSettings):
     )
     user_models: str = Field(
         default="",
-        description="Comma-separated model aliases ordinary users may use through the "
-        "OpenAI-compatible /v1/ API; empty: every configured alias. Admins may use all.",
+        description="Comma-separated model aliases ordinary users may use, in the chat and "
+        "the OpenAI-compatible /v1/ API; empty: every configured alias. Admins may use all.",
     )
     session_hours: float = Field(
         default=12.0, gt=0, le=24 * 30, description="Lifetime of a browser login, in hours."

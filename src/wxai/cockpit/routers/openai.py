@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from wxai.assistant.llm.registry import ModelAlias, get_provider, list_models, models_file
 from wxai.assistant.llm.types import ChatChunk, LLMProvider, Message, ToolCall
+from wxai.cockpit import model_access
 from wxai.cockpit.accounts import AccountStore, Principal
 from wxai.cockpit.auth import ROUTINE_PARTS, AccountsDep, SignInWatch, UserDep
 from wxai.cockpit.chat import run_turn
@@ -66,38 +67,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _MODEL_ERRORS = {code: _ERRORS[code] for code in (400, 401, 403, 404)}
 
 
-_CACHE: dict[tuple[str, int, int], list[ModelAlias]] = {}
-
-
-def configured_aliases() -> list[ModelAlias]:
-    """Every alias of the models file, parsed again only when the file changes.
-
-    Only names, suppliers and capabilities are read from these entries (the provider
-    itself is made by the factory, with the environment of the moment).
-    """
-    path = models_file()
-    try:
-        info = path.stat()
-    except OSError:
-        return list_models()  # raises the ConfigError that names the missing file
-    key = (str(path), info.st_mtime_ns, info.st_size)
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = list_models(path)
-    return list(_CACHE[key])
-
-
 def allowed_aliases(request: Request, user: Principal) -> list[ModelAlias]:
-    """The aliases ``user`` may use: all for admins, else ``WXAI_USER_MODELS`` (empty: all)."""
-    entries = configured_aliases()
-    wanted = {
-        name.strip()
-        for name in str(getattr(request.app.state.settings, "user_models", "") or "").split(",")
-        if name.strip()
-    }
-    if user.is_admin or not wanted:
-        return entries
-    return [entry for entry in entries if entry.alias in wanted]
+    """The aliases ``user`` may use (:func:`wxai.cockpit.model_access.allowed_aliases`)."""
+    return model_access.allowed_aliases(request.app.state.settings, user)
 
 
 def check_model(request: Request, user: Principal, model: str) -> ModelAlias:
@@ -107,7 +79,7 @@ def check_model(request: Request, user: Principal, model: str) -> ModelAlias:
         if entry.alias == model:
             return entry
     names = ", ".join(entry.alias for entry in allowed) or "none"
-    if any(entry.alias == model for entry in configured_aliases()):
+    if any(entry.alias == model for entry in list_models()):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"the model {model!r} is not open to your account; yours: {names} "

@@ -29,12 +29,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from wxai.assistant.llm.registry import default_alias, get_model, get_provider, list_models
+from wxai.assistant.llm.registry import get_model, get_provider, list_models
 from wxai.cockpit.accounts import AccountStore, Principal
 from wxai.cockpit.auth import ROUTINE_PARTS, AccountsDep, SignInWatch, UserDep
 from wxai.cockpit.chat import run_turn
 from wxai.cockpit.chat_tools import ChatToolbox, FigureStore, build_chat_tools
 from wxai.cockpit.conversations import ConversationStore, MessageInfo, SessionInfo
+from wxai.cockpit.model_access import ModelNotAllowed, check_allowed, default_for
 from wxai.cockpit.rendering import render_markdown
 from wxai.cockpit.schemas import ErrorOut
 
@@ -47,7 +48,10 @@ QUEUED_PER_THREAD = 4  # turns waiting for a thread, per thread, before 503
 MAX_TEXT_CHARS = 8000
 MAX_SESSIONS_PAGE = 500
 _404 = {404: {"model": ErrorOut, "description": "No such session of yours"}}
-_400 = {400: {"model": ErrorOut}}
+_400 = {
+    400: {"model": ErrorOut},
+    403: {"model": ErrorOut, "description": "The model alias is not open to you"},
+}
 
 
 class SessionCreate(BaseModel):
@@ -119,16 +123,25 @@ def _conversations(request: Request) -> ConversationStore:
     return request.app.state.conversations
 
 
-def check_alias(alias: str | None) -> str:
-    """A registered model alias (default when None); an unknown one answers 400 with the valid."""
+def check_alias(request: Request, user: Principal, alias: str | None) -> str:
+    """A model alias ``user`` may use (None: the default open to them).
+
+    An unknown alias answers 400 listing the valid ones; one closed to the user
+    (``WXAI_USER_MODELS``) answers 403 listing theirs.
+    """
+    settings = request.app.state.settings
     if alias is None or not alias.strip():
-        return default_alias()
+        return default_for(settings, user)
     names = [entry.alias for entry in list_models()]
     if alias not in names:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
             f"unknown model alias {alias!r}; valid: {', '.join(names)}",
         )
+    try:
+        check_allowed(settings, user, alias)
+    except ModelNotAllowed as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     return alias
 
 
@@ -156,7 +169,7 @@ def create_session(
 ) -> SessionOut:
     """A new, empty session (an unknown model alias answers 400 listing the valid ones)."""
     body = body or SessionCreate()
-    alias = check_alias(body.model)
+    alias = check_alias(request, user, body.model)
     return SessionOut.of(_conversations(request).create(user, body.title, alias))
 
 
@@ -172,7 +185,7 @@ def patch_session(
     request: Request, user: UserDep, session_id: str, body: SessionPatch
 ) -> SessionOut:
     """Change the title and/or the model alias of one of your sessions."""
-    alias = check_alias(body.model) if body.model is not None else None
+    alias = check_alias(request, user, body.model) if body.model is not None else None
     return SessionOut.of(
         _conversations(request).update(user, session_id, title=body.title, alias=alias)
     )
@@ -332,7 +345,7 @@ async def post_message(
     """
     conversations = _conversations(request)
     info = await run_in_threadpool(conversations.get, user, session_id)  # 404 before streaming
-    alias = check_alias(body.model or info.model or None)
+    alias = check_alias(request, user, body.model or info.model or None)
     if body.model and body.model != info.model:
         await run_in_threadpool(conversations.update, user, session_id, alias=alias)
     capabilities = get_model(alias).capabilities
