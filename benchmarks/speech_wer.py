@@ -1,10 +1,11 @@
 """Word error rate and speed of speech input on synthesised weather requests.
 
 Usage: ``python benchmarks/speech_wer.py [--threads 2] [--limit 22] [--given]
-[--voice-de de+m7] [--speed-de 120]``. The German and English requests of
-:data:`wxai.assistant.speech.phrases.WEATHER_REQUESTS` are read aloud by espeak-ng and
-transcribed by Whisper base (language detected among de/en; also given with
-``--given``) and, for
+[--without-prompt] [--voice-de de+m7] [--speed-de 120]``. The German and English
+requests of :data:`wxai.assistant.speech.phrases.WEATHER_REQUESTS` are read aloud by
+espeak-ng and transcribed by Whisper base (language detected among de/en; also given
+with ``--given``; also without the weather-service prompt with ``--without-prompt``)
+and, for
 English, by pocketsphinx. Printed per language and engine: word error rate over all
 requests (lower-cased, punctuation removed), share of correctly detected languages,
 and the real-time factor (recognition time / audio duration) measured in this run.
@@ -35,6 +36,11 @@ def main() -> None:
     parser.add_argument(
         "--given", action="store_true", help="also run Whisper with the language given"
     )
+    parser.add_argument(
+        "--without-prompt",
+        action="store_true",
+        help="also run Whisper without the weather-service prompt (DOMAIN_PROMPTS)",
+    )
     for language, (voice, speed) in VOICES.items():
         parser.add_argument(f"--voice-{language}", default=voice)
         parser.add_argument(f"--speed-{language}", type=int, default=speed)
@@ -42,6 +48,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as cache:
         whisper = WhisperRecognizer(Path(cache), threads=args.threads)
+        bare = WhisperRecognizer(Path(cache), threads=args.threads, prompt=False)
         started = time.perf_counter()
         whisper.model  # noqa: B018 - join, check and load the model before timing
         loaded = time.perf_counter() - started
@@ -59,6 +66,10 @@ def main() -> None:
             runs = [("whisper-base auto", whisper, None)]
             if args.given:
                 runs.append(("whisper-base given", whisper, language))
+            if args.without_prompt:
+                runs.append(("whisper no prompt", bare, None))
+                if args.given:
+                    runs.append(("whisper no pr. given", bare, language))
             if language == "en":
                 runs.append(("pocketsphinx", sphinx, "en"))
             for label, engine, given in runs:

@@ -239,3 +239,15 @@ def test_speech_phrases_cover_both_languages() -> None:
     assert min(len(WEATHER_REQUESTS["de"]), len(WEATHER_REQUESTS["en"])) >= 20
     wav = synthesise(WEATHER_REQUESTS["de"][0], "de")
     assert wav[:4] == b"RIFF" and load_audio(wav).duration_s > 1.0
+
+
+def test_the_weather_prompt_holds_no_test_request() -> None:
+    from wxai.assistant.speech.engines import DOMAIN_PROMPTS
+    from wxai.assistant.speech.phrases import WEATHER_REQUESTS
+
+    assert set(DOMAIN_PROMPTS) == {"en"}  # a German prompt was echoed on unclear speech
+    for language, prompt in DOMAIN_PROMPTS.items():
+        words = set(prompt.lower().replace(".", "").split())
+        for request in WEATHER_REQUESTS[language]:
+            asked = set(request.lower().strip("?").split())
+            assert len(asked & words) <= len(asked) // 2, request  # context, not the answer
