@@ -7,7 +7,7 @@ time to first token is the time from sending the message to the first ``text`` e
 or ``/api/tasks`` (chosen at random) in a loop, with a pause of ``--think-ms`` on
 average between calls (half to one and a half times it; 0 makes them a stress test).
 All users arrive spread over ``--ramp-s`` seconds, as Locust's spawn rate does. One
-asyncio loop and one httpx client drive them all; every request is bounded by
+asyncio loop and one aiohttp session drive them all; every request is bounded by
 ``--timeout``.
 
 Against a running cockpit (any API key of a user)::

@@ -53,11 +53,11 @@ def serve(
         # process (chat threads holding the GIL) was killed with its open streams.
         timeout_worker_healthcheck=60,
     )
-    server = uvicorn.Server(config)
     try:
         if workers > 1:  # what uvicorn.run does, with the listener's protocol set
             Multiprocess(config, sockets=[tcp_listener(config.bind_socket())]).run()
             return
+        server = uvicorn.Server(config)
         server.run()
     except KeyboardInterrupt:
         return

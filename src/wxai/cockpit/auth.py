@@ -257,22 +257,14 @@ class SignInWatch:
     A database query per streamed part cost more CPU than the part; a disabled user
     or a revoked key still loses the stream within ``interval``, and at once at parts
     that bring results (``due(important=True)``). The guard has just checked the
-    credential when a stream starts (``fresh``), so the first check waits too.
+    credential when a stream starts, so the first routine check waits too.
     """
 
-    def __init__(
-        self,
-        accounts: AccountStore,
-        principal: Principal,
-        interval: float = 1.0,
-        *,
-        fresh: bool = True,
-    ) -> None:
+    def __init__(self, accounts: AccountStore, principal: Principal, interval: float = 1.0) -> None:
         self.accounts = accounts
         self.principal = principal
         self.interval = interval
-        # ``fresh``: the guard checked the credential for this very request
-        self._checked = time.monotonic() if fresh else float("-inf")
+        self._checked = time.monotonic()  # the guard checked it for this very request
 
     def due(self, *, important: bool = False) -> bool:
         """Whether the next part needs a check first."""

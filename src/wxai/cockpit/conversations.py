@@ -397,7 +397,7 @@ class ConversationStore(DatabaseStore):
         """Update an answer's text and parts (and status); False when it is gone (deleted).
 
         Only the turn that started the answer calls this, with the id it got from
-        :meth:`start_answer`; a final status is never overwritten by ``streaming``.
+        :meth:`begin_turn`; a final status is never overwritten by ``streaming``.
         """
         values: dict[str, Any] = {"text": text, "parts": list(parts), "updated_at": utcnow()}
         if status is not None:

@@ -273,6 +273,12 @@ def get_provider(
     )
 
 
+def _missing(path: Path) -> ConfigError:
+    return ConfigError(
+        f"models file {path} not found; set WXAI_CONFIGS_DIR to a config tree that has models.yaml"
+    )
+
+
 def _read(path: Path) -> _ModelsFile:
     """The validated models file; parsed again only when its size or mtime changed.
 
@@ -282,10 +288,7 @@ def _read(path: Path) -> _ModelsFile:
     try:
         stat = path.stat()
     except FileNotFoundError:
-        raise ConfigError(
-            f"models file {path} not found; set WXAI_CONFIGS_DIR to a config tree "
-            "that has models.yaml"
-        ) from None
+        raise _missing(path) from None
     return _parse(str(path), stat.st_mtime_ns, stat.st_size)
 
 
@@ -296,10 +299,7 @@ def _parse(path_name: str, mtime_ns: int, size: int) -> _ModelsFile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(
-            f"models file {path} not found; set WXAI_CONFIGS_DIR to a config tree "
-            "that has models.yaml"
-        ) from None
+        raise _missing(path) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

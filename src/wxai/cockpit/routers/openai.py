@@ -78,13 +78,12 @@ def check_model(request: Request, user: Principal, model: str) -> ModelAlias:
     for entry in allowed:
         if entry.alias == model:
             return entry
-    names = ", ".join(entry.alias for entry in allowed) or "none"
     if any(entry.alias == model for entry in list_models()):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"the model {model!r} is not open to your account; yours: {names} "
-            "(an administrator sets WXAI_USER_MODELS)",
-        )
+        try:
+            model_access.check_allowed(request.app.state.settings, user, model)
+        except model_access.ModelNotAllowed as exc:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    names = ", ".join(entry.alias for entry in allowed) or "none"
     raise HTTPException(
         status.HTTP_404_NOT_FOUND,
         f"the model {model!r} does not exist; valid models: {names} (see GET /v1/models)",

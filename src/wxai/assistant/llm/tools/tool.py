@@ -195,17 +195,12 @@ def _arguments(
     chat turn; building the pydantic model each time was most of a turn's CPU. Closures
     of one definition share code, hints and defaults, so they share the model.
     """
-    try:
-        key = (
-            getattr(func, "__code__", func), label, tuple(sorted(params.items())),
-            tuple((k, repr(v)) for k, v in getattr(func, "__annotations__", {}).items()),
-            repr(getattr(func, "__defaults__", None)),
-            repr(getattr(func, "__kwdefaults__", None)),
-        )  # fmt: skip
-        hash(key)
-    except TypeError:  # something unhashable: build it, do not cache
-        model = arguments_model(func, label, descriptions=params)
-        return model, arguments_schema(model)
+    key = (
+        getattr(func, "__code__", id(func)), label, tuple(sorted(params.items())),
+        tuple((k, repr(v)) for k, v in getattr(func, "__annotations__", {}).items()),
+        repr(getattr(func, "__defaults__", None)),
+        repr(getattr(func, "__kwdefaults__", None)),
+    )  # fmt: skip
     found = _ARGUMENTS.get(key)
     if found is None:
         model = arguments_model(func, label, descriptions=params)
