@@ -1,0 +1,1 @@
+"""Anemoi-style graph emulator: datasets, graphs, models, training."""
