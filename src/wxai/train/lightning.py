@@ -15,8 +15,12 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.loggers import Logger
+from pytorch_lightning.utilities import rank_zero_only
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
+
+from wxai.core.typing import Tracker
 
 #: Called as ``on_epoch(epoch, mean_training_loss)`` after every training epoch.
 EpochCallback = Callable[[int, float], None]
@@ -111,3 +115,50 @@ def fit_lightning(
         trainer.fit(module, loader)
     module.eval()
     return module.cpu()
+
+
+class TrackerLogger(Logger):
+    """A Lightning logger that writes to a :class:`~wxai.core.typing.Tracker` (an MLflow run).
+
+    The run is started on first use, which Lightning does on rank 0 only, so a
+    distributed job makes one run, not one per process.
+
+    Parameters
+    ----------
+    start:
+        Called once, on first use, to create the tracker (e.g.
+        ``lambda: MlflowTracker.start("emulator")``).
+    """
+
+    def __init__(self, start: Callable[[], Tracker]) -> None:
+        super().__init__()
+        self._start = start
+        self._tracker: Tracker | None = None
+
+    @property
+    def tracker(self) -> Tracker:
+        """The tracker, started on first access."""
+        if self._tracker is None:
+            self._tracker = self._start()
+        return self._tracker
+
+    @property
+    def name(self) -> str:
+        return "wxai"
+
+    @property
+    def version(self) -> str:
+        return self.tracker.run_id
+
+    @rank_zero_only
+    def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
+        self.tracker.log_params(dict(params) if not isinstance(params, dict) else params)
+
+    @rank_zero_only
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        self.tracker.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+
+    @rank_zero_only
+    def finalize(self, status: str) -> None:
+        if self._tracker is not None:
+            self._tracker.finish("FINISHED" if status == "success" else "FAILED")

@@ -1,0 +1,1 @@
+"""Training of graph emulators with Lightning: configs, data windows, loss, checkpoints."""
