@@ -3,7 +3,8 @@
 Node types ``"data"`` (dataset cells, same order) and ``"hidden"`` (mesh nodes); edge types
 ``("data", "to", "hidden")`` (encoder), ``("hidden", "to", "hidden")`` (processor, both
 directions, the union of all levels when multi-scale) and ``("hidden", "to", "data")``
-(decoder). Node stores: ``x`` (N, 2) float32 (lat, lon) radians, ``area_weight`` (N,)
+(decoder). Node stores: ``x`` (N, 2) float32 (lat, lon) radians (data nodes keep the
+dataset's longitude convention, hidden nodes have longitudes in (-pi, pi]), ``area_weight`` (N,)
 float32 mean 1; hidden nodes also ``level`` (N,) int64, the coarsest level holding the node.
 Edge stores: ``edge_index`` (2, E) int64 (source, target), ``edge_attr`` (E, 3) float32
 [length / max length, east, north direction of the source seen from the target],
@@ -90,8 +91,8 @@ def _connect(rule, source_xyz: np.ndarray, target_xyz: np.ndarray, reference: fl
     return knn_edges(source_xyz, target_xyz, rule.knn)
 
 
-def _node_store(store, xyz: np.ndarray, weights: np.ndarray) -> None:
-    lat, lon = xyz_to_latlon(xyz)
+def _node_store(store, xyz: np.ndarray, weights: np.ndarray, latlon=None) -> None:
+    lat, lon = xyz_to_latlon(xyz) if latlon is None else latlon
     store.x = torch.from_numpy(np.stack([lat, lon], axis=1).astype(np.float32))
     store.area_weight = torch.from_numpy(weights)
     store.num_nodes = int(xyz.shape[0])
@@ -139,7 +140,9 @@ def build_graph(
     reference = _mesh_edge_length(mesh)
 
     graph = HeteroData()
-    _node_store(graph[DATA], data_xyz, area_weights(data_xyz, config.data_area_weight))
+    data_latlon = (np.deg2rad(np.ravel(latitudes)), np.deg2rad(np.ravel(longitudes)))
+    weights = area_weights(data_xyz, config.data_area_weight)
+    _node_store(graph[DATA], data_xyz, weights, data_latlon)
     _node_store(graph[HIDDEN], mesh.xyz, area_weights(mesh.xyz, "voronoi"))
     graph[HIDDEN].level = torch.from_numpy(mesh.node_level)
 

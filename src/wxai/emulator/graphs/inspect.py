@@ -18,6 +18,7 @@ from wxai.emulator.graphs.build import (
     PROCESSOR,
 )
 from wxai.emulator.graphs.edges import great_circle
+from wxai.emulator.graphs.nodes import positions_xyz
 
 __all__ = ["format_inspection", "inspect_graph"]
 
@@ -25,8 +26,7 @@ _ROLES = {"encoder": ENCODER, "processor": PROCESSOR, "decoder": DECODER}
 
 
 def _xyz(x: torch.Tensor) -> np.ndarray:
-    lat, lon = x.double().numpy().T
-    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
+    return positions_xyz(x.double().numpy())
 
 
 def _stats(values: np.ndarray) -> dict[str, float]:

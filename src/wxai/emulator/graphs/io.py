@@ -22,7 +22,7 @@ from wxai.core.errors import ConfigError, DataFormatError
 from wxai.data.formats import MissingFileError
 from wxai.emulator.graphs.build import DATA, EARTH_RADIUS_KM, coordinates_sha256
 from wxai.emulator.graphs.edges import great_circle
-from wxai.emulator.graphs.nodes import latlon_xyz
+from wxai.emulator.graphs.nodes import latlon_xyz, positions_xyz
 
 __all__ = ["FORMAT", "check_matches", "graph_from_payload", "load_graph", "save_graph"]
 
@@ -156,7 +156,7 @@ def check_matches(
     if provenance.get("data_coordinates_sha256") == coordinates_sha256(lat, lon):
         return
     x = graph[DATA].x.double().numpy()
-    graph_xyz = latlon_xyz(np.rad2deg(x[:, 0]), np.rad2deg(x[:, 1]))
+    graph_xyz = positions_xyz(x)
     xyz = latlon_xyz(lat, lon)
     dist = great_circle(graph_xyz, xyz) * EARTH_RADIUS_KM
     bad = np.flatnonzero(dist > tolerance_km)

@@ -13,7 +13,7 @@ from scipy.spatial import SphericalVoronoi
 from wxai.core.errors import ConfigError
 from wxai.data.grids.icon import lonlat_to_xyz
 
-__all__ = ["area_weights", "latlon_xyz", "voronoi_areas"]
+__all__ = ["area_weights", "latlon_xyz", "positions_xyz", "voronoi_areas"]
 
 
 def latlon_xyz(latitudes: np.ndarray, longitudes: np.ndarray) -> np.ndarray:
@@ -37,6 +37,12 @@ def latlon_xyz(latitudes: np.ndarray, longitudes: np.ndarray) -> np.ndarray:
             f"latitudes must be degrees in [-90, 90], max |lat| = {np.abs(lat).max()}"
         )
     return lonlat_to_xyz(lon, lat)
+
+
+def positions_xyz(x: np.ndarray) -> np.ndarray:
+    """Unit vectors (N, 3) of node positions ``x`` (N, 2) = (lat, lon) radians, any float."""
+    lat, lon = np.asarray(x, dtype=np.float64).T
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
 
 
 def voronoi_areas(xyz: np.ndarray) -> np.ndarray:
