@@ -74,11 +74,18 @@ def _empty_accumulators(n_vars: int) -> dict[str, list]:
         "minimum": [None] * n_vars,
         "maximum": [None] * n_vars,
         "nans": [0] * n_vars,
+        "running_mean": [0.0] * n_vars,
+        "m2": [0.0] * n_vars,
     }
 
 
 def _accumulate(acc: dict[str, list], block: np.ndarray, in_period: np.ndarray) -> None:
-    """Add a block (B, V, N) to the accumulators; statistics over ``in_period`` dates only."""
+    """Add a block (B, V, N) to the accumulators; statistics over ``in_period`` dates only.
+
+    The standard deviation comes from a pairwise-updated sum of squared deviations
+    (``m2``), not from ``squares / count - mean**2``, which cancels catastrophically
+    for fields like surface pressure (mean 1e5 Pa, spread 1e2 Pa).
+    """
     nans = np.isnan(block).sum(axis=(0, 2))
     acc["nans"] = [int(a + b) for a, b in zip(acc["nans"], nans, strict=True)]
     if not in_period.any():
@@ -90,7 +97,16 @@ def _accumulate(acc: dict[str, list], block: np.ndarray, in_period: np.ndarray) 
     squares = np.where(finite, x * x, 0.0).sum(axis=(0, 2))
     lo = np.where(finite, x, np.inf).min(axis=(0, 2))
     hi = np.where(finite, x, -np.inf).max(axis=(0, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        block_mean = sums / count
+        block_m2 = np.where(finite, (x - block_mean[None, :, None]) ** 2, 0.0).sum(axis=(0, 2))
     for v in range(x.shape[1]):
+        n_a, n_b = acc["count"][v], int(count[v])
+        if n_b:  # Chan et al. pairwise update of the mean and the sum of squared deviations
+            delta = float(block_mean[v]) - acc["running_mean"][v]
+            n = n_a + n_b
+            acc["running_mean"][v] += delta * n_b / n
+            acc["m2"][v] += float(block_m2[v]) + delta * delta * n_a * n_b / n
         acc["sums"][v] += float(sums[v])
         acc["squares"][v] += float(squares[v])
         acc["count"][v] += int(count[v])
@@ -106,7 +122,7 @@ def _statistics(acc: dict[str, list]) -> dict[str, np.ndarray]:
     squares = np.asarray(acc["squares"], np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / count
-        var = np.maximum(squares / count - mean * mean, 0.0)
+        var = np.asarray(acc["m2"], np.float64) / count  # not squares/count - mean**2
     none_nan = lambda xs: np.array([np.nan if x is None else x for x in xs], np.float64)  # noqa: E731
     return {
         "mean": mean,
@@ -241,7 +257,7 @@ class _Builder:
             )
 
     def _open_for_append(self) -> zarr.Group | None:
-        g = zarr.open_group(str(self.out), mode="r+", zarr_format=2)
+        g = zarr.open_group(str(self.out), mode="r+", zarr_format=2, use_consolidated=False)
         self._check_same(g, append=True)
         old = g["dates"][:]
         if self.dates.size < old.size or not np.array_equal(self.dates[: old.size], old):
@@ -252,9 +268,11 @@ class _Builder:
         if self.dates.size == old.size:
             return None
         self.out.rename(self.partial)
-        g = zarr.open_group(str(self.partial), mode="r+", zarr_format=2)
+        g = zarr.open_group(str(self.partial), mode="r+", zarr_format=2, use_consolidated=False)
         g["data"].resize((self.dates.size, *g["data"].shape[1:]))
-        dates = zarr.open_array(str(self.partial / "dates"), mode="r+", zarr_format=2)
+        dates = zarr.open_array(
+            str(self.partial / "dates"), mode="r+", zarr_format=2, use_consolidated=False
+        )
         dates.resize((self.dates.size,))
         dates[:] = self.dates
         build = dict(g.attrs["wxai_build"])
@@ -271,7 +289,7 @@ class _Builder:
 
     def run(self) -> Path:
         if self.partial.exists():
-            g = zarr.open_group(str(self.partial), mode="r+", zarr_format=2)
+            g = zarr.open_group(str(self.partial), mode="r+", zarr_format=2, use_consolidated=False)
             self._check_same(g, append=False)
         elif self.out.exists():
             g = self._open_for_append()

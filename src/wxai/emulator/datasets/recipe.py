@@ -34,7 +34,16 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from wxai.core.errors import ConfigError
 
@@ -218,6 +227,16 @@ class Chunking(_Strict):
     block: int = Field(40, ge=1, description="dates computed and written per block")
 
 
+def _grid_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "source"
+    if isinstance(value, RegularTarget | IconTarget):
+        return "regular" if isinstance(value, RegularTarget) else "icon"
+    if isinstance(value, dict):
+        return next((k for k in ("regular", "icon") if k in value), None)
+    return None
+
+
 class Recipe(_Strict):
     """A dataset recipe; see the module docstring for an example."""
 
@@ -227,7 +246,12 @@ class Recipe(_Strict):
     variables: list[str] = Field(min_length=1)
     levels: list[int | float] | None = None
     dates: Dates
-    grid: Literal["source"] | RegularTarget | IconTarget = "source"
+    grid: Annotated[
+        Annotated[Literal["source"], Tag("source")]
+        | Annotated[RegularTarget, Tag("regular")]
+        | Annotated[IconTarget, Tag("icon")],
+        Discriminator(_grid_kind),
+    ] = "source"
     remap: Literal["linear", "conservative"] = "linear"
     forcings: list[str] = Field(default_factory=list)
     statistics: Period | None = None
@@ -271,7 +295,8 @@ class Recipe(_Strict):
 def _error_text(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "recipe"
+        loc = [str(p) for i, p in enumerate(err["loc"]) if i == 0 or p != err["loc"][i - 1]]
+        where = ".".join(loc) or "recipe"  # (a union tag repeats the key: drop it)
         msg = str(err["msg"]).removeprefix("Value error, ")
         parts.append(f"{where}: {msg}")
     return "; ".join(parts)
