@@ -8,7 +8,7 @@ cos(latitude) or uniform, normalised to mean 1. Voronoi areas of a global grid s
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import SphericalVoronoi
+from scipy.spatial import QhullError, SphericalVoronoi
 
 from wxai.core.errors import ConfigError
 from wxai.data.grids.icon import lonlat_to_xyz
@@ -48,19 +48,25 @@ def positions_xyz(x: np.ndarray) -> np.ndarray:
 def voronoi_areas(xyz: np.ndarray) -> np.ndarray:
     """Spherical Voronoi cell areas (steradians), (N,) for unit vectors (N, 3).
 
+    Repeated points (e.g. the pole rows of a regular grid) share their cell's area equally.
+
     Raises
     ------
     ConfigError
-        Duplicate points (e.g. a regular grid's pole rows) or too few points.
+        Fewer than 4 distinct points, or points Qhull cannot triangulate (all on one circle).
     """
+    unique, inverse, counts = np.unique(
+        np.round(xyz, 12), axis=0, return_inverse=True, return_counts=True
+    )
+    inverse = inverse.ravel()
     try:
-        sv = SphericalVoronoi(xyz, radius=1.0, threshold=1e-8)
-    except ValueError as exc:
+        areas = SphericalVoronoi(unique, radius=1.0, threshold=1e-8).calculate_areas()
+    except (ValueError, QhullError) as exc:
         raise ConfigError(
-            f"spherical Voronoi areas failed ({exc}); grids with repeated points such as "
-            "pole rows need data_area_weight: cos_latitude or uniform"
+            f"spherical Voronoi areas of {unique.shape[0]} distinct points failed ({exc}); "
+            "use data_area_weight: cos_latitude or uniform"
         ) from exc
-    return sv.calculate_areas()
+    return areas[inverse] / counts[inverse]
 
 
 def area_weights(xyz: np.ndarray, method: str = "voronoi") -> np.ndarray:
