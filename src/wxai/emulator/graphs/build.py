@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 import numpy as np
 import torch
 from torch_geometric.data import HeteroData
+from torch_geometric.data.storage import EdgeStorage, NodeStorage
 
 from wxai.data.grids.icon import EARTH_RADIUS
-from wxai.emulator.graphs.config import CutoffEdges, GraphConfig
+from wxai.emulator.graphs.config import CutoffEdges, GraphConfig, KnnEdges
 from wxai.emulator.graphs.edges import (
     cutoff_edges,
     directed,
@@ -85,20 +86,29 @@ def _mesh_edge_length(mesh: Mesh) -> float:
     return float(great_circle(mesh.xyz[pairs[:, 0]], mesh.xyz[pairs[:, 1]]).max())
 
 
-def _connect(rule, source_xyz: np.ndarray, target_xyz: np.ndarray, reference: float) -> np.ndarray:
+def _connect(
+    rule: CutoffEdges | KnnEdges, source_xyz: np.ndarray, target_xyz: np.ndarray, reference: float
+) -> np.ndarray:
     if isinstance(rule, CutoffEdges):
         return cutoff_edges(source_xyz, target_xyz, rule.cutoff * reference)
     return knn_edges(source_xyz, target_xyz, rule.knn)
 
 
-def _node_store(store, xyz: np.ndarray, weights: np.ndarray, latlon=None) -> None:
+def _node_store(
+    store: NodeStorage,
+    xyz: np.ndarray,
+    weights: np.ndarray,
+    latlon: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
     lat, lon = xyz_to_latlon(xyz) if latlon is None else latlon
     store.x = torch.from_numpy(np.stack([lat, lon], axis=1).astype(np.float32))
     store.area_weight = torch.from_numpy(weights)
     store.num_nodes = int(xyz.shape[0])
 
 
-def _edge_store(store, edges: np.ndarray, source_xyz: np.ndarray, target_xyz: np.ndarray) -> None:
+def _edge_store(
+    store: EdgeStorage, edges: np.ndarray, source_xyz: np.ndarray, target_xyz: np.ndarray
+) -> None:
     attr, max_length = edge_attributes(edges, source_xyz, target_xyz)
     store.edge_index = torch.from_numpy(np.ascontiguousarray(edges, dtype=np.int64))
     store.edge_attr = torch.from_numpy(attr)

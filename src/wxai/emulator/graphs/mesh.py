@@ -29,7 +29,7 @@ class Mesh:
     xyz:
         Unit vectors of the nodes, (N, 3).
     node_level:
-        Coarsest level each node belongs to, (N,) int64 (all 0 for a single-level mesh).
+        Coarsest level each node belongs to, (N,) int64 (ICON cell centres: all ``level``).
     level_edges:
         One (E_l, 2) int64 array of undirected node pairs (i < j) per level, coarsest first.
     levels:
@@ -80,7 +80,7 @@ def build_mesh(hidden: HiddenMesh, multi_scale: bool) -> Mesh:
         nb = grid.neighbor_cell_index
         pairs = np.stack([np.repeat(np.arange(grid.n_cells), 3), nb.ravel()], axis=1)
         pairs = np.unique(np.sort(pairs[pairs[:, 1] >= 0], axis=1), axis=0)
-        return Mesh(xyz, np.zeros(grid.n_cells, dtype=np.int64), [pairs], [level])
+        return Mesh(xyz, np.full(grid.n_cells, level, dtype=np.int64), [pairs], [level])
     xyz, faces = icosahedral_levels(level)
     if hidden.kind == "icon-vertices":
         grid = icosahedral_grid(level, radius=1.0)
