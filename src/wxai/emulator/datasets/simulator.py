@@ -27,7 +27,7 @@ import numpy as np
 from wxai.core.errors import ConfigError, DataFormatError, MissingExtra
 from wxai.emulator.datasets.recipe import SimulatorSource
 
-__all__ = ["HeldSuarezSimulator", "SimulatorBlock"]
+__all__ = ["HeldSuarezSimulator", "SimulatorBlock", "simulator_for"]
 
 
 def _dinosaur() -> Any:
@@ -247,3 +247,9 @@ class HeldSuarezSimulator:
         return self._m["primitive_equations"].State(
             **{name: jnp.asarray(value) for name, value in arrays.items()}
         )
+
+
+@functools.lru_cache(maxsize=4)
+def simulator_for(params: SimulatorSource, snapshot_hours: float) -> HeldSuarezSimulator:
+    """A (cached) simulator, so resuming or appending in one process reuses the compiled steps."""
+    return HeldSuarezSimulator(params, snapshot_hours)

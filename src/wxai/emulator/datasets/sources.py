@@ -55,14 +55,14 @@ class SimulatorDataSource:
     """The Held-Suarez simulator as a dataset source (see :mod:`.simulator`)."""
 
     def __init__(self, recipe: Recipe) -> None:
-        from wxai.emulator.datasets.simulator import HeldSuarezSimulator
+        from wxai.emulator.datasets.simulator import simulator_for
 
         params = recipe.source
         assert isinstance(params, SimulatorSource)
         self.params = params
         self.start = np.datetime64(recipe.dates.start, "s")
         self.step = np.timedelta64(int(recipe.dates.delta.total_seconds()), "s")
-        self.sim = HeldSuarezSimulator(params, recipe.dates.delta.total_seconds() / 3600)
+        self.sim = simulator_for(params, recipe.dates.delta.total_seconds() / 3600)
         self.latitudes = self.sim.latitudes
         self.longitudes = self.sim.longitudes
         self.field_shape = self.sim.field_shape
