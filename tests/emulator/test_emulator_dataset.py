@@ -273,3 +273,40 @@ def test_missing_corrupt_and_inconsistent_stores(tmp_path):
     shutil.rmtree(bad / "latitudes")
     zarr.consolidate_metadata(str(bad), zarr_format=2)
     assert "missing array 'latitudes'" in inspect_dataset(bad).problems
+
+
+def test_grib_archive_build(tmp_path):
+    from wxai.data.formats.grib import write_grib
+
+    rng = np.random.default_rng(1)
+    lat, lon = np.arange(60.0, -61.0, -30.0), np.arange(0.0, 360.0, 45.0)
+    times = np.datetime64("2001-03-01") + np.arange(5) * np.timedelta64(6, "h")
+    t2m = 280 + 10 * rng.random((5, lat.size, lon.size))
+    msl = 1e5 + 500 * rng.random((5, lat.size, lon.size))
+    dims = ("init_time", "latitude", "longitude")
+    for name, sl in (("a", slice(0, 4)), ("b", slice(4, 5))):  # "b": one date, scalar time
+        ds = xr.Dataset(
+            {"t2m": (dims, t2m[sl]), "msl": (dims, msl[sl])},
+            coords={"init_time": times[sl], "latitude": lat, "longitude": lon},
+        )
+        if name == "b":
+            ds = ds.isel(init_time=0)
+        write_grib(ds, tmp_path / f"{name}.grib", bits_per_value=24)
+    recipe = {
+        "name": "grib",
+        "source": {"kind": "files", "paths": str(tmp_path / "*.grib"), "format": "grib"},
+        "variables": ["msl", "t2m"],
+        "dates": {"start": "2001-03-01", "end": "2001-03-02", "frequency": "6h"},
+        "grid": {"regular": {"resolution_deg": 30}},
+    }
+    out = build_dataset(recipe, tmp_path / "grib.zarr")
+    ds = open_dataset(out)
+    assert ds.variables == ["msl", "t2m"] and ds.attrs["field_shape"] == [6, 12]
+    assert ds.attrs["variables_metadata"]["t2m"]["units"] == "K"
+    # linear remap of a 45-degree grid onto 30 degrees stays within the source range
+    x = ds.fields(0, 5)
+    assert (x[:, 1] >= t2m.min() - 1e-3).all() and (x[:, 1] <= t2m.max() + 1e-3).all()
+    recipe["grid"] = "source"
+    same = open_dataset(build_dataset(recipe, tmp_path / "same.zarr"))
+    np.testing.assert_allclose(same.fields(0, 5)[:, 0], msl.reshape(5, -1), atol=1e-3)
+    np.testing.assert_allclose(same.fields(0, 5)[:, 1], t2m.reshape(5, -1), atol=1e-4)

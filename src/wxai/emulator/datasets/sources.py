@@ -193,9 +193,24 @@ class FilesSource:
 
                 ds = read_netcdf(path, chunks={})
             else:
-                from wxai.data.formats.grib import read_grib_dataset
+                from wxai.data.formats.grib import read_grib
 
-                ds = read_grib_dataset(path, lazy=True)
+                tree = read_grib(path, lazy=True)
+                nodes = [n.to_dataset(inherit=False) for n in tree.subtree if n.has_data]
+                # one dataset of all level types; scalar level coords would clash
+                keep = {"time", "init_time", "latitude", "longitude"}
+                ds = xr.merge(
+                    [
+                        n.drop_vars([c for c in n.coords if c not in {*n.dims, *keep}])
+                        for n in nodes
+                    ],
+                    compat="override",
+                    join="exact",
+                )
+                first = nodes[0]
+                for name in ("latitude", "longitude"):
+                    if name in first.coords and name not in ds.coords:
+                        ds = ds.assign_coords({name: first[name]})
                 if "lead_time" in ds.dims:
                     raise DataFormatError(
                         f"{path}: forecast steps (lead_time) are not supported; "
