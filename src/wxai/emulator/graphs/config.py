@@ -63,7 +63,7 @@ class HiddenMesh(_Strict):
     @model_validator(mode="after")
     def _one(self) -> HiddenMesh:
         if (self.icosahedral is None) == (self.icon is None):
-            raise ValueError("hidden needs exactly one of 'icosahedral' or 'icon'")
+            raise ConfigError("hidden needs exactly one of 'icosahedral' or 'icon'")
         return self
 
     @property
@@ -101,7 +101,7 @@ class GraphConfig(_Strict):
     @model_validator(mode="after")
     def _multi_scale_needs_nested_nodes(self) -> GraphConfig:
         if self.multi_scale and self.hidden.kind == "icon-cells":
-            raise ValueError(
+            raise ConfigError(
                 "multi_scale needs nested nodes: ICON cell centres of coarser levels are not "
                 "cell centres of finer ones; use icon nodes 'vertices' or multi_scale: false"
             )
