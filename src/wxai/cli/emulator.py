@@ -62,5 +62,116 @@ def train(
         console.print(f"summary: {Path(config.output_dir) / SUMMARY_FILE}")
 
 
+@dataset_app.command("create")
+def dataset_create(
+    recipe: Annotated[
+        Path, typer.Argument(help="Recipe YAML, e.g. configs/emulator/recipes/*.yaml")
+    ],
+    out: Annotated[Path, typer.Argument(help="The Zarr store to write, e.g. hs.zarr")],
+) -> None:
+    """Build the dataset of RECIPE at OUT; resumes an interrupted build, appends new dates."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from wxai.emulator.datasets.build import build_dataset
+    from wxai.emulator.datasets.inspect import format_report, inspect_dataset
+
+    columns = (TextColumn("dates"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("build", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        path = build_dataset(recipe, out, progress=advance)
+    typer.echo(format_report(inspect_dataset(path)))
+    typer.echo(f"dataset written to {path}")
+
+
+@dataset_app.command("inspect")
+def dataset_inspect(
+    path: Annotated[Path, typer.Argument(help="A Zarr store from `wxai emulator dataset create`")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Time range, frequency, variables, shapes, chunks, size, statistics, gaps and NaNs.
+
+    Exits with status 1 when the dataset is inconsistent (the problems are listed).
+    """
+    from dataclasses import asdict
+
+    from wxai.emulator.datasets.inspect import format_report, inspect_dataset
+
+    report = inspect_dataset(path)
+    if as_json:
+        _print_json(asdict(report))
+    else:
+        typer.echo(format_report(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@graph_app.command("create")
+def graph_create(
+    config: Annotated[
+        Path, typer.Argument(help="Graph YAML, e.g. configs/emulator/graphs/ico3.yaml")
+    ],
+    out: Annotated[Path, typer.Argument(help="Where to write the graph (.pt)")],
+    dataset: Annotated[
+        Path,
+        typer.Option("--dataset", "-d", help="The Zarr dataset whose cells are the data nodes"),
+    ],
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also draw each mesh level to this PNG")
+    ] = None,
+) -> None:
+    """Build the encoder-processor-decoder graph of DATASET's grid and save it to OUT."""
+    from wxai.emulator.datasets.reader import open_dataset
+    from wxai.emulator.graphs import (
+        build_graph,
+        format_inspection,
+        inspect_graph,
+        load_graph_config,
+        save_graph,
+    )
+
+    cells = open_dataset(dataset)
+    graph = build_graph(
+        load_graph_config(config), cells.latitudes, cells.longitudes, dataset=str(dataset)
+    )
+    save_graph(graph, out)
+    typer.echo(format_inspection(inspect_graph(graph)))
+    typer.echo(f"graph written to {out}")
+    if plot is not None:
+        _save_plot(graph, plot)
+
+
+@graph_app.command("inspect")
+def graph_inspect(
+    path: Annotated[Path, typer.Argument(help="A graph file from `wxai emulator graph create`")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Draw each mesh level to this PNG")
+    ] = None,
+) -> None:
+    """Node and edge counts per type and level, degrees, edge lengths, coverage."""
+    from wxai.emulator.graphs import format_inspection, inspect_graph, load_graph
+
+    graph = load_graph(path)
+    report = inspect_graph(graph)
+    if as_json:
+        _print_json(report)
+    else:
+        typer.echo(format_inspection(report))
+    if plot is not None:
+        _save_plot(graph, plot)
+
+
+def _save_plot(graph: object, path: Path) -> None:
+    from wxai.viz.graphs import plot_graph_levels
+
+    figure = plot_graph_levels(graph)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    typer.echo(f"picture of the mesh levels: {path}")
+
+
 def _print_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))

@@ -8,6 +8,7 @@ DDP every rank runs this same function; rank 0 writes the files and the MLflow r
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -294,15 +295,7 @@ def _write_outputs(
         weights = {
             k.removeprefix("emulator."): v for k, v in state.items() if k.startswith("emulator.")
         }
-        best_emulator = build_emulator(
-            config.model,
-            graph,
-            emulator.variables,
-            [v for v in emulator.variables if v not in emulator.prognostic],
-            {"mean": emulator.mean.cpu().numpy(), "stdev": emulator.stdev.cpu().numpy()},
-            emulator.increment_stdev.cpu().numpy(),
-            emulator.multistep_input,
-        )
+        best_emulator = copy.deepcopy(emulator)
         best_emulator.load_state_dict(weights)
         save_inference_checkpoint(best_emulator, graph, raw, out / "inference-best.pt", **metadata)
     (out / SUMMARY_FILE).write_text(json.dumps(asdict(summary), indent=2))
