@@ -1,0 +1,171 @@
+"""Speed of the graph emulator network against Anemoi's small CPU configuration.
+
+Anemoi's tiny CPU run (docs: shared research notes, measured on this kind of machine,
+one thread): 2048 data cells (T21 Gaussian 64 x 32), 642 hidden nodes (icosahedron
+level 3, multi-scale processor edges), cut-off encoder, k=3 decoder, batch 2, 14
+input variables. Model forward+backward (no trainer): GNN 98 ms (189,716 parameters),
+graph transformer 73 ms (195,508); forward alone 40 / 34 ms; whole Lightning
+training steps 0.26 s / 0.16 s (busy machine).
+
+Here the same sizes with ``wxai.emulator.models.GraphEmulatorNet`` at about 190K
+parameters, each processor measured in a fresh process (so peak memory is its own):
+forward+backward (compared with Anemoi's), forward+backward+AdamW step, forward with
+autograd and forward under ``torch.no_grad``; median of ``--steps`` after warm-up.
+Peak memory: growth of the process's maximum resident set size over the run
+(``resource.getrusage``), which includes the autograd buffers torch allocates.
+
+    python benchmarks/emulator_step.py [--steps 30] [--threads 1] [--compile] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+ANEMOI_MS = {  # forward+backward, forward, whole Lightning step
+    "gnn": (98.0, 40.0, 260.0),
+    "graph_transformer": (73.0, 34.0, 160.0),
+}
+BATCH, INPUT_TIMES, N_INPUTS, N_OUTPUTS = 2, 2, 14, 8
+
+
+def _graph(source: str):  # -> HeteroData
+    if source == "builder":
+        from wxai.emulator.graphs import GraphConfig, build_graph  # type: ignore[attr-defined]
+        from wxai.emulator.models.toy_graph import gaussian_grid
+
+        lat, lon = gaussian_grid(64, 32)
+        return build_graph(GraphConfig(), lat, lon)
+    from wxai.emulator.models.toy_graph import toy_graph
+
+    return toy_graph(64, 32, level=3)
+
+
+def _median_ms(run: Callable[[], None], steps: int, warmup: int) -> float:
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(times)
+
+
+def measure(
+    processor: str, *, steps: int, warmup: int, threads: int, compile_: bool, graph: str
+) -> dict[str, float]:
+    """Timings (ms), parameter count and peak-memory growth (MB) of one processor."""
+    import torch
+
+    from wxai.emulator.models import GraphEmulatorNet
+    from wxai.emulator.models.config import BENCHMARK_CONFIGS
+    from wxai.nn.mlp import count_parameters
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    net = GraphEmulatorNet(
+        BENCHMARK_CONFIGS[processor], _graph(graph), INPUT_TIMES, N_INPUTS, N_OUTPUTS
+    )
+    model = torch.compile(net) if compile_ else net
+    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4)
+    x = torch.randn(BATCH, INPUT_TIMES, net.n_data, N_INPUTS)
+    target = torch.randn(BATCH, net.n_data, N_OUTPUTS)
+
+    def forward_backward() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.mse_loss(model(x), target).backward()
+
+    def train_step() -> None:
+        forward_backward()
+        optimizer.step()
+
+    def forward_grad() -> None:
+        model(x).sum()
+
+    def forward_inference() -> None:
+        with torch.no_grad():
+            model(x)
+
+    start = time.perf_counter()
+    train_step()
+    first = time.perf_counter() - start
+    result = {
+        "parameters": count_parameters(net),
+        "first_step_s": first,
+        "fwd_bwd": _median_ms(forward_backward, steps, warmup),
+        "step": _median_ms(train_step, steps, warmup),
+        "fwd": _median_ms(forward_grad, steps, warmup),
+        "fwd_nograd": _median_ms(forward_inference, steps, warmup),
+    }
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["peak_mb"] = (rss_peak - rss_start) / 1024.0  # ru_maxrss is in KiB on Linux
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure each processor in its own process and print a table beside Anemoi's."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=30, help="timed repetitions (median)")
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the network")
+    parser.add_argument(
+        "--processors", nargs="+", default=["gnn", "graph_transformer"], choices=list(ANEMOI_MS)
+    )
+    parser.add_argument(
+        "--graph",
+        choices=["toy", "builder"],
+        default="toy",
+        help="toy: wxai.emulator.models.toy_graph; builder: wxai.emulator.graphs.build_graph",
+    )
+    parser.add_argument("--smoke", action="store_true", help="2 steps, 1 warm-up (tests)")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.steps, args.warmup = 2, 1
+
+    print(
+        f"emulator network, batch {BATCH}, {INPUT_TIMES} x {N_INPUTS} inputs, {N_OUTPUTS} outputs, "
+        f"{args.threads} thread(s), graph: {args.graph}, compile: {args.compile}, "
+        f"median of {args.steps} after {args.warmup} warm-up"
+    )
+    header = (
+        f"{'processor':<18} {'params':>8} {'fwd+bwd':>8} {'Anemoi':>7} {'ratio':>6} "
+        f"{'+AdamW':>7} {'fwd':>6} {'Anemoi':>7} {'no_grad':>8} {'peak MB':>8} {'1st s':>6}"
+    )
+    print(header)
+    context = multiprocessing.get_context("spawn")
+    for processor in args.processors:
+        with context.Pool(1) as pool:
+            r = pool.apply(
+                measure,
+                (processor,),
+                {
+                    "steps": args.steps,
+                    "warmup": args.warmup,
+                    "threads": args.threads,
+                    "compile_": args.compile,
+                    "graph": args.graph,
+                },
+            )
+        ref_fb, ref_f, _ = ANEMOI_MS[processor]
+        print(
+            f"{processor:<18} {r['parameters']:>8,} {r['fwd_bwd']:>8.1f} {ref_fb:>7.0f} "
+            f"{r['fwd_bwd'] / ref_fb:>6.2f} {r['step']:>7.1f} {r['fwd']:>6.1f} {ref_f:>7.0f} "
+            f"{r['fwd_nograd']:>8.1f} {r['peak_mb']:>8.1f} {r['first_step_s']:>6.2f}"
+        )
+        sys.stdout.flush()
+    print(
+        "times in ms; ratio = our forward+backward / Anemoi's model forward+backward "
+        "(98 ms GNN, 73 ms GT; whole Lightning steps were 260 / 160 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
