@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wxai.core.errors import ConfigError
+from wxai.core.errors import ConfigError, WxaiWarning
 from wxai.data.grids.icosahedral import edge_topology
 from wxai.emulator.graphs import (
     DATA,
@@ -133,15 +133,17 @@ def test_decoder_knn_matches_brute_force(graph3, grid):
 
 def test_knn_encoder_and_cutoff_decoder(grid):
     lat, lon, _ = grid
-    g = build_graph(
-        config(
-            hidden={"icosahedral": {"resolution": 2}}, encoder={"knn": 5}, decoder={"cutoff": 0.6}
-        ),
-        lat,
-        lon,
+    cfg = config(
+        hidden={"icosahedral": {"resolution": 2}}, encoder={"knn": 5}, decoder={"cutoff": 0.6}
     )
+    # each hidden node gathers its 5 nearest cells: 810 edges cannot reach 2048 cells
+    with pytest.warns(WxaiWarning, match=r"\d+ of 2048 data nodes send no encoder edge"):
+        g = build_graph(cfg, lat, lon)
     enc = g[ENCODER].edge_index.numpy()
     assert (np.bincount(enc[1], minlength=162) == 5).all()
+    n_lost = 2048 - np.unique(enc[0]).size
+    assert n_lost >= 2048 - 810
+    assert inspect_graph(g)["unreached"]["data_not_encoded"]["count"] == n_lost
     dec = g[DECODER].edge_index.numpy()
     assert np.bincount(dec[1], minlength=2048).min() >= 1  # 0.6 > 1/sqrt(3): every cell covered
 
@@ -227,9 +229,14 @@ def test_icon_meshes(grid):
         positions_xyz(vertices[HIDDEN].x.numpy()), positions_xyz(ico[HIDDEN].x.numpy()), atol=1e-6
     )
     assert pairs_set(vertices[PROCESSOR].edge_index) == pairs_set(ico[PROCESSOR].edge_index)
+    cell_mesh = {"icon": {"level": 2, "nodes": "cells"}}
+    # around a cell-centre mesh's vertices the nearest centre is ~1 centre spacing away
+    with pytest.warns(WxaiWarning, match="send no encoder edge"):
+        build_graph(config(hidden=cell_mesh, multi_scale=False), lat, lon)
     cells = build_graph(
-        config(hidden={"icon": {"level": 2, "nodes": "cells"}}, multi_scale=False), lat, lon
+        config(hidden=cell_mesh, multi_scale=False, encoder={"cutoff": 1.0}), lat, lon
     )
+    assert inspect_graph(cells)["unreached"]["data_not_encoded"]["count"] == 0
     assert cells[HIDDEN].num_nodes == 20 * 4**2
     ei = cells[PROCESSOR].edge_index.numpy()
     assert ei.shape[1] == 2 * 30 * 4**2

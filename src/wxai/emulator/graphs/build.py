@@ -14,6 +14,7 @@ Edge stores: ``edge_index`` (2, E) int64 (source, target), ``edge_attr`` (E, 3) 
 from __future__ import annotations
 
 import hashlib
+import warnings
 from datetime import UTC, datetime
 
 import numpy as np
@@ -21,6 +22,7 @@ import torch
 from torch_geometric.data import HeteroData
 from torch_geometric.data.storage import EdgeStorage, NodeStorage
 
+from wxai.core.errors import WxaiWarning
 from wxai.data.grids.icon import EARTH_RADIUS
 from wxai.emulator.graphs.config import CutoffEdges, GraphConfig, KnnEdges
 from wxai.emulator.graphs.edges import (
@@ -115,6 +117,26 @@ def _edge_store(
     store.max_length_km = max_length * EARTH_RADIUS_KM
 
 
+def _warn_uncovered(encoder_sources: np.ndarray, decoder_targets: np.ndarray, n: int) -> None:
+    """Warn when data nodes send no encoder edge or receive no decoder edge."""
+    lost = n - np.unique(encoder_sources).size
+    blind = n - np.unique(decoder_targets).size
+    if lost:
+        warnings.warn(
+            f"{lost} of {n} data nodes send no encoder edge, so their inputs are ignored; "
+            "raise encoder.cutoff (ICON cell-centre meshes need about 1.0) or use encoder knn",
+            WxaiWarning,
+            stacklevel=3,
+        )
+    if blind:
+        warnings.warn(
+            f"{blind} of {n} data nodes receive no decoder edge, so nothing is predicted there; "
+            "raise decoder.cutoff or use decoder knn",
+            WxaiWarning,
+            stacklevel=3,
+        )
+
+
 def build_graph(
     config: GraphConfig,
     latitudes: np.ndarray,
@@ -144,6 +166,13 @@ def build_graph(
     ------
     ConfigError
         Invalid coordinates, knn larger than the source set, Voronoi failure.
+
+    Warns
+    -----
+    WxaiWarning
+        When data nodes send no encoder edge or receive no decoder edge (cut-off too
+        small). Hidden nodes without encoder edges (fine meshes) are only reported by
+        :func:`~wxai.emulator.graphs.inspect.inspect_graph`.
     """
     data_xyz = latlon_xyz(latitudes, longitudes)
     mesh = build_mesh(config.hidden, config.multi_scale)
@@ -164,6 +193,7 @@ def build_graph(
     decoder = sort_edges(_connect(config.decoder, mesh.xyz, data_xyz, reference))
     _edge_store(graph[DECODER], decoder, mesh.xyz, data_xyz)
 
+    _warn_uncovered(encoder[0], decoder[1], data_xyz.shape[0])
     graph.provenance = {
         "config": config.model_dump(mode="json"),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
