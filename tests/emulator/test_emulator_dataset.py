@@ -44,6 +44,7 @@ def _recipe(**over):
         ({"dates": {**DATES, "end": "2000-01-02T03:00"}}, "not a multiple of the frequency"),
         ({"source": {**SIM, "truncation": 22}}, "truncation T22"),
         ({"remap": "cubic"}, "remap"),
+        ({"statistics": {"start": "2001-01-01", "end": "2001-02-01"}}, "contains no date"),
     ],
 )
 def test_recipe_errors_name_the_problem(over, needle):

@@ -266,6 +266,12 @@ class Recipe(_Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{what}(s) listed twice: {dupes}")
+        stats = self.statistics
+        if stats and (stats.end < self.dates.start or stats.start > self.dates.end):
+            raise ValueError(
+                f"statistics: the period {stats.start}..{stats.end} contains no date of "
+                f"the dataset ({self.dates.start}..{self.dates.end})"
+            )
         if isinstance(self.source, SimulatorSource):
             bad = [v for v in self.variables if v not in SIMULATOR_VARIABLES]
             if bad:

@@ -16,6 +16,7 @@ memory stays bounded by one block.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from collections.abc import Iterator
@@ -250,6 +251,23 @@ class HeldSuarezSimulator:
 
 
 @functools.lru_cache(maxsize=4)
+def _core(truncation: int, layers: int, minutes: float, hours: float) -> HeldSuarezSimulator:
+    params = SimulatorSource(
+        truncation=truncation, layers=layers, time_step_minutes=minutes, spin_up_days=0
+    )
+    sim = HeldSuarezSimulator(params, hours)
+    _ = sim._advance, sim._nodal  # create the jitted functions once; copies share them
+    return sim
+
+
 def simulator_for(params: SimulatorSource, snapshot_hours: float) -> HeldSuarezSimulator:
-    """A (cached) simulator, so resuming or appending in one process reuses the compiled steps."""
-    return HeldSuarezSimulator(params, snapshot_hours)
+    """A simulator sharing compiled steps with earlier ones of the same grid and time step.
+
+    Only the seed and the spin-up differ between the copies, so resuming, appending
+    or building several datasets in one process compiles once.
+    """
+    core = _core(params.truncation, params.layers, params.time_step_minutes, snapshot_hours)
+    sim = copy.copy(core)
+    sim.params = params
+    sim.spin_up_intervals = math.ceil(params.spin_up_days * 24 / snapshot_hours - 1e-9)
+    return sim
