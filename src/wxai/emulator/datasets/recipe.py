@@ -104,7 +104,7 @@ class SimulatorSource(_Strict):
     @classmethod
     def _known_truncation(cls, value: int) -> int:
         if value not in TRUNCATIONS:
-            raise ValueError(f"truncation T{value} is not one of {list(TRUNCATIONS)}")
+            raise ConfigError(f"truncation T{value} is not one of {list(TRUNCATIONS)}")
         return value
 
 
@@ -123,7 +123,7 @@ class RegularParams(_Strict):
     @classmethod
     def _divides(cls, value: float) -> float:
         if abs(round(180.0 / value) * value - 180.0) > 1e-9:
-            raise ValueError(f"resolution_deg {value} must divide 180 degrees")
+            raise ConfigError(f"resolution_deg {value} must divide 180 degrees")
         return value
 
 
@@ -148,7 +148,7 @@ def _timestamp(value: Any) -> dt.datetime:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"not a date: {value!r}") from exc
+        raise ConfigError(f"not a date: {value!r}") from exc
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts.to_pydatetime()
@@ -188,9 +188,9 @@ class Dates(_Strict):
     def _ordered(self) -> Dates:
         delta = parse_frequency(self.frequency)
         if self.end < self.start:
-            raise ValueError(f"dates: end {self.end} is before start {self.start}")
+            raise ConfigError(f"dates: end {self.end} is before start {self.start}")
         if (self.end - self.start) % delta:
-            raise ValueError(
+            raise ConfigError(
                 f"dates: end - start ({self.end - self.start}) is not a multiple of "
                 f"the frequency {self.frequency}"
             )
@@ -218,7 +218,7 @@ class Period(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end < self.start:
-            raise ValueError(f"statistics: end {self.end} is before start {self.start}")
+            raise ConfigError(f"statistics: end {self.end} is before start {self.start}")
         return self
 
 
@@ -261,31 +261,31 @@ class Recipe(_Strict):
     def _names(self) -> Recipe:
         unknown = [f for f in self.forcings if f not in (*FORCINGS, *STATIC_FIELDS)]
         if unknown:
-            raise ValueError(f"unknown forcing(s) {unknown}; known: {[*FORCINGS, *STATIC_FIELDS]}")
+            raise ConfigError(f"unknown forcing(s) {unknown}; known: {[*FORCINGS, *STATIC_FIELDS]}")
         for names, what in ((self.variables, "variable"), (self.forcings, "forcing")):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
-                raise ValueError(f"{what}(s) listed twice: {dupes}")
+                raise ConfigError(f"{what}(s) listed twice: {dupes}")
         stats = self.statistics
         if stats and (stats.end < self.dates.start or stats.start > self.dates.end):
-            raise ValueError(
+            raise ConfigError(
                 f"statistics: the period {stats.start}..{stats.end} contains no date of "
                 f"the dataset ({self.dates.start}..{self.dates.end})"
             )
         if isinstance(self.source, SimulatorSource):
             bad = [v for v in self.variables if v not in SIMULATOR_VARIABLES]
             if bad:
-                raise ValueError(
+                raise ConfigError(
                     f"unknown variable(s) {bad} for the Held-Suarez simulator; "
                     f"it provides {list(SIMULATOR_VARIABLES)}"
                 )
             layers = self.source.layers
             wrong = [lv for lv in self.levels or [] if lv not in range(1, layers + 1)]
             if wrong:
-                raise ValueError(f"levels {wrong} outside the model levels 1..{layers}")
+                raise ConfigError(f"levels {wrong} outside the model levels 1..{layers}")
             snapshot = self.dates.delta.total_seconds()
             if snapshot % (self.source.time_step_minutes * 60):
-                raise ValueError(
+                raise ConfigError(
                     f"frequency {self.dates.frequency} is not a multiple of the time step "
                     f"({self.source.time_step_minutes} min)"
                 )
