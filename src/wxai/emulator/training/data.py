@@ -62,8 +62,6 @@ class StateWindows(Dataset):
         return self.count
 
     def __getitem__(self, index: int) -> torch.Tensor:
-        if not 0 <= index < self.count:
-            raise IndexError(index)
         start = self.first + index
         fields = self.dataset.fields(start, start + self.length)  # (T, V, N)
         return torch.from_numpy(np.ascontiguousarray(fields.transpose(0, 2, 1)))
@@ -103,7 +101,6 @@ class EmulatorDataModule(pl.LightningDataModule):
             shuffle=True,
             num_workers=self.num_workers,
             generator=torch.Generator().manual_seed(self.seed),
-            drop_last=len(self.train_set) >= self.batch_size,
             persistent_workers=self.num_workers > 0,
         )
 
