@@ -93,6 +93,16 @@ def test_forcings_match_closed_forms():
     assert (ins >= 0).all() and (ins <= 1).all()
 
 
+def test_insolation_matches_earthkit():
+    """Reference values from earthkit.data.utils.meteo.cos_solar_zenith_angle (0.20)."""
+    lat = np.array([10.0, 45.0, -30.0, 60.0, -5.0])
+    lon = np.array([20.0, 300.0, 150.0, 90.0, 0.0])
+    dates = np.array(["2000-10-05T18:00", "2003-02-11T09:00"], dtype="datetime64[s]")
+    expected = [[0.0, 0.528549, 0.0, 0.0, 0.0], [0.796162, 0.0, 0.0, 0.151283, 0.660671]]
+    got = compute_forcing("insolation", dates, lat, lon)
+    np.testing.assert_allclose(got, expected, atol=2e-6)
+
+
 def test_icon_rnbk_counts():
     for n, k in ((1, 0), (2, 1), (3, 2)):
         xyz, faces = icon_rnbk(n, k)
