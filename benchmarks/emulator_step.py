@@ -58,10 +58,22 @@ def _median_ms(run: Callable[[], None], steps: int, warmup: int) -> float:
 
 
 def measure(
-    processor: str, *, steps: int, warmup: int, threads: int, compile_: bool, graph: str
+    processor: str,
+    *,
+    steps: int,
+    warmup: int,
+    threads: int,
+    compile_: bool,
+    graph: str,
+    keep_memory: bool,
 ) -> dict[str, float]:
     """Timings (ms), parameter count and peak-memory growth (MB) of one processor."""
     import torch
+
+    from wxai.emulator.models.allocator import keep_freed_memory
+
+    if keep_memory:
+        keep_freed_memory()
 
     from wxai.emulator.models import GraphEmulatorNet
     from wxai.emulator.models.config import BENCHMARK_CONFIGS
@@ -125,6 +137,11 @@ def main(argv: list[str] | None = None) -> None:
         default="toy",
         help="toy: wxai.emulator.models.toy_graph; builder: wxai.emulator.graphs.build_graph",
     )
+    parser.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's malloc thresholds alone (default: keep_freed_memory())",
+    )
     parser.add_argument("--smoke", action="store_true", help="2 steps, 1 warm-up (tests)")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -133,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"emulator network, batch {BATCH}, {INPUT_TIMES} x {N_INPUTS} inputs, {N_OUTPUTS} outputs, "
         f"{args.threads} thread(s), graph: {args.graph}, compile: {args.compile}, "
+        f"malloc: {'glibc defaults' if args.default_malloc else 'keep_freed_memory'}, "
         f"median of {args.steps} after {args.warmup} warm-up"
     )
     header = (
@@ -152,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
                     "threads": args.threads,
                     "compile_": args.compile,
                     "graph": args.graph,
+                    "keep_memory": not args.default_malloc,
                 },
             )
         ref_fb, ref_f, _ = ANEMOI_MS[processor]

@@ -66,6 +66,10 @@ CASES: dict[str, Case] = {
         ("--seeds", "1", "--obs-times", "500"),
         rf"largest relative deviation from DAPPER: {_NUMBER}%",
     ),
+    "emulator_step": Case(
+        ("--smoke",),
+        rf"^graph_transformer\s+[\d,]+\s+{_NUMBER}\s+73\s+{_NUMBER}",
+    ),
     "grib_decode": Case(
         (),  # the reference files: real multi-type GRIB files from public sdists
         rf"^\S+\.grib2?\s+\d+\s+{_NUMBER}\s+{_NUMBER}\s+{_NUMBER}",
