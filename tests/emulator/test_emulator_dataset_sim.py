@@ -87,6 +87,27 @@ def test_append_continues_the_same_trajectory(smoke, tmp_path):
         np.testing.assert_allclose(a.statistics[k], b.statistics[k], rtol=1e-12)
 
 
+def test_interrupted_build_resumes_from_the_saved_state(smoke, tmp_path):
+    out = tmp_path / "resumed.zarr"
+
+    def stop_after_first_block(done, total):
+        if done >= 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset(_recipe(), out, progress=stop_after_first_block)
+    assert sorted(p.name for p in tmp_path.glob("resumed*")) == [
+        "resumed.zarr.partial",
+        "resumed.zarr.sim-state-5.npz",
+    ]
+    seen = []
+    build_dataset(_recipe(), out, progress=lambda d, t: seen.append(d))
+    assert seen == [5, 10, 12]
+    np.testing.assert_array_equal(
+        open_dataset(smoke).fields(0, 12), open_dataset(out).fields(0, 12)
+    )
+
+
 def test_missing_dinosaur_names_the_extra(monkeypatch):
     from wxai.emulator.datasets import simulator
 

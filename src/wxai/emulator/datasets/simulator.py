@@ -116,6 +116,7 @@ class HeldSuarezSimulator:
         ti = m["time_integration"]
         dt = self.specs.nondimensionalize(params.time_step_minutes * units.minute)
         step = ti.imex_rk_sil3(ti.compose_equations([equation, forcing]), dt)
+        # spectral filter settings of dinosaur's Held-Suarez example
         self._step = ti.step_with_filters(
             step,
             [
