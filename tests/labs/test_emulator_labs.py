@@ -1,0 +1,25 @@
+"""Emulator labs in their smoke presets, run one after the other as a student would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wxai.labs.framework.runner import run_lab
+
+
+def test_emulator_labs_build_a_dataset_a_graph_and_train_on_them():
+    dataset = run_lab("emulator-dataset", ["preset=smoke"])
+    assert dataset.passed, dataset.acceptance.describe()
+    assert dataset.metrics["dates"] == 21 and dataset.metrics["cells"] == 2048
+    assert dataset.metrics["max_zonal_mean_u"] > 1.0  # westerlies spin up within 10 days
+
+    graphs = run_lab("emulator-graphs", ["preset=smoke"])
+    assert graphs.passed, graphs.acceptance.describe()
+    assert graphs.metrics["hidden_nodes"] == 642
+    assert graphs.metrics["edges_decoder"] == 3 * 2048
+
+    training = run_lab("emulator-training", ["preset=smoke", "model=graph_transformer"])
+    assert training.passed, training.acceptance.describe()
+    assert training.metrics["val_loss_ratio"] < 0.95
+    for result in (dataset, graphs, training):
+        assert result.figures and all(Path(path).is_file() for path in result.figures)
