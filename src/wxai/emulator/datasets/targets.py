@@ -14,12 +14,14 @@ Remapping (:class:`Remapper`):
 - ``linear``: planar barycentric interpolation in the spherical Delaunay triangle
   of the source cells containing each target point (the hull-facet search of
   :mod:`wxai.data.grids.icon`); reproduces constants and linear functions of x, y, z.
+  Two pseudo-points at the poles carry the mean of the nearest source ring, so
+  targets poleward of the outermost source latitude are interpolated towards it.
 - ``conservative``: first-order area-weighted average. Each target cell is split
   into sub-cells of known area (lat/lon boxes; sub-triangles for ICON cells) and
   each sub-cell is attributed to the source cell nearest its centre (the source
   cell = its Voronoi region). Weights = overlap area / target area, so constants
   are exact and the global area integral is preserved up to the sub-cell sampling
-  error (about 1e-3 relative at 8 x 8 sub-cells).
+  error (5e-5 relative from a T21 Gaussian grid in the tests).
 """
 
 from __future__ import annotations
@@ -175,6 +177,24 @@ def target_grid(
     )
 
 
+def _pole_rows(latitudes: np.ndarray, src: np.ndarray) -> sp.csr_matrix:
+    """Pseudo-points at the poles as averages of the source cells closest to them, (2, N).
+
+    Without them the targets poleward of the outermost source ring fall in the flat
+    polar facet of the hull, interpolated between opposite sides of the ring.
+    """
+    rows = []
+    for sign in (1.0, -1.0):
+        extreme = (sign * latitudes).max()
+        ring = np.flatnonzero(np.abs(sign * latitudes - extreme) < 1e-6)
+        if ring.size < 3:
+            ring = cKDTree(src).query([0.0, 0.0, sign], k=min(6, latitudes.size))[1]
+        row = np.zeros(latitudes.size)
+        row[np.atleast_1d(ring)] = 1.0 / np.size(ring)
+        rows.append(row)
+    return sp.csr_matrix(np.array(rows))
+
+
 class Remapper:
     """Remap fields from source cells to a :class:`TargetGrid`.
 
@@ -197,16 +217,18 @@ class Remapper:
         n_target = target.latitudes.size
         if method == "linear":
             dst = lonlat_to_xyz(target.longitudes, target.latitudes)
-            idx, w = _linear_weights(src, dst)
+            poles = _pole_rows(np.asarray(latitudes, float), src)
+            idx, w = _linear_weights(np.vstack([src, [[0, 0, 1.0], [0, 0, -1.0]]]), dst)
             if np.isnan(w).any():
                 raise DataFormatError(
                     f"{int(np.isnan(w).any(axis=1).sum())} target cells lie outside the "
                     "source grid; a limited-area source needs a limited-area target"
                 )
             rows = np.repeat(np.arange(n_target), 3)
-            self.matrix = sp.csr_matrix(
-                (w.ravel(), (rows, idx.ravel())), shape=(n_target, self.n_source)
+            augmented = sp.csr_matrix(
+                (w.ravel(), (rows, idx.ravel())), shape=(n_target, self.n_source + 2)
             )
+            self.matrix = augmented[:, : self.n_source] + augmented[:, self.n_source :] @ poles
         elif method == "conservative":
             if target.sub_xyz is None:
                 raise ConfigError("conservative remapping needs a regular or icon target grid")
