@@ -38,6 +38,7 @@ def _recipe(**over):
         ({"grid": {"regular": {"resolution_deg": 7}}}, "must divide 180"),
         ({"grid": {"icon": {"n": 0, "k": 2}}}, "grid.icon.n"),
         ({"grid": {"icon": {"n": 2, "k": -1}}}, "grid.icon.k"),
+        ({"grid": {"icon": {"n": 20, "k": 8}}}, "R20B08 has 524288000 cells"),
         ({"levels": [0, 9]}, "levels [0, 9] outside the model levels 1..8"),
         ({"colour": "red"}, "colour: Extra inputs are not permitted"),
         ({"dates": {**DATES, "end": "1999-12-31"}}, "is before start"),

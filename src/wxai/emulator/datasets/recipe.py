@@ -76,6 +76,8 @@ FORCINGS = (
 STATIC_FIELDS = ("z", "lsm")
 #: Prognostic variables of the Held-Suarez simulator; ``sp`` is a surface field.
 SIMULATOR_VARIABLES = ("u", "v", "t", "sp")
+#: Largest target grid (cells) a recipe may ask for.
+MAX_CELLS = 2_000_000
 #: Spectral truncations dinosaur ships a Gaussian grid for.
 TRUNCATIONS = (21, 31, 42, 85, 106, 119, 170, 213)
 
@@ -142,6 +144,16 @@ class IconTarget(_Strict):
     """An ICON-style triangular grid RnBk: 20 * n**2 * 4**k cells."""
 
     icon: IconParams
+
+    @model_validator(mode="after")
+    def _size(self) -> IconTarget:
+        cells = 20 * self.icon.n**2 * 4**self.icon.k
+        if cells > MAX_CELLS:
+            raise ConfigError(
+                f"icon R{self.icon.n}B{self.icon.k:02d} has {cells} cells, more than "
+                f"{MAX_CELLS} (an emulator dataset keeps every date of every cell)"
+            )
+        return self
 
 
 def _timestamp(value: Any) -> dt.datetime:
