@@ -35,14 +35,14 @@ BATCH, INPUT_TIMES, N_INPUTS, N_OUTPUTS = 2, 2, 14, 8
 
 
 def _graph(source: str):  # -> HeteroData
+    """Anemoi's small graph on the T21 Gaussian grid (642 hidden nodes, 3-NN decoder)."""
+    from wxai.emulator.models.toy_graph import gaussian_grid, toy_graph
+
     if source == "builder":
-        from wxai.emulator.graphs import GraphConfig, build_graph  # type: ignore[attr-defined]
-        from wxai.emulator.models.toy_graph import gaussian_grid
+        from wxai.emulator.graphs import GraphConfig, build_graph
 
         lat, lon = gaussian_grid(64, 32)
-        return build_graph(GraphConfig(), lat, lon)
-    from wxai.emulator.models.toy_graph import toy_graph
-
+        return build_graph(GraphConfig(), lat, lon)  # defaults: ico3, cut-off 0.6, 3-NN
     return toy_graph(64, 32, level=3)
 
 
@@ -66,6 +66,7 @@ def measure(
     compile_: bool,
     graph: str,
     keep_memory: bool,
+    scatter: bool,
 ) -> dict[str, float]:
     """Timings (ms), parameter count and peak-memory growth (MB) of one processor."""
     import torch
@@ -74,6 +75,10 @@ def measure(
 
     if keep_memory:
         keep_freed_memory()
+    if scatter:
+        from wxai.emulator.models import layers
+
+        layers.MAX_DEGREE_BUCKETS = 0
 
     from wxai.emulator.models import GraphEmulatorNet
     from wxai.emulator.models.config import BENCHMARK_CONFIGS
@@ -134,13 +139,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--graph",
         choices=["toy", "builder"],
-        default="toy",
-        help="toy: wxai.emulator.models.toy_graph; builder: wxai.emulator.graphs.build_graph",
+        default="builder",
+        help="builder: wxai.emulator.graphs.build_graph (GraphConfig defaults); "
+        "toy: wxai.emulator.models.toy_graph (same sizes, built directly)",
     )
     parser.add_argument(
         "--default-malloc",
         action="store_true",
         help="leave glibc's malloc thresholds alone (default: keep_freed_memory())",
+    )
+    parser.add_argument(
+        "--scatter",
+        action="store_true",
+        help="scatter layout for every edge set (default: degree buckets where they fit)",
     )
     parser.add_argument("--smoke", action="store_true", help="2 steps, 1 warm-up (tests)")
     args = parser.parse_args(argv)
@@ -151,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         f"emulator network, batch {BATCH}, {INPUT_TIMES} x {N_INPUTS} inputs, {N_OUTPUTS} outputs, "
         f"{args.threads} thread(s), graph: {args.graph}, compile: {args.compile}, "
         f"malloc: {'glibc defaults' if args.default_malloc else 'keep_freed_memory'}, "
+        f"layout: {'scatter' if args.scatter else 'buckets where they fit'}, "
         f"median of {args.steps} after {args.warmup} warm-up"
     )
     header = (
@@ -171,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
                     "compile_": args.compile,
                     "graph": args.graph,
                     "keep_memory": not args.default_malloc,
+                    "scatter": args.scatter,
                 },
             )
         ref_fb, ref_f, _ = ANEMOI_MS[processor]
