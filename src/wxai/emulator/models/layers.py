@@ -251,8 +251,9 @@ class GNNBlock(nn.Module):
     with :math:`\\hat h = \\mathrm{LayerNorm}(h)`. The first edge-MLP layer is split into
     per-node projections of target and source (computed on nodes, then gathered) and
     a per-edge projection of the edge features; the second, being linear, is applied
-    after the sum (``W_2 \\sum a + \\deg_i b_2``), so nothing wider than a gather, an
-    add and the activation runs per edge.
+    after the sum (``W_2 \\sum a + \\deg_i b_2``) and folded into the node MLP's first
+    layer, so nothing wider than a gather, an add and the activation runs per edge,
+    and no ``C x C`` product runs per target node for it.
 
     Parameters
     ----------
@@ -333,8 +334,14 @@ class GNNBlock(nn.Module):
             (self.edge_dst(h_dst),),
             self.edge_attr(edges.attr),
         )
-        messages = F.linear(summed, self.edge_out.weight) + edges.degree * self.edge_out.bias
-        return x_dst + self.node_mlp(torch.cat([h_dst, messages], dim=-1))
+        # node MLP input [h_i, m_i] with m_i = W_2 s_i + deg_i b_2: its first layer
+        # U [h, m] = U_h h + (U_m W_2) s + deg_i U_m b_2, one GEMM on [h, s] (exact)
+        first, width = self.node_mlp[0], h_dst.shape[-1]
+        folded = first.weight[:, width:]  # U_m
+        weight = torch.cat([first.weight[:, :width], folded @ self.edge_out.weight], dim=1)
+        hidden = F.linear(torch.cat([h_dst, summed], dim=-1), weight, first.bias)
+        hidden = hidden + edges.degree * (folded @ self.edge_out.bias)
+        return x_dst + self.node_mlp[2](self.node_mlp[1](hidden))
 
 
 class GraphTransformerBlock(nn.Module):
