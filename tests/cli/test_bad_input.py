@@ -55,6 +55,21 @@ CASES: list[tuple[list[str], dict[str, str], int, str]] = [
     (["rag", "ls", "--store", "nosuchstore"], {}, 2, "unknown RAG store"),
     (["rag", "rm", "a.md", "--store", "nosuchstore"], {}, 2, "unknown RAG store"),
     (["rag", "search", "wind", "--store", "{d}"], {}, 1, "not a RAG store"),
+    # emulator: recipes, datasets, graphs, training configs
+    (["emulator", "dataset", "create", "{d}/notes.txt", "{d}/out.zarr"], {}, 2, "notes.txt"),
+    (["emulator", "dataset", "create", "{d}/recipe-q.yaml", "{d}/out.zarr"], {}, 2, "['q']"),
+    (["emulator", "dataset", "create", "{d}/recipe-grid.yaml", "{d}/out.zarr"], {}, 2, "180"),
+    (["emulator", "dataset", "inspect", "{d}/missing.zarr"], {}, 1, "missing.zarr"),
+    (["emulator", "graph", "inspect", "{d}/notes.txt"], {}, 1, "notes.txt"),
+    (
+        ["emulator", "graph", "create", "{d}/notes.txt", "{d}/g.pt", "-d", "{d}/x.zarr"],
+        {},
+        2,
+        "notes.txt",
+    ),
+    (["emulator", "train", "model=lstm"], {}, 2, "options in 'model'"),
+    (["emulator", "train", "training.lr=-1"], {}, 2, "training.lr"),
+    (["emulator", "train", "dataset.path={d}/missing.zarr"], {}, 1, "missing.zarr"),
     # settings from the environment
     (["serve"], {"WXAI_PORT": "abc"}, 2, "WXAI_PORT"),
 ]
@@ -84,6 +99,12 @@ def files(tmp_path_factory) -> Path:
         attrs={"units": "K"},
     )
     field.to_dataset().to_netcdf(folder / "field.nc")
+    recipe = (
+        "name: bad\nsource: {kind: simulator}\nvariables: [%s]\n"
+        "dates: {start: 2000-01-01T00:00, end: 2000-01-02T00:00}\ngrid: %s\n"
+    )
+    (folder / "recipe-q.yaml").write_text(recipe % ("u, q", "source"))
+    (folder / "recipe-grid.yaml").write_text(recipe % ("u", "{regular: {resolution_deg: 7}}"))
     return folder
 
 

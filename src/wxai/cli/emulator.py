@@ -133,10 +133,9 @@ def graph_create(
         save_graph,
     )
 
+    graph_config = load_graph_config(config)  # a bad config fails before the dataset is read
     cells = open_dataset(dataset)
-    graph = build_graph(
-        load_graph_config(config), cells.latitudes, cells.longitudes, dataset=str(dataset)
-    )
+    graph = build_graph(graph_config, cells.latitudes, cells.longitudes, dataset=str(dataset))
     save_graph(graph, out)
     typer.echo(format_inspection(inspect_graph(graph)))
     typer.echo(f"graph written to {out}")

@@ -115,6 +115,7 @@ def load_graph(path: str | Path) -> HeteroData:
     except (
         RuntimeError,
         EOFError,
+        KeyError,  # a text file read as a legacy pickle
         OSError,
         ValueError,
         zipfile.BadZipFile,
