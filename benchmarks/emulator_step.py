@@ -16,6 +16,10 @@ Peak memory: growth of the process's maximum resident set size over the run
 
     python benchmarks/emulator_step.py [--steps 30] [--threads 1] [--compile] [--smoke]
 
+The last columns time a whole training step of the Lightning module (loss, backward,
+clipping, AdamW, schedule, logging) in a ``pl.Trainer``: the like of Anemoi's
+whole-step figures.
+
 Measured 2026-12-04 on the 2-core development machine while other jobs ran (load
 average about 2), 2 x 14 inputs, 8 outputs, batch 2, one thread, median of 20,
 forward+backward in ms (Anemoi's: GNN 98, graph transformer 73):
@@ -24,6 +28,7 @@ forward+backward in ms (Anemoi's: GNN 98, graph transformer 73):
     eager, --scatter          GNN 59-69               GT 73-82
     --compile                 GNN 50.0 (0.51)         GT 51.1 (0.70), first step 4-80 s
     forward, eager / no_grad  GNN 24-25 / 22          GT 28-29 / 27   (Anemoi 40 / 34)
+    whole Lightning step      GNN 74.8 (0.29 of 260)  GT 83.8 (0.52 of 160)
 
 The runs varied by about 10 % with the other jobs. What got there: per-node
 projections gathered to edges instead of per-edge MLP layers (the GNN's second
@@ -143,6 +148,67 @@ def measure(
     return result
 
 
+def measure_lightning(
+    processor: str, *, steps: int, warmup: int, threads: int, graph: str
+) -> float:
+    """Median wall-clock time (ms) of a whole Lightning training step, like Anemoi's 0.26/0.16 s.
+
+    The step of :class:`~wxai.emulator.training.module.EmulatorModule`: normalisation,
+    one-step area-weighted loss, backward, gradient clipping, AdamW and the lr schedule,
+    logging; data come from an in-memory loader, so data loading is not timed.
+    """
+    import pytorch_lightning as pl
+    import torch
+    from torch.utils.data import DataLoader
+
+    from wxai.emulator.models import GraphEmulatorNet
+    from wxai.emulator.models.config import BENCHMARK_CONFIGS
+    from wxai.emulator.training.config import RolloutSchedule, TrainingSection
+    from wxai.emulator.training.emulator import Emulator
+    from wxai.emulator.training.module import EmulatorModule
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    hetero = _graph(graph)
+    net = GraphEmulatorNet(BENCHMARK_CONFIGS[processor], hetero, INPUT_TIMES, N_INPUTS, N_OUTPUTS)
+    names = [f"x{i}" for i in range(N_INPUTS)]
+    emulator = Emulator(
+        net,
+        variables=names,
+        prognostic=names[:N_OUTPUTS],
+        mean=[0.0] * N_INPUTS,
+        stdev=[1.0] * N_INPUTS,
+        increment_stdev=[1.0] * N_OUTPUTS,
+        multistep_input=INPUT_TIMES,
+    )
+    training = TrainingSection(warmup_steps=10, rollout=RolloutSchedule())
+    module = EmulatorModule(emulator, hetero["data"].area_weight, training, signature={})
+    samples = torch.randn(BATCH * (steps + warmup), INPUT_TIMES + 1, net.n_data, N_INPUTS)
+    times: list[float] = []
+
+    class Timer(pl.Callback):
+        def on_train_batch_start(self, *args: object) -> None:
+            self.start = time.perf_counter()
+
+        def on_train_batch_end(self, *args: object) -> None:
+            times.append(time.perf_counter() - self.start)
+
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        gradient_clip_val=1.0,
+        callbacks=[Timer()],
+        limit_val_batches=0,
+    )
+    trainer.fit(module, DataLoader(samples, batch_size=BATCH))
+    return 1000.0 * statistics.median(times[warmup:])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Measure each processor in its own process and print a table beside Anemoi's."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -184,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     header = (
         f"{'processor':<18} {'params':>8} {'fwd+bwd':>8} {'Anemoi':>7} {'ratio':>6} {'cpu':>6} "
-        f"{'+AdamW':>7} {'fwd':>6} {'Anemoi':>7} {'no_grad':>8} {'peak MB':>8} {'1st s':>6}"
+        f"{'+AdamW':>7} {'fwd':>6} {'Anemoi':>7} {'no_grad':>8} {'peak MB':>8} {'1st s':>6} "
+        f"{'Lightning':>9} {'Anemoi':>7} {'ratio':>6}"
     )
     print(header)
     context = multiprocessing.get_context("spawn")
@@ -203,18 +270,30 @@ def main(argv: list[str] | None = None) -> None:
                     "scatter": args.scatter,
                 },
             )
-        ref_fb, ref_f, _ = ANEMOI_MS[processor]
+            lightning = pool.apply(
+                measure_lightning,
+                (processor,),
+                {
+                    "steps": args.steps,
+                    "warmup": args.warmup,
+                    "threads": args.threads,
+                    "graph": args.graph,
+                },
+            )
+        ref_fb, ref_f, ref_step = ANEMOI_MS[processor]
         print(
             f"{processor:<18} {r['parameters']:>8,} {r['fwd_bwd']:>8.1f} {ref_fb:>7.0f} "
             f"{r['fwd_bwd'] / ref_fb:>6.2f} {r['fwd_bwd_cpu']:>6.1f} {r['step']:>7.1f} "
             f"{r['fwd']:>6.1f} {ref_f:>7.0f} "
-            f"{r['fwd_nograd']:>8.1f} {r['peak_mb']:>8.1f} {r['first_step_s']:>6.2f}"
+            f"{r['fwd_nograd']:>8.1f} {r['peak_mb']:>8.1f} {r['first_step_s']:>6.2f} "
+            f"{lightning:>9.1f} {ref_step:>7.0f} {lightning / ref_step:>6.2f}"
         )
         sys.stdout.flush()
     print(
         "times in ms (wall clock; cpu: CPU time of the thread, less sensitive to other "
         "processes); ratio = our forward+backward / Anemoi's model forward+backward "
-        "(98 ms GNN, 73 ms GT; whole Lightning steps were 260 / 160 ms)"
+        "(98 ms GNN, 73 ms GT); Lightning: a whole training step of EmulatorModule against "
+        "Anemoi's whole Lightning step (260 / 160 ms, busy machine)"
     )
 
 
