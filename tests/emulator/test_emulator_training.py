@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from wxai.core.errors import ConfigError
+from wxai.core.errors import ConfigError, DataFormatError
 from wxai.emulator.datasets.build import build_dataset
 from wxai.emulator.datasets.reader import open_dataset
 from wxai.emulator.graphs import build_graph, load_graph_config, save_graph
@@ -106,7 +106,14 @@ def test_training_restarts_from_its_checkpoint_and_refuses_another_configuration
 
 
 def test_bad_inputs_name_the_problem(inputs, tmp_path):
-    dataset, _ = inputs
+    dataset, graph = inputs
+    (tmp_path / "notes.pt").write_text("not a checkpoint")
+    with pytest.raises(DataFormatError, match="not a readable checkpoint"):
+        load_inference_checkpoint(tmp_path / "notes.pt")
+    with pytest.raises(DataFormatError, match="not a wxai emulator inference checkpoint"):
+        load_inference_checkpoint(graph)
+    with pytest.raises(DataFormatError, match="no inference checkpoint"):
+        load_inference_checkpoint(tmp_path / "missing.pt")
     with pytest.raises(ConfigError, match="not in"):
         train(compose_training_config(_overrides(inputs, tmp_path, "dataset.forcing=[q_850]")))
     cells = open_dataset(dataset)

@@ -24,7 +24,14 @@ from wxai.emulator.graphs.build import DATA, EARTH_RADIUS_KM, coordinates_sha256
 from wxai.emulator.graphs.edges import great_circle
 from wxai.emulator.graphs.nodes import latlon_xyz, positions_xyz
 
-__all__ = ["FORMAT", "check_matches", "graph_from_payload", "load_graph", "save_graph"]
+__all__ = [
+    "FORMAT",
+    "check_matches",
+    "graph_from_payload",
+    "graph_payload",
+    "load_graph",
+    "save_graph",
+]
 
 FORMAT = "wxai-emulator-graph"
 VERSION = 1
@@ -32,6 +39,20 @@ VERSION = 1
 
 def _store_dict(store) -> dict[str, Any]:
     return dict(store.to_dict())
+
+
+def graph_payload(graph: HeteroData) -> dict[str, Any]:
+    """``graph`` as plain containers of tensors and numbers (what :func:`save_graph` writes).
+
+    :func:`graph_from_payload` turns it back; checkpoints embed it the same way.
+    """
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "provenance": dict(getattr(graph, "provenance", {}) or {}),
+        "nodes": {t: _store_dict(graph[t]) for t in graph.node_types},
+        "edges": [[*t, _store_dict(graph[t])] for t in graph.edge_types],
+    }
 
 
 def save_graph(graph: HeteroData, path: str | Path) -> Path:
@@ -44,13 +65,7 @@ def save_graph(graph: HeteroData, path: str | Path) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "format": FORMAT,
-        "version": VERSION,
-        "provenance": dict(getattr(graph, "provenance", {}) or {}),
-        "nodes": {t: _store_dict(graph[t]) for t in graph.node_types},
-        "edges": [[*t, _store_dict(graph[t])] for t in graph.edge_types],
-    }
+    payload = graph_payload(graph)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)

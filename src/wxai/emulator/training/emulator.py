@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from wxai.core.errors import ConfigError, DataFormatError
+from wxai.emulator.graphs.io import graph_from_payload, graph_payload
 from wxai.emulator.models import GraphEmulatorNet, ModelConfig
 
 #: Format tag of inference checkpoints written by :func:`save_inference_checkpoint`.
@@ -164,13 +165,13 @@ def save_inference_checkpoint(
         "variables": emulator.variables,
         "prognostic": emulator.prognostic,
         "multistep_input": emulator.multistep_input,
-        "graph": graph,
+        "graph": graph_payload(graph),
         "graph_fingerprint": graph_fingerprint(graph),
         "state_dict": {k: v.detach().cpu() for k, v in emulator.state_dict().items()},
         "metadata": metadata,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(path.name + ".partial")  # plain containers: weights_only loads
     torch.save(payload, partial)
     partial.replace(path)
     return path
@@ -182,7 +183,7 @@ def load_inference_checkpoint(path: str | os.PathLike, map_location: str = "cpu"
     if not path.is_file():
         raise DataFormatError(f"no inference checkpoint at {path}")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=False)
+        payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
         raise DataFormatError(f"{path} is not a readable checkpoint: {exc}") from exc
     if not isinstance(payload, dict) or payload.get("format") != INFERENCE_FORMAT:
@@ -190,11 +191,12 @@ def load_inference_checkpoint(path: str | os.PathLike, map_location: str = "cpu"
     from wxai.emulator.training.config import validate_training_config
 
     config = validate_training_config(payload["config"])
+    graph = graph_from_payload(payload["graph"], f"the graph in {path}")
     state = payload["state_dict"]
     n_prognostic = len(payload["prognostic"])
     net = GraphEmulatorNet(
         config.model,
-        payload["graph"],
+        graph,
         payload["multistep_input"],
         len(payload["variables"]),
         n_prognostic,
