@@ -112,7 +112,9 @@ class EmulatorModule(pl.LightningModule):
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         steps = self.rollout.steps_at(self.current_epoch)
         loss, _ = self.rollout_loss(batch, steps)
-        self.log("train_loss", loss, prog_bar=True, sync_dist=False, batch_size=len(batch))
+        self.log(
+            "train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch)
+        )
         self.log("rollout", float(steps), batch_size=len(batch))
         return loss
 
