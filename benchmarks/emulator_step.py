@@ -8,7 +8,9 @@ graph transformer 73 ms (195,508); forward alone 40 / 34 ms; whole Lightning
 training steps 0.26 s / 0.16 s (busy machine).
 
 Here the same sizes with ``wxai.emulator.models.GraphEmulatorNet`` at about 190K
-parameters, each processor measured in a fresh process (so peak memory is its own):
+parameters on the graph of ``wxai.emulator.graphs.build_graph`` with the ``GraphConfig``
+defaults (the same layout), each processor measured in a fresh process (so peak memory
+is its own):
 forward+backward (compared with Anemoi's), forward+backward+AdamW step, forward with
 autograd and forward under ``torch.no_grad``; median of ``--steps`` after warm-up.
 Peak memory: growth of the process's maximum resident set size over the run
@@ -57,16 +59,16 @@ ANEMOI_MS = {  # forward+backward, forward, whole Lightning step
 BATCH, INPUT_TIMES, N_INPUTS, N_OUTPUTS = 2, 2, 14, 8
 
 
-def _graph(source: str):  # -> HeteroData
+def _graph():  # -> HeteroData
     """Anemoi's small graph on the T21 Gaussian grid (642 hidden nodes, 3-NN decoder)."""
-    from wxai.emulator.models.toy_graph import gaussian_grid, toy_graph
+    import numpy as np
 
-    if source == "builder":
-        from wxai.emulator.graphs import GraphConfig, build_graph
+    from wxai.emulator.graphs import GraphConfig, build_graph
 
-        lat, lon = gaussian_grid(64, 32)
-        return build_graph(GraphConfig(), lat, lon)  # defaults: ico3, cut-off 0.6, 3-NN
-    return toy_graph(64, 32, level=3)
+    nodes, _ = np.polynomial.legendre.leggauss(32)  # 64 x 32 Gaussian grid, north first
+    lat = np.rad2deg(np.arcsin(nodes))[::-1]
+    lat, lon = np.meshgrid(lat, np.arange(64) * 360.0 / 64, indexing="ij")
+    return build_graph(GraphConfig(), lat.ravel(), lon.ravel())  # ico3, cut-off 0.6, 3-NN
 
 
 def _median_ms(run: Callable[[], None], steps: int, warmup: int) -> tuple[float, float]:
@@ -89,7 +91,6 @@ def measure(
     warmup: int,
     threads: int,
     compile_: bool,
-    graph: str,
     keep_memory: bool,
     scatter: bool,
 ) -> dict[str, float]:
@@ -112,9 +113,7 @@ def measure(
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    net = GraphEmulatorNet(
-        BENCHMARK_CONFIGS[processor], _graph(graph), INPUT_TIMES, N_INPUTS, N_OUTPUTS
-    )
+    net = GraphEmulatorNet(BENCHMARK_CONFIGS[processor], _graph(), INPUT_TIMES, N_INPUTS, N_OUTPUTS)
     model = torch.compile(net) if compile_ else net
     optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4)
     x = torch.randn(BATCH, INPUT_TIMES, net.n_data, N_INPUTS)
@@ -148,9 +147,7 @@ def measure(
     return result
 
 
-def measure_lightning(
-    processor: str, *, steps: int, warmup: int, threads: int, graph: str
-) -> float:
+def measure_lightning(processor: str, *, steps: int, warmup: int, threads: int) -> float:
     """Median wall-clock time (ms) of a whole Lightning training step, like Anemoi's 0.26/0.16 s.
 
     The step of :class:`~wxai.emulator.training.module.EmulatorModule`: normalisation,
@@ -169,7 +166,7 @@ def measure_lightning(
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    hetero = _graph(graph)
+    hetero = _graph()
     net = GraphEmulatorNet(BENCHMARK_CONFIGS[processor], hetero, INPUT_TIMES, N_INPUTS, N_OUTPUTS)
     names = [f"x{i}" for i in range(N_INPUTS)]
     emulator = Emulator(
@@ -220,13 +217,6 @@ def main(argv: list[str] | None = None) -> None:
         "--processors", nargs="+", default=["gnn", "graph_transformer"], choices=list(ANEMOI_MS)
     )
     parser.add_argument(
-        "--graph",
-        choices=["toy", "builder"],
-        default="builder",
-        help="builder: wxai.emulator.graphs.build_graph (GraphConfig defaults); "
-        "toy: wxai.emulator.models.toy_graph (same sizes, built directly)",
-    )
-    parser.add_argument(
         "--default-malloc",
         action="store_true",
         help="leave glibc's malloc thresholds alone (default: keep_freed_memory())",
@@ -243,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"emulator network, batch {BATCH}, {INPUT_TIMES} x {N_INPUTS} inputs, {N_OUTPUTS} outputs, "
-        f"{args.threads} thread(s), graph: {args.graph}, compile: {args.compile}, "
+        f"{args.threads} thread(s), compile: {args.compile}, "
         f"malloc: {'glibc defaults' if args.default_malloc else 'keep_freed_memory'}, "
         f"layout: {'scatter' if args.scatter else 'buckets where they fit'}, "
         f"median of {args.steps} after {args.warmup} warm-up"
@@ -265,7 +255,6 @@ def main(argv: list[str] | None = None) -> None:
                     "warmup": args.warmup,
                     "threads": args.threads,
                     "compile_": args.compile,
-                    "graph": args.graph,
                     "keep_memory": not args.default_malloc,
                     "scatter": args.scatter,
                 },
@@ -277,7 +266,6 @@ def main(argv: list[str] | None = None) -> None:
                     "steps": args.steps,
                     "warmup": args.warmup,
                     "threads": args.threads,
-                    "graph": args.graph,
                 },
             )
         ref_fb, ref_f, ref_step = ANEMOI_MS[processor]

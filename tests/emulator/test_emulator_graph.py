@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from wxai.core.errors import ConfigError, WxaiWarning
+from wxai.data.grids.icon import lonlat_to_xyz, xyz_to_lonlat
 from wxai.data.grids.icosahedral import edge_topology
 from wxai.emulator.graphs import (
     DATA,
@@ -20,7 +21,7 @@ from wxai.emulator.graphs import (
 )
 from wxai.emulator.graphs.build import EARTH_RADIUS_KM
 from wxai.emulator.graphs.edges import directed, edge_directions
-from wxai.emulator.graphs.mesh import build_mesh, icosahedral_levels
+from wxai.emulator.graphs.mesh import build_mesh, icosahedral_levels, xyz_to_latlon
 from wxai.emulator.graphs.nodes import latlon_xyz, positions_xyz, voronoi_areas
 
 
@@ -219,6 +220,28 @@ def test_node_positions_and_area_weights(graph3, grid):
     np.testing.assert_allclose(areas[:, 0], w * 2 * np.pi / 64, rtol=0.07)
     hidden = graph3[HIDDEN].area_weight.numpy()
     assert hidden.max() / hidden.min() < 1.5  # a near-uniform icosahedral mesh
+
+
+def test_coordinate_conversions_invert_each_other():
+    lon = np.array([0.0, 90.0, 180.0, -90.0, 45.0, -135.0, 10.0, 0.0])
+    lat = np.array([0.0, 0.0, 0.0, 0.0, 35.26438968, -35.26438968, 90.0, -90.0])
+    xyz = lonlat_to_xyz(lon, lat)
+    s = 1 / np.sqrt(3)
+    expected = [[1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, -1, 0], [s, s, s], [-s, -s, -s]]
+    np.testing.assert_allclose(xyz[:6], expected, atol=1e-9)
+    np.testing.assert_allclose(xyz[6:, 2], [1.0, -1.0])
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(500, 3))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    back_lon, back_lat = xyz_to_lonlat(v)
+    assert back_lon.min() > -180.0 and back_lon.max() <= 180.0
+    np.testing.assert_allclose(lonlat_to_xyz(back_lon, back_lat), v, atol=1e-12)
+    lat_r, lon_r = xyz_to_latlon(v)
+    np.testing.assert_allclose(np.stack([lat_r, lon_r]), np.deg2rad([back_lat, back_lon]))
+    np.testing.assert_allclose(positions_xyz(np.stack([lat_r, lon_r], axis=1)), v, atol=1e-12)
+    grid_lon, grid_lat = xyz_to_lonlat(v.reshape(20, 25, 3))  # any leading shape
+    assert grid_lon.shape == (20, 25)
+    np.testing.assert_array_equal(grid_lat.ravel(), back_lat)
 
 
 def test_icon_meshes(grid):

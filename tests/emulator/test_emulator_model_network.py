@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch_geometric.data import HeteroData
 
 from wxai.core.errors import ConfigError, DataFormatError
+from wxai.emulator.graphs import GraphConfig, build_graph, load_graph_config
 from wxai.emulator.models import (
     GNNConfig,
     GraphEmulatorNet,
@@ -15,7 +17,6 @@ from wxai.emulator.models import (
 )
 from wxai.emulator.models.config import BENCHMARK_CONFIGS
 from wxai.emulator.models.network import DECODER, ENCODER, PROCESSOR
-from wxai.emulator.models.toy_graph import toy_graph
 from wxai.nn.mlp import count_parameters
 
 T_IN, N_IN, N_OUT = 2, 5, 3
@@ -27,9 +28,20 @@ CONFIGS = {
 }
 
 
+def gaussian_grid(nlon: int, nlat: int) -> tuple[np.ndarray, np.ndarray]:
+    """Latitudes and longitudes (degrees, (nlat * nlon,)) of a Gaussian grid, north first."""
+    nodes, _ = np.polynomial.legendre.leggauss(nlat)
+    lat = np.rad2deg(np.arcsin(nodes))[::-1]
+    lat, lon = np.meshgrid(lat, np.arange(nlon) * 360.0 / nlon, indexing="ij")
+    return lat.ravel(), lon.ravel()
+
+
 @pytest.fixture(scope="module")
 def graph() -> HeteroData:
-    return toy_graph(16, 8, level=1)  # 128 data nodes, 42 hidden nodes
+    config = load_graph_config(
+        {"hidden": {"icosahedral": {"resolution": 1}}, "encoder": {"cutoff": 0.6}}
+    )
+    return build_graph(config, *gaussian_grid(16, 8))  # 128 data nodes, 42 hidden nodes
 
 
 def _net(name: str, graph: HeteroData, **update: object) -> GraphEmulatorNet:
@@ -159,7 +171,7 @@ def test_graph_is_kept_in_buffers(graph: HeteroData) -> None:
 
 
 def test_benchmark_configs_match_anemoi_parameter_counts() -> None:
-    graph = toy_graph(64, 32, level=3)
+    graph = build_graph(GraphConfig(), *gaussian_grid(64, 32))  # 2048 data, 642 hidden nodes
     counts = {
         name: count_parameters(GraphEmulatorNet(config, graph, 2, 14, 8))
         for name, config in BENCHMARK_CONFIGS.items()

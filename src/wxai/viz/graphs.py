@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wxai.core.errors import ConfigError
+from wxai.data.grids.icon import lonlat_to_xyz, xyz_to_lonlat
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -16,11 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["great_circle_arcs", "plot_graph_levels"]
 
 _MESH = ("hidden", "to", "hidden")
-
-
-def _xyz(latlon: np.ndarray) -> np.ndarray:
-    lat, lon = latlon[:, 0], latlon[:, 1]
-    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
 
 
 def great_circle_arcs(a: np.ndarray, b: np.ndarray, n_points: int) -> np.ndarray:
@@ -36,9 +32,7 @@ def great_circle_arcs(a: np.ndarray, b: np.ndarray, n_points: int) -> np.ndarray
     sin = np.where(np.sin(theta) > 1e-12, np.sin(theta), 1.0)
     p = (np.sin((1 - t) * theta) * a[:, None] + np.sin(t * theta) * b[:, None]) / sin
     p /= np.linalg.norm(p, axis=2, keepdims=True)
-    lon = np.rad2deg(np.arctan2(p[..., 1], p[..., 0]))
-    lat = np.rad2deg(np.arcsin(np.clip(p[..., 2], -1.0, 1.0)))
-    return np.stack([lon, lat], axis=-1)
+    return np.stack(xyz_to_lonlat(p), axis=-1)
 
 
 def _visible(crs: Any, lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +115,7 @@ def plot_graph_levels(
     levels = present if levels is None else [int(v) for v in levels]
     if not levels or any(lv not in present for lv in levels):
         raise ConfigError(f"levels {levels} not all in the graph's mesh levels {present}")
-    xyz = _xyz(hidden)
+    xyz = lonlat_to_xyz(np.rad2deg(hidden[:, 1]), np.rad2deg(hidden[:, 0]))
     crs = ccrs.Orthographic(central_longitude, central_latitude)
     data_xy = None
     if data_nodes and "data" in graph.node_types:

@@ -62,6 +62,7 @@ __all__ = [
     "remap_to_latlon",
     "remap_weights",
     "triangulation",
+    "xyz_to_lonlat",
 ]
 
 #: Earth radius used by ICON (m).
@@ -124,6 +125,18 @@ def lonlat_to_xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     lon_r, lat_r = np.deg2rad(lon), np.deg2rad(lat)
     cl = np.cos(lat_r)
     return np.stack([cl * np.cos(lon_r), cl * np.sin(lon_r), np.sin(lat_r)], axis=-1)
+
+
+def xyz_to_lonlat(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude in (-180, 180] and latitude in [-90, 90], degrees, of unit vectors (..., 3).
+
+    The inverse of :func:`lonlat_to_xyz`; each output has shape (...). The z component is
+    clipped to [-1, 1], so vectors a rounding error off the unit sphere are accepted.
+    """
+    xyz = np.asarray(xyz)
+    lon = np.rad2deg(np.arctan2(xyz[..., 1], xyz[..., 0]))
+    lat = np.rad2deg(np.arcsin(np.clip(xyz[..., 2], -1.0, 1.0)))
+    return lon, lat
 
 
 def _wrap(lon: np.ndarray) -> np.ndarray:

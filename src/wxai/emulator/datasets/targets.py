@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from wxai.core.errors import ConfigError, DataFormatError
-from wxai.data.grids.icon import _linear_weights, lonlat_to_xyz, regular_latlon
+from wxai.data.grids.icon import _linear_weights, lonlat_to_xyz, regular_latlon, xyz_to_lonlat
 from wxai.data.grids.icosahedral import icosahedron, spherical_triangle_area, subdivide
 from wxai.emulator.datasets.recipe import IconTarget, RegularTarget
 
@@ -64,12 +64,6 @@ class TargetGrid:
     sub_xyz: np.ndarray | None = None
     sub_area: np.ndarray | None = None
     sub_parent: np.ndarray | None = None
-
-
-def _lonlat(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lon = np.rad2deg(np.arctan2(xyz[:, 1], xyz[:, 0])) % 360.0
-    lat = np.rad2deg(np.arcsin(np.clip(xyz[:, 2], -1.0, 1.0)))
-    return lat, lon
 
 
 def _root_division(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +105,8 @@ def _icon_target(n: int, k: int, levels: int = 3) -> TargetGrid:
     xyz, faces = icon_rnbk(n, k)
     centre = xyz[faces].sum(axis=1)
     centre /= np.linalg.norm(centre, axis=1, keepdims=True)
-    lat, lon = _lonlat(centre)
+    lon, lat = xyz_to_lonlat(centre)
+    lon %= 360.0
     sub_xyz, sub_faces = xyz, faces
     for _ in range(levels):  # children of face f are f + i * F (see subdivide)
         sub_xyz, sub_faces = subdivide(sub_xyz, sub_faces)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from torch_geometric.data import HeteroData
 
 from wxai.core.errors import DataFormatError
@@ -25,10 +24,6 @@ __all__ = ["format_inspection", "inspect_graph"]
 _ROLES = {"encoder": ENCODER, "processor": PROCESSOR, "decoder": DECODER}
 
 
-def _xyz(x: torch.Tensor) -> np.ndarray:
-    return positions_xyz(x.double().numpy())
-
-
 def _stats(values: np.ndarray) -> dict[str, float]:
     if values.size == 0:
         return {"min": 0.0, "mean": 0.0, "max": 0.0}
@@ -43,7 +38,9 @@ def _edges(graph: HeteroData, edge_type: tuple[str, str, str]) -> dict[str, Any]
     src, _, dst = edge_type
     ei = graph[edge_type].edge_index.numpy()
     n_src, n_dst = int(graph[src].num_nodes), int(graph[dst].num_nodes)
-    length = great_circle(_xyz(graph[src].x)[ei[0]], _xyz(graph[dst].x)[ei[1]])
+    length = great_circle(
+        positions_xyz(graph[src].x.numpy())[ei[0]], positions_xyz(graph[dst].x.numpy())[ei[1]]
+    )
     out = {
         "source": src,
         "target": dst,

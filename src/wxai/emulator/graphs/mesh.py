@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wxai.core.errors import InternalError
-from wxai.data.grids.icon import lonlat_to_xyz
+from wxai.data.grids.icon import lonlat_to_xyz, xyz_to_lonlat
 from wxai.data.grids.icosahedral import edge_topology, icosahedral_grid, icosahedron, subdivide
 from wxai.emulator.graphs.config import HiddenMesh
 
@@ -48,10 +48,13 @@ class Mesh:
 
 
 def xyz_to_latlon(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Latitude and longitude in radians, (N,) each, of unit vectors (N, 3)."""
-    lat = np.arcsin(np.clip(xyz[:, 2], -1.0, 1.0))
-    lon = np.arctan2(xyz[:, 1], xyz[:, 0])
-    return lat, lon
+    """Latitude and longitude in radians, (N,) each, of unit vectors (N, 3).
+
+    The node positions of a graph (``x`` = (lat, lon) radians) from
+    :func:`wxai.data.grids.icon.xyz_to_lonlat`; longitudes in (-pi, pi].
+    """
+    lon, lat = xyz_to_lonlat(xyz)
+    return np.deg2rad(lat), np.deg2rad(lon)
 
 
 def icosahedral_levels(level: int) -> tuple[np.ndarray, list[np.ndarray]]:

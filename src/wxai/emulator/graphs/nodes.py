@@ -42,7 +42,7 @@ def latlon_xyz(latitudes: np.ndarray, longitudes: np.ndarray) -> np.ndarray:
 def positions_xyz(x: np.ndarray) -> np.ndarray:
     """Unit vectors (N, 3) of node positions ``x`` (N, 2) = (lat, lon) radians, any float."""
     lat, lon = np.asarray(x, dtype=np.float64).T
-    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
+    return lonlat_to_xyz(np.rad2deg(lon), np.rad2deg(lat))
 
 
 def voronoi_areas(xyz: np.ndarray) -> np.ndarray:
