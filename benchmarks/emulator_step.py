@@ -37,8 +37,8 @@ projections gathered to edges instead of per-edge MLP layers (the GNN's second
 edge-MLP layer folded after the sum into the node MLP; the transformer's edge terms
 kept ``D = 3`` wide per edge), node-major ``(N, B, C)`` tensors (no offset indices),
 SiLU instead of GELU (GELU is 1.5x slower on this CPU), in-degree buckets for the
-multi-mesh and the decoder (same speed as scatter here, less memory). glibc malloc
-thresholds (``--default-malloc``) made no clear difference in a fresh process.
+multi-mesh and the decoder (same speed as scatter here, less memory). Raising glibc's malloc
+thresholds (mallopt) made no clear difference in a fresh process, so it was dropped.
 torch.compile saves a further 20-30 % once compiled.
 """
 
@@ -91,16 +91,11 @@ def measure(
     warmup: int,
     threads: int,
     compile_: bool,
-    keep_memory: bool,
     scatter: bool,
 ) -> dict[str, float]:
     """Timings (ms), parameter count and peak-memory growth (MB) of one processor."""
     import torch
 
-    from wxai.emulator.models.allocator import keep_freed_memory
-
-    if keep_memory:
-        keep_freed_memory()
     if scatter:
         from wxai.emulator.models import layers
 
@@ -217,11 +212,6 @@ def main(argv: list[str] | None = None) -> None:
         "--processors", nargs="+", default=["gnn", "graph_transformer"], choices=list(ANEMOI_MS)
     )
     parser.add_argument(
-        "--default-malloc",
-        action="store_true",
-        help="leave glibc's malloc thresholds alone (default: keep_freed_memory())",
-    )
-    parser.add_argument(
         "--scatter",
         action="store_true",
         help="scatter layout for every edge set (default: degree buckets where they fit)",
@@ -234,7 +224,6 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"emulator network, batch {BATCH}, {INPUT_TIMES} x {N_INPUTS} inputs, {N_OUTPUTS} outputs, "
         f"{args.threads} thread(s), compile: {args.compile}, "
-        f"malloc: {'glibc defaults' if args.default_malloc else 'keep_freed_memory'}, "
         f"layout: {'scatter' if args.scatter else 'buckets where they fit'}, "
         f"median of {args.steps} after {args.warmup} warm-up"
     )
@@ -255,7 +244,6 @@ def main(argv: list[str] | None = None) -> None:
                     "warmup": args.warmup,
                     "threads": args.threads,
                     "compile_": args.compile,
-                    "keep_memory": not args.default_malloc,
                     "scatter": args.scatter,
                 },
             )
