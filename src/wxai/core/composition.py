@@ -78,8 +78,11 @@ def validation_message(exc: ValidationError) -> str:
     """One ``field: problem (got value)`` per pydantic error, joined with ``; ``."""
     parts = []
     for error in exc.errors():
-        where = ".".join(str(item) for item in error.get("loc", ())) or "config"
-        text = f"{where}: {error.get('msg', 'invalid')}"
+        loc = [str(item) for item in error.get("loc", ())]
+        # a union member's tag repeats the key it sits under (grid.icon.icon.n): drop it
+        loc = [item for i, item in enumerate(loc) if i == 0 or item != loc[i - 1]]
+        where = ".".join(loc) or "config"
+        text = f"{where}: {str(error.get('msg', 'invalid')).removeprefix('Value error, ')}"
         if "input" in error and error.get("type") != "missing":
             text += f" (got {error['input']!r})"
         parts.append(text)

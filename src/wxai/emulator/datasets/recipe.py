@@ -45,6 +45,7 @@ from pydantic import (
     model_validator,
 )
 
+from wxai.core.composition import validation_message
 from wxai.core.errors import ConfigError
 
 __all__ = [
@@ -310,16 +311,6 @@ class Recipe(_Strict):
         return np.datetime64(period.start, "s"), np.datetime64(period.end, "s")
 
 
-def _error_text(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = [str(p) for i, p in enumerate(err["loc"]) if i == 0 or p != err["loc"][i - 1]]
-        where = ".".join(loc) or "recipe"  # (a union tag repeats the key: drop it)
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {msg}")
-    return "; ".join(parts)
-
-
 def load_recipe(recipe: str | os.PathLike | dict[str, Any] | Recipe) -> Recipe:
     """A validated :class:`Recipe` from a YAML file, a mapping or a Recipe.
 
@@ -350,7 +341,7 @@ def load_recipe(recipe: str | os.PathLike | dict[str, Any] | Recipe) -> Recipe:
     try:
         parsed = Recipe.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"invalid dataset recipe: {_error_text(exc)}") from exc
+        raise ConfigError(f"invalid dataset recipe: {validation_message(exc)}") from exc
     if base is not None and isinstance(parsed.source, FileSource):
         pattern = Path(parsed.source.paths)
         if not pattern.is_absolute():

@@ -18,6 +18,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from wxai.core.composition import validation_message
 from wxai.core.errors import ConfigError
 
 __all__ = [
@@ -108,14 +109,6 @@ class GraphConfig(_Strict):
         return self
 
 
-def _message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top)"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
-
-
 def load_graph_config(source: str | Path | dict) -> GraphConfig:
     """A :class:`GraphConfig` from a YAML file or a mapping.
 
@@ -141,4 +134,4 @@ def load_graph_config(source: str | Path | dict) -> GraphConfig:
     try:
         return GraphConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{name} is invalid: {_message(exc)}") from exc
+        raise ConfigError(f"{name} is invalid: {validation_message(exc)}") from exc

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from wxai.core.composition import validation_message
 from wxai.core.errors import ConfigError
 
 
@@ -70,7 +71,7 @@ def parse_model_config(data: dict[str, Any]) -> GNNConfig | GraphTransformerConf
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        raise ConfigError(f"invalid emulator model config: {exc}") from exc
+        raise ConfigError(f"invalid emulator model config: {validation_message(exc)}") from exc
 
 
 #: Configurations matched to Anemoi's small CPU run (about 190K parameters each with
