@@ -142,7 +142,9 @@ def measure(
     return result
 
 
-def measure_lightning(processor: str, *, steps: int, warmup: int, threads: int) -> float:
+def measure_lightning(
+    processor: str, *, steps: int, warmup: int, threads: int, compile_: bool
+) -> float:
     """Median wall-clock time (ms) of a whole Lightning training step, like Anemoi's 0.26/0.16 s.
 
     The step of :class:`~wxai.emulator.training.module.EmulatorModule`: normalisation,
@@ -173,6 +175,8 @@ def measure_lightning(processor: str, *, steps: int, warmup: int, threads: int) 
         increment_stdev=[1.0] * N_OUTPUTS,
         multistep_input=INPUT_TIMES,
     )
+    if compile_:
+        emulator.compile_network()
     training = TrainingSection(warmup_steps=10, rollout=RolloutSchedule())
     module = EmulatorModule(emulator, hetero["data"].area_weight, training, signature={})
     samples = torch.randn(BATCH * (steps + warmup), INPUT_TIMES + 1, net.n_data, N_INPUTS)
@@ -254,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
                     "steps": args.steps,
                     "warmup": args.warmup,
                     "threads": args.threads,
+                    "compile_": args.compile,
                 },
             )
         ref_fb, ref_f, ref_step = ANEMOI_MS[processor]

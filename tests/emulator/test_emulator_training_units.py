@@ -97,3 +97,30 @@ def test_training_config_composes_each_model_and_refuses_bad_overrides():
     with pytest.raises(ConfigError, match="before it starts"):
         compose_training_config(["dataset.train.end=1999-01-01T00:00"])
     assert math.isfinite(gnn.training.lr)
+
+
+def test_compiled_network_gives_the_same_step_and_leaves_the_state_dict_alone():
+    class Mix(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.linear(x[:, -1])
+
+    torch.manual_seed(0)
+    emulator = Emulator(
+        Mix(),
+        variables=["t", "u"],
+        prognostic=["t"],
+        mean=[280.0, 0.0],
+        stdev=[10.0, 5.0],
+        increment_stdev=[0.2],
+        multistep_input=1,
+    )
+    window = torch.randn(3, 1, 7, 2)
+    eager = emulator.step_normalised(window)
+    keys = set(emulator.state_dict())
+    emulator.compile_network()
+    assert torch.allclose(emulator.step_normalised(window), eager, atol=1e-6)
+    assert set(emulator.state_dict()) == keys

@@ -98,6 +98,11 @@ class TrainingSection(_Section):
     seed: int = Field(default=42, ge=0)
     torch_threads: int | None = Field(default=None, ge=1, description="intra-op threads per rank")
     resume_from: Path | None = Field(default=None, description="a Lightning checkpoint to restart")
+    compile: bool = Field(
+        default=False,
+        description="torch.compile the network: 20-30 % faster steps after a compilation of "
+        "seconds to a minute (needs a C++ compiler on CPU)",
+    )
 
 
 class TrainerSection(_Section):

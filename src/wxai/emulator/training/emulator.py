@@ -80,6 +80,14 @@ class Emulator(nn.Module):
             "prognostic_index", torch.tensor([index[name] for name in self.prognostic])
         )
 
+    def compile_network(self, **options: Any) -> None:
+        """Run the network through ``torch.compile`` from now on (weights stay shared).
+
+        The compiled wrapper is kept outside the module tree, so ``state_dict`` keys and
+        checkpoints see the plain network.
+        """
+        self.__dict__["_compiled"] = torch.compile(self.net, **options)
+
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         """Physical ``(..., V)`` -> normalised ``(..., V)``."""
         return (x - self.mean) / self.stdev
@@ -91,7 +99,8 @@ class Emulator(nn.Module):
     def step_normalised(self, window: torch.Tensor) -> torch.Tensor:
         """Next prognostic state ``(B, N, P)`` from a normalised window ``(B, T_in, N, V)``."""
         last = window[:, -1, :, :].index_select(-1, self.prognostic_index)
-        return last + self.net(window) * self.increment_stdev
+        net = self.__dict__.get("_compiled", self.net)
+        return last + net(window) * self.increment_stdev
 
     def forward(self, window: torch.Tensor) -> torch.Tensor:
         """Next prognostic state in physical units from physical states ``(B, T_in, N, V)``."""

@@ -8,7 +8,6 @@ DDP every rank runs this same function; rank 0 writes the files and the MLflow r
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -175,6 +174,8 @@ def train(config: EmulatorTrainingConfig) -> TrainingSummary:
     }
     if config.training.resume_from is not None:
         _check_resume(config.training.resume_from, signature)
+    if config.training.compile:
+        emulator.compile_network()
     module = EmulatorModule(emulator, graph["data"].area_weight, config.training, signature)
     data = EmulatorDataModule(
         dataset,
@@ -295,7 +296,6 @@ def _write_outputs(
         weights = {
             k.removeprefix("emulator."): v for k, v in state.items() if k.startswith("emulator.")
         }
-        best_emulator = copy.deepcopy(emulator)
-        best_emulator.load_state_dict(weights)
-        save_inference_checkpoint(best_emulator, graph, raw, out / "inference-best.pt", **metadata)
+        emulator.load_state_dict(weights)  # training is over: the module now holds the best
+        save_inference_checkpoint(emulator, graph, raw, out / "inference-best.pt", **metadata)
     (out / SUMMARY_FILE).write_text(json.dumps(asdict(summary), indent=2))
