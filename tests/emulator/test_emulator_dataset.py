@@ -13,12 +13,13 @@ import zarr
 
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.data.formats.netcdf import write_netcdf
+from wxai.data.grids.icosahedral import icon_rnbk
 from wxai.emulator.datasets.build import build_dataset
 from wxai.emulator.datasets.forcings import compute_forcing, solar_declination
 from wxai.emulator.datasets.inspect import format_report, inspect_dataset
 from wxai.emulator.datasets.reader import REQUIRED_ARRAYS, REQUIRED_ATTRS, open_dataset
 from wxai.emulator.datasets.recipe import load_recipe
-from wxai.emulator.datasets.targets import Remapper, icon_rnbk, target_grid
+from wxai.emulator.datasets.targets import Remapper, target_grid
 
 SIM = {"kind": "simulator", "spin_up_days": 1}
 DATES = {"start": "2000-01-01", "end": "2000-01-02", "frequency": "6h"}

@@ -30,8 +30,10 @@ from wxai.data.grids.icon import EARTH_RADIUS, IconGrid
 
 __all__ = [
     "edge_topology",
+    "icon_rnbk",
     "icosahedral_grid",
     "icosahedron",
+    "root_division",
     "spherical_triangle_area",
     "subdivide",
     "write_icon_grid",
@@ -149,6 +151,41 @@ def grid_uuid(level: int, radius: float) -> str:
     return str(
         uuid.uuid5(uuid.NAMESPACE_URL, f"wxai:synthetic-icosahedral:R01B{level:02d}:{radius!r}")
     )
+
+
+def root_division(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Icosahedron with each edge divided in ``n``: vertices (V, 3), faces (20 n**2, 3)."""
+    xyz, faces = icosahedron()
+    points, tris = [], []
+    ij = [(i, j) for i in range(n + 1) for j in range(n + 1 - i)]
+    index = {p: q for q, p in enumerate(ij)}
+    local = []
+    for i in range(n):
+        for j in range(n - i):
+            local.append((index[i, j], index[i + 1, j], index[i, j + 1]))
+            if j < n - i - 1:
+                local.append((index[i + 1, j], index[i + 1, j + 1], index[i, j + 1]))
+    bary = np.array([(n - i - j, i, j) for i, j in ij], dtype=float) / n
+    local_arr = np.array(local)
+    for f, face in enumerate(faces):
+        p = bary @ xyz[face]
+        points.append(p / np.linalg.norm(p, axis=1, keepdims=True))
+        tris.append(local_arr + f * len(ij))
+    allp = np.vstack(points)
+    unique, inverse = np.unique(np.round(allp, 9), axis=0, return_inverse=True)
+    vertices = np.zeros_like(unique)
+    vertices[inverse.ravel()] = allp
+    return vertices, inverse.ravel()[np.vstack(tris)]
+
+
+def icon_rnbk(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (V, 3) and faces (20 n**2 4**k, 3) of the ICON-style RnBk grid."""
+    if n < 1 or k < 0:
+        raise ConfigError(f"ICON grid R{n}B{k}: n must be >= 1 and k >= 0")
+    xyz, faces = root_division(n)
+    for _ in range(k):
+        xyz, faces = subdivide(xyz, faces)
+    return xyz, faces
 
 
 def icosahedral_grid(n: int, radius: float = EARTH_RADIUS) -> IconGrid:

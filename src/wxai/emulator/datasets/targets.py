@@ -34,7 +34,7 @@ from scipy.spatial import cKDTree
 
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.data.grids.icon import _linear_weights, lonlat_to_xyz, regular_latlon, xyz_to_lonlat
-from wxai.data.grids.icosahedral import icosahedron, spherical_triangle_area, subdivide
+from wxai.data.grids.icosahedral import icon_rnbk, spherical_triangle_area, subdivide
 from wxai.emulator.datasets.recipe import IconTarget, RegularTarget
 
 __all__ = ["Remapper", "TargetGrid", "icon_rnbk", "target_grid"]
@@ -64,41 +64,6 @@ class TargetGrid:
     sub_xyz: np.ndarray | None = None
     sub_area: np.ndarray | None = None
     sub_parent: np.ndarray | None = None
-
-
-def _root_division(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Icosahedron with each edge divided in ``n``: vertices (V, 3), faces (20 n**2, 3)."""
-    xyz, faces = icosahedron()
-    points, tris = [], []
-    ij = [(i, j) for i in range(n + 1) for j in range(n + 1 - i)]
-    index = {p: q for q, p in enumerate(ij)}
-    local = []
-    for i in range(n):
-        for j in range(n - i):
-            local.append((index[i, j], index[i + 1, j], index[i, j + 1]))
-            if j < n - i - 1:
-                local.append((index[i + 1, j], index[i + 1, j + 1], index[i, j + 1]))
-    bary = np.array([(n - i - j, i, j) for i, j in ij], dtype=float) / n
-    local_arr = np.array(local)
-    for f, face in enumerate(faces):
-        p = bary @ xyz[face]
-        points.append(p / np.linalg.norm(p, axis=1, keepdims=True))
-        tris.append(local_arr + f * len(ij))
-    allp = np.vstack(points)
-    unique, inverse = np.unique(np.round(allp, 9), axis=0, return_inverse=True)
-    vertices = np.zeros_like(unique)
-    vertices[inverse.ravel()] = allp
-    return vertices, inverse.ravel()[np.vstack(tris)]
-
-
-def icon_rnbk(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices (V, 3) and faces (20 n**2 4**k, 3) of the ICON-style RnBk grid."""
-    if n < 1 or k < 0:
-        raise ConfigError(f"ICON grid R{n}B{k}: n must be >= 1 and k >= 0")
-    xyz, faces = _root_division(n)
-    for _ in range(k):
-        xyz, faces = subdivide(xyz, faces)
-    return xyz, faces
 
 
 def _icon_target(n: int, k: int, levels: int = 3) -> TargetGrid:
