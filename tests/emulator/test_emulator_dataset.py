@@ -288,6 +288,13 @@ def test_missing_corrupt_and_inconsistent_stores(tmp_path):
     shutil.rmtree(bad / "latitudes")
     zarr.consolidate_metadata(str(bad), zarr_format=2)
     assert "missing array 'latitudes'" in inspect_dataset(bad).problems
+    # the dates chunks deleted behind the metadata's back: read back as NaT
+    damaged = tmp_path / "damaged.zarr"
+    shutil.copytree(out, damaged)
+    shutil.rmtree(damaged / "dates")
+    assert any("dates holds" in p for p in inspect_dataset(damaged).problems)
+    with pytest.raises(DataFormatError, match="dates holds missing values"):
+        open_dataset(damaged)
 
 
 def test_grib_archive_build(tmp_path):

@@ -68,6 +68,11 @@ def inspect_dataset(path: str | os.PathLike, *, block: int = 64) -> DatasetRepor
     if "dates" in g:
         dates = g["dates"][:].astype("datetime64[s]")
         report.n_dates = int(dates.size)
+        if np.isnat(dates).any():
+            problems.append(
+                f"dates holds {int(np.isnat(dates).sum())} missing value(s) (damaged dates array)"
+            )
+            dates = dates[~np.isnat(dates)]
         if dates.size:
             report.start, report.end = str(dates[0]), str(dates[-1])
             if attrs.get("start_date") not in (None, report.start):

@@ -119,6 +119,10 @@ class EmulatorDataset:
             problems.append(f"data has {v} variables, attributes list {len(self.variables)}")
         if n != self.latitudes.size or n != self.longitudes.size:
             problems.append(f"data has {n} cells, latitudes/longitudes {self.latitudes.size}")
+        if np.isnat(self.dates).any():
+            problems.append("dates holds missing values (a deleted or damaged dates array)")
+        if not (np.isfinite(self.latitudes).all() and np.isfinite(self.longitudes).all()):
+            problems.append("latitudes/longitudes hold missing values")
         for k, s in self.statistics.items():
             if s.shape != (v,):
                 problems.append(f"statistics {k} has shape {s.shape}, expected ({v},)")
