@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -332,3 +333,36 @@ def test_grib_archive_build(tmp_path):
     same = open_dataset(build_dataset(recipe, tmp_path / "same.zarr"))
     np.testing.assert_allclose(same.fields(0, 5)[:, 0], msl.reshape(5, -1), atol=1e-3)
     np.testing.assert_allclose(same.fields(0, 5)[:, 1], t2m.reshape(5, -1), atol=1e-4)
+
+
+def test_file_build_memory_is_one_block_not_the_archive(tmp_path):
+    """Reading goes through dask one date per chunk: the Python-side peak of a
+    build stays far below the archive's size (an eager ``.load()`` would not)."""
+    folder = tmp_path / "big"
+    folder.mkdir()
+    times = np.datetime64("2001-03-01") + np.arange(480) * np.timedelta64(6, "h")
+    lat, lon = np.linspace(89.0, -89.0, 64), np.arange(0.0, 360.0, 2.8125)
+    rng = np.random.default_rng(1)
+    shape = (times.size, 2, lat.size, lon.size)
+    ds = xr.Dataset(
+        {"t": (("time", "level", "latitude", "longitude"), rng.random(shape, np.float32))},
+        coords={"time": times, "level": [500, 850], "latitude": lat, "longitude": lon},
+    )
+    write_netcdf(ds, folder / "all.nc")
+    archive_bytes = ds.t.nbytes  # 31.5 MB
+    recipe = _file_recipe(
+        folder,
+        end=str(times[-1]),
+        variables=["t"],
+        forcings=[],
+        statistics={"start": "2001-03-01", "end": "2001-04-30"},
+        chunking={"time": 4, "block": 8},
+    )
+    tracemalloc.start()
+    out = build_dataset(recipe, tmp_path / "big.zarr")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 0.35 * archive_bytes, f"peak {peak / 1e6:.1f} MB for {archive_bytes / 1e6:.1f} MB"
+    np.testing.assert_array_equal(
+        open_dataset(out).fields(200, 201)[0, 1].reshape(64, 128), ds.t[200, 0].values
+    )

@@ -125,6 +125,7 @@ def read_netcdf(
     *,
     engine: Engine = "netcdf4",
     chunks: dict[str, int] | None = None,
+    lazy: bool = False,
 ) -> xr.Dataset:
     """Read a NetCDF file into xarray.
 
@@ -135,7 +136,12 @@ def read_netcdf(
     engine:
         ``"netcdf4"`` or ``"h5netcdf"`` (NetCDF4/HDF5 only).
     chunks:
-        Dask chunks for a lazy dataset; None loads everything into memory.
+        Dask chunks for a lazy dataset; None loads everything into memory
+        unless ``lazy``.
+    lazy:
+        With ``chunks=None``: keep the file open and read values when they are
+        indexed (xarray's lazy backend arrays, no dask), so ``isel`` then
+        ``.values`` reads only the selection.
 
     Raises
     ------
@@ -148,7 +154,7 @@ def read_netcdf(
     p = existing_file(path)
     try:
         ds = xr.open_dataset(p, engine=engine, chunks=chunks, decode_timedelta=True)
-        if chunks is None:
+        if chunks is None and not lazy:
             ds = ds.load()
             ds.close()
     except MemoryError as exc:

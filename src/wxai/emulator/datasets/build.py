@@ -14,6 +14,8 @@ appends the new dates (the store is ``.partial`` meanwhile); statistics keep
 covering the declared statistics period only.
 
 Memory is bounded by one block: ``chunking.block`` dates x variables x cells.
+File sources read each block through dask (:meth:`.sources.FilesSource.blocks`);
+the simulator yields blocks as it integrates.
 """
 
 from __future__ import annotations

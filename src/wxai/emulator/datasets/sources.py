@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import dask.array
 import numpy as np
 import xarray as xr
 
@@ -107,11 +108,14 @@ class SimulatorDataSource:
         return self.sim.load_state(arrays)
 
 
+_TIME_DIMS = ("time", "valid_time", "init_time")
+
+
 def _time_dim(ds: xr.Dataset, path: Path) -> str:
-    for name in ("time", "valid_time", "init_time"):
+    for name in _TIME_DIMS:
         if name in ds.dims:
             return name
-    for name in ("time", "valid_time", "init_time"):
+    for name in _TIME_DIMS:
         if name in ds.coords and ds[name].ndim == 0:
             return name
     raise DataFormatError(f"{path}: no time dimension (time, valid_time or init_time)")
@@ -191,7 +195,7 @@ class FilesSource:
             if self.format == "netcdf":
                 from wxai.data.formats.netcdf import read_netcdf
 
-                ds = read_netcdf(path, chunks={})
+                ds = read_netcdf(path, lazy=True)
             else:
                 from wxai.data.formats.grib import read_grib
 
@@ -234,23 +238,45 @@ class FilesSource:
     def _field(self, da: xr.DataArray) -> np.ndarray:
         return np.asarray(da.values, dtype=np.float32).reshape(-1)
 
+    def _lazy_block(self, block: np.ndarray) -> dask.array.Array:
+        """The fields of ``block`` dates as one dask array (B, V, N), nothing read yet.
+
+        Consecutive dates from the same file are selected together, one
+        ``isel`` per file run and variable.
+        """
+        runs: list[tuple[Path, str, list[int]]] = []
+        for date in block:
+            path, tdim, i = self._index[date]
+            if runs and runs[-1][0] == path:
+                runs[-1][2].append(i)
+            else:
+                runs.append((path, tdim, [i]))
+        parts = []
+        for path, tdim, indices in runs:
+            ds = self._dataset(path)
+            at = ds.isel({tdim: indices}) if tdim in ds.dims else ds.expand_dims(tdim)
+            # one dask chunk per date over the lazy selection: the graph holds this
+            # block's reads only, whatever the size of the file
+            at = at.chunk({tdim: 1})
+            fields = []
+            for var, ldim, lev in self._select:
+                da = at[var] if ldim is None else at[var].sel({ldim: lev})
+                da = da.transpose(tdim, ...)
+                fields.append(da.data.reshape(len(indices), -1).astype(np.float32))
+            parts.append(dask.array.stack(fields, axis=1))
+        return dask.array.concatenate(parts)
+
     def blocks(
         self, dates: np.ndarray, first: int, block_size: int, state: Any
     ) -> Iterator[tuple[np.ndarray, Any]]:
+        """Blocks read through dask: one threaded compute per block, so the
+        reads of its dates and variables overlap and memory stays one block."""
         absent = [str(d) for d in dates[first:] if d not in self._index]
         if absent:
             raise ConfigError(f"dates: {len(absent)} date(s) not in the files, first {absent[:3]}")
         for s in range(first, dates.size, block_size):
-            block = dates[s : s + block_size]
-            out = np.empty((block.size, len(self._select), self.latitudes.size), np.float32)
-            for b, date in enumerate(block):
-                path, tdim, i = self._index[date]
-                ds = self._dataset(path)
-                at = ds.isel({tdim: i}) if tdim in ds.dims else ds
-                for v, (var, ldim, lev) in enumerate(self._select):
-                    da = at[var] if ldim is None else at[var].sel({ldim: lev})
-                    out[b, v] = self._field(da)
-            yield out, None
+            lazy = self._lazy_block(dates[s : s + block_size])
+            yield np.asarray(lazy.compute(scheduler="threads")), None
 
     def static(self, name: str) -> np.ndarray:
         ds = self._dataset(self.paths[0])
