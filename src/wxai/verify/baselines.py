@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 
 from wxai.core.errors import ConfigError
 
-__all__ = ["linear_regression_baseline"]
+__all__ = ["linear_regression_baseline", "persistence_forecast"]
 
 
 def linear_regression_baseline(
@@ -37,3 +37,24 @@ def linear_regression_baseline(
         )
     coefficients, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(x)), x]), y, rcond=None)
     return np.column_stack([np.ones(len(xt)), xt]) @ coefficients
+
+
+def persistence_forecast(initial: ArrayLike, n_leads: int) -> np.ndarray:
+    """The persistence baseline: the initial state repeated for every lead time.
+
+    Parameters
+    ----------
+    initial
+        State at the initialisation time, shape (...), e.g. (V, N).
+    n_leads
+        Number of lead times.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_leads, ...), a copy, in the units of ``initial``.
+    """
+    state = np.asarray(initial, dtype=float)
+    if n_leads < 1:
+        raise ConfigError(f"persistence_forecast needs n_leads >= 1, got {n_leads}")
+    return np.repeat(state[None], n_leads, axis=0)
