@@ -108,7 +108,7 @@ def test_training_restarts_from_its_checkpoint_and_refuses_another_configuration
 def test_bad_inputs_name_the_problem(inputs, tmp_path):
     dataset, graph = inputs
     (tmp_path / "notes.pt").write_text("not a checkpoint")
-    with pytest.raises(DataFormatError, match="not a readable checkpoint"):
+    with pytest.raises(DataFormatError, match="not a readable inference checkpoint"):
         load_inference_checkpoint(tmp_path / "notes.pt")
     with pytest.raises(DataFormatError, match="not a wxai emulator inference checkpoint"):
         load_inference_checkpoint(graph)

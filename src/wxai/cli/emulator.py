@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(
-    help="Anemoi-style graph emulator: datasets, graphs, training.", no_args_is_help=True
+    help="Anemoi-style graph emulator: datasets, graphs, training, forecasts.", no_args_is_help=True
 )
 dataset_app = typer.Typer(help="Build and inspect training datasets (Zarr).", no_args_is_help=True)
 graph_app = typer.Typer(
@@ -60,6 +60,61 @@ def train(
             console.print(f"  {name:>12}: RMSE {value:.4g} (persistence {persistence:.4g})")
         console.print(f"inference checkpoint: {summary.inference_checkpoint}")
         console.print(f"summary: {Path(config.output_dir) / SUMMARY_FILE}")
+
+
+@app.command("forecast")
+def forecast(  # noqa: PLR0917 (typer options)
+    checkpoint: Annotated[Path, typer.Argument(help="inference-best.pt or inference-last.pt")],
+    init: Annotated[
+        str,
+        typer.Option(
+            "--init", help="A date of the dataset (2000-11-01T00) or a GRIB/NetCDF analysis"
+        ),
+    ],
+    lead: Annotated[str, typer.Option("--lead", help="Lead time: 10d, 36h or 72 (hours)")],
+    out: Annotated[Path, typer.Option("--out", help="forecast.nc or forecast.grib2")],
+    dataset: Annotated[
+        Path | None,
+        typer.Option("--dataset", help="Dataset for --init dates (default: the training one)"),
+    ] = None,
+    members: Annotated[int, typer.Option("--members", help="Ensemble size (1: control)")] = 1,
+    perturbation: Annotated[
+        float,
+        typer.Option("--perturbation", help="Initial noise, in one-step increment stdevs"),
+    ] = 0.5,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+) -> None:
+    """Roll a trained emulator forward from INIT and write the forecast as NetCDF or GRIB2."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from wxai.emulator.inference.run import run_forecast
+
+    columns = (TextColumn("steps"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("forecast", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = run_forecast(
+            checkpoint,
+            init,
+            lead,
+            out,
+            dataset=dataset,
+            members=members,
+            perturbation=perturbation,
+            seed=seed,
+            device=device,
+            progress=advance,
+        )
+    typer.echo(
+        f"forecast from {summary.init_time}: {summary.steps} steps of {summary.step_hours:g} h, "
+        f"{summary.members} member(s), {summary.mean_step_seconds * 1000:.1f} ms per step "
+        f"({sum(summary.seconds_per_step):.2f} s in all)"
+    )
+    typer.echo(f"written to {summary.path}")
 
 
 @dataset_app.command("create")

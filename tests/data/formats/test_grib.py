@@ -249,3 +249,23 @@ def test_write_grib_icon_unstructured(tmp_path):
     with pytest.raises(DataFormatError, match="grid"):
         write_grib(da, tmp_path / "nogrid.grib2")
     assert not (tmp_path / "nogrid.grib2").exists()
+
+
+def test_gaussian_grid_is_written_as_regular_gg_and_appends_stream(tmp_path):
+    from wxai.data.formats.grib import append_grib, gaussian_latitudes, list_messages
+
+    lat, lon = gaussian_latitudes(32), np.arange(64) * 5.625
+    field = 280 + 10 * np.cos(np.deg2rad(lat))[:, None] * np.sin(np.deg2rad(lon))[None, :]
+    ds = xr.Dataset(
+        {"t": (("level", "latitude", "longitude"), np.stack([field, field + 1]))},
+        coords={"latitude": lat, "longitude": lon, "level": [2, 4]},
+    )
+    with (tmp_path / "gg.grib2").open("wb") as out:  # two appends = one file of 4 messages
+        append_grib(ds.assign_coords(lead_time=np.timedelta64(0, "h")), out, type_of_level="hybrid")
+        append_grib(ds.assign_coords(lead_time=np.timedelta64(6, "h")), out, type_of_level="hybrid")
+    messages = list_messages(tmp_path / "gg.grib2")
+    assert [m["gridType"] for m in messages] == ["regular_gg"] * 4
+    assert {m["typeOfLevel"] for m in messages} == {"hybrid"}
+    back = read_grib_dataset(tmp_path / "gg.grib2")
+    np.testing.assert_allclose(back.latitude.values, lat, atol=1e-6)  # eccodes' own Gaussian lats
+    np.testing.assert_allclose(back.t.isel(lead_time=1).values, ds.t.values, atol=20 / 2**16)

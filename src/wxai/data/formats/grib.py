@@ -14,7 +14,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import xarray as xr
@@ -28,6 +28,8 @@ from wxai.vocab import from_source, get_variable
 __all__ = [
     "GribLayoutWarning",
     "UnstructuredGrid",
+    "append_grib",
+    "gaussian_latitudes",
     "grib_variable",
     "list_messages",
     "read_grib",
@@ -458,6 +460,24 @@ def _regular_ll_keys(lat: np.ndarray, lon: np.ndarray) -> dict[str, Any]:
     }
 
 
+def gaussian_latitudes(n_lat: int) -> np.ndarray:
+    """Latitudes [degrees], north to south, of the regular Gaussian grid with ``n_lat`` rows."""
+    nodes = np.polynomial.legendre.leggauss(n_lat)[0]
+    return np.rad2deg(np.arcsin(nodes))[::-1]
+
+
+def _horizontal_keys(lat: np.ndarray, lon: np.ndarray) -> dict[str, Any]:
+    """Grid keys of a regular lat/lon (template 3.0) or regular Gaussian (3.40) grid."""
+    dlat = np.diff(lat)
+    if lat.size % 2 == 0 and lat.size >= 2 and not np.allclose(dlat, dlat[0], atol=1e-6):
+        gauss = gaussian_latitudes(lat.size)
+        if np.allclose(np.sort(lat)[::-1], gauss, atol=1e-4):
+            keys = _regular_ll_keys(np.linspace(lat[0], lat[-1], lat.size), lon)
+            del keys["jDirectionIncrementInDegrees"]
+            return {"gridType": "regular_gg", "N": lat.size // 2, **keys}
+    return _regular_ll_keys(lat, lon)
+
+
 def _step_hours(value: Any) -> int:
     td = np.asarray(value).astype("timedelta64[s]").astype(np.int64)
     if td % 3600:
@@ -520,26 +540,50 @@ def write_grib(
     UnknownNameError
         For a variable without a GRIB paramId.
     """
-    ec = _eccodes()
     ds = data.to_dataset(name=data.name or "data") if isinstance(data, xr.DataArray) else data
     packing_type = _PACKING.get(packing)
     if packing_type is None:
         raise UnknownNameError("packing", packing, _PACKING)
+    with atomic_path(path) as tmp, tmp.open("wb") as out:
+        _write_messages(ds, out, packing_type, bits_per_value, type_of_level, grid, centre)
+    return Path(path)
+
+
+def append_grib(
+    data: xr.Dataset | xr.DataArray,
+    out: BinaryIO,
+    *,
+    packing: str = "grid_simple",
+    bits_per_value: int = 16,
+    type_of_level: str | None = None,
+    grid: UnstructuredGrid | None = None,
+    centre: str = "ecmf",
+) -> None:
+    """:func:`write_grib` to an open binary file: appends the messages of ``data``.
+
+    A GRIB file is a sequence of messages, so a forecast can be streamed one step
+    at a time; the caller owns the file and its atomic rename.
+    """
+    ds = data.to_dataset(name=data.name or "data") if isinstance(data, xr.DataArray) else data
+    packing_type = _PACKING.get(packing)
+    if packing_type is None:
+        raise UnknownNameError("packing", packing, _PACKING)
+    _write_messages(ds, out, packing_type, bits_per_value, type_of_level, grid, centre)
+
+
+def _write_messages(ds, out, packing_type, bits, type_of_level, grid, centre):  # noqa: PLR0917
+    ec = _eccodes()
     ds = ds.rename(
         {k: v for k, v in {"time": "init_time", "step": "lead_time"}.items() if k in ds.variables}
     )
     if "isobaricInhPa" in ds.variables and "level" not in ds.variables:
         ds = ds.rename({"isobaricInhPa": "level"})
-    with atomic_path(path) as tmp, tmp.open("wb") as out:
-        for name, da in ds.data_vars.items():
-            for handle in _messages(
-                ec, str(name), da, packing_type, bits_per_value, type_of_level, grid, centre
-            ):
-                try:
-                    ec.codes_write(handle, out)
-                finally:
-                    ec.codes_release(handle)
-    return Path(path)
+    for name, da in ds.data_vars.items():
+        for handle in _messages(ec, str(name), da, packing_type, bits, type_of_level, grid, centre):
+            try:
+                ec.codes_write(handle, out)
+            finally:
+                ec.codes_release(handle)
 
 
 def _messages(ec, name, da, packing_type, bits, type_of_level, grid, centre):  # noqa: PLR0917
@@ -552,7 +596,7 @@ def _messages(ec, name, da, packing_type, bits, type_of_level, grid, centre):  #
         grid_keys: dict[str, Any] = {}
     elif "latitude" in da.dims and "longitude" in da.dims:
         horiz = ("latitude", "longitude")
-        grid_keys = _regular_ll_keys(da["latitude"].values, da["longitude"].values)
+        grid_keys = _horizontal_keys(da["latitude"].values, da["longitude"].values)
     else:
         raise DataFormatError(
             f"{name}: needs dims (latitude, longitude) or (cell,), has {tuple(da.dims)}"

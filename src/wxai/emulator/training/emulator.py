@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,11 @@ from torch import nn
 
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.emulator.graphs.io import graph_from_payload, graph_payload
+from wxai.emulator.inference.grid import DataGrid
 from wxai.emulator.models import GraphEmulatorNet, ModelConfig
 
 #: Format tag of inference checkpoints written by :func:`save_inference_checkpoint`.
-INFERENCE_FORMAT = "wxai-emulator-inference/1"
+INFERENCE_FORMAT = "wxai-emulator-inference/2"
 
 
 class Emulator(nn.Module):
@@ -164,9 +166,16 @@ def graph_fingerprint(graph: Any) -> str:
 
 
 def save_inference_checkpoint(
-    emulator: Emulator, graph: Any, config: dict[str, Any], path: Path, **metadata: Any
+    emulator: Emulator,
+    graph: Any,
+    config: dict[str, Any],
+    path: Path,
+    *,
+    data: DataGrid,
+    **metadata: Any,
 ) -> Path:
-    """Write what inference needs (weights, graph, statistics, variables, config) atomically."""
+    """Write what inference needs (weights, graph, statistics, variables, data grid,
+    config) atomically."""
     payload = {
         "format": INFERENCE_FORMAT,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -176,6 +185,7 @@ def save_inference_checkpoint(
         "multistep_input": emulator.multistep_input,
         "graph": graph_payload(graph),
         "graph_fingerprint": graph_fingerprint(graph),
+        "data": data.to_payload(),
         "state_dict": {k: v.detach().cpu() for k, v in emulator.state_dict().items()},
         "metadata": metadata,
     }
@@ -186,29 +196,55 @@ def save_inference_checkpoint(
     return path
 
 
-def load_inference_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> Emulator:
-    """Rebuild the :class:`Emulator` of an inference checkpoint, ready for ``eval()`` use."""
+@dataclass(frozen=True, eq=False)
+class InferenceCheckpoint:
+    """An inference checkpoint read back: the model, its data grid and provenance."""
+
+    path: Path
+    emulator: Emulator
+    data: DataGrid
+    config: Any
+    graph_fingerprint: str
+    created: str
+    metadata: dict[str, Any]
+
+
+def read_inference_checkpoint(
+    path: str | os.PathLike, map_location: str = "cpu"
+) -> InferenceCheckpoint:
+    """Rebuild the :class:`Emulator` of an inference checkpoint (in ``eval()`` mode) with
+    its :class:`~wxai.emulator.inference.grid.DataGrid`.
+
+    Raises
+    ------
+    DataFormatError
+        Missing file, not a checkpoint, or a checkpoint of another format version.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(f"no inference checkpoint at {path}")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        raise DataFormatError(f"{path} is not a readable checkpoint: {exc}") from exc
+        first = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise DataFormatError(
+            f"{path} is not a readable inference checkpoint ({type(exc).__name__}: {first})"
+        ) from exc
     if not isinstance(payload, dict) or payload.get("format") != INFERENCE_FORMAT:
-        raise DataFormatError(f"{path} is not a wxai emulator inference checkpoint")
+        found = payload.get("format") if isinstance(payload, dict) else None
+        hint = f" (format {found!r}, expected {INFERENCE_FORMAT!r}: retrain)" if found else ""
+        raise DataFormatError(f"{path} is not a wxai emulator inference checkpoint{hint}")
     from wxai.emulator.training.config import validate_training_config
 
     config = validate_training_config(payload["config"])
     graph = graph_from_payload(payload["graph"], f"the graph in {path}")
     state = payload["state_dict"]
-    n_prognostic = len(payload["prognostic"])
     net = GraphEmulatorNet(
         config.model,
         graph,
         payload["multistep_input"],
         len(payload["variables"]),
-        n_prognostic,
+        len(payload["prognostic"]),
     )
     emulator = Emulator(
         net,
@@ -220,4 +256,17 @@ def load_inference_checkpoint(path: str | os.PathLike, map_location: str = "cpu"
         multistep_input=payload["multistep_input"],
     )
     emulator.load_state_dict(state)
-    return emulator.eval()
+    return InferenceCheckpoint(
+        path=path,
+        emulator=emulator.eval(),
+        data=DataGrid.from_payload(payload["data"], str(path)),
+        config=config,
+        graph_fingerprint=str(payload["graph_fingerprint"]),
+        created=str(payload["created"]),
+        metadata=dict(payload.get("metadata", {})),
+    )
+
+
+def load_inference_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> Emulator:
+    """The :class:`Emulator` of an inference checkpoint, ready for ``eval()`` use."""
+    return read_inference_checkpoint(path, map_location).emulator

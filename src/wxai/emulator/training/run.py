@@ -22,6 +22,7 @@ from pytorch_lightning.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.emulator.datasets.reader import EmulatorDataset, open_dataset
 from wxai.emulator.graphs import check_matches, load_graph
+from wxai.emulator.inference.grid import DataGrid
 from wxai.emulator.training.config import EmulatorTrainingConfig
 from wxai.emulator.training.data import EmulatorDataModule, period_indices
 from wxai.emulator.training.emulator import (
@@ -258,6 +259,7 @@ def train(config: EmulatorTrainingConfig) -> TrainingSummary:
             config,
             emulator=emulator,
             graph=graph,
+            data=DataGrid.from_dataset(dataset, input_only=forcing),
             best=checkpoints.best_model_path,
             summary=summary,
             out=out,
@@ -282,6 +284,7 @@ def _write_outputs(
     *,
     emulator: Any,
     graph: Any,
+    data: DataGrid,
     best: str,
     summary: TrainingSummary,
     out: Path,
@@ -289,7 +292,9 @@ def _write_outputs(
     """Inference checkpoints of the last and the best weights, and ``summary.json``."""
     raw = config.model_dump(mode="json")
     metadata = {"val_rmse": summary.val_rmse, "val_persistence_rmse": summary.val_persistence_rmse}
-    last = save_inference_checkpoint(emulator, graph, raw, out / "inference-last.pt", **metadata)
+    last = save_inference_checkpoint(
+        emulator, graph, raw, out / "inference-last.pt", data=data, **metadata
+    )
     summary.inference_checkpoint = str(last)
     if best:
         state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
@@ -297,5 +302,7 @@ def _write_outputs(
             k.removeprefix("emulator."): v for k, v in state.items() if k.startswith("emulator.")
         }
         emulator.load_state_dict(weights)  # training is over: the module now holds the best
-        save_inference_checkpoint(emulator, graph, raw, out / "inference-best.pt", **metadata)
+        save_inference_checkpoint(
+            emulator, graph, raw, out / "inference-best.pt", data=data, **metadata
+        )
     (out / SUMMARY_FILE).write_text(json.dumps(asdict(summary), indent=2))

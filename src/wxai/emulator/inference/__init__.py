@@ -1,0 +1,1 @@
+"""Forecasts from trained emulators: initial states, rollouts, output files."""
