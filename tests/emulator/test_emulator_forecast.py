@@ -316,3 +316,58 @@ def test_cli_forecast(setup, tmp_path):
          "--out", str(tmp_path / "x.nc")],
     )  # fmt: skip
     assert bad.exit_code != 0 and "multiple of the model step" in bad.output
+
+
+def test_scorecard_matches_brute_force_and_writes_figures(setup, tmp_path):
+    from wxai.emulator.inference.scores import score_emulator, write_scorecard
+
+    ckpt = read_inference_checkpoint(setup["ckpt"])
+    ds = open_dataset(setup["dataset"])
+    card = score_emulator(ckpt, ds, start="2001-03-02T00", end="2001-03-03T00", steps=3, every=2)
+    assert card.inits == ["2001-03-02T00:00:00", "2001-03-02T12:00:00", "2001-03-03T00:00:00"]
+    assert card.lead_hours == [6.0, 12.0, 18.0]
+    w = ckpt.area_weight / ckpt.area_weight.sum()
+    var = ckpt.emulator.prognostic.index("msl")
+    col = ds.variables.index("msl")
+    fields = ds.fields(0, len(ds))
+    starts = [ds.date_index(d) for d in card.inits]
+    # persistence: mean over inits of the weighted MSE, then the root
+    for lead in (1, 3):
+        mse = [np.sum(w * (fields[i, col] - fields[i + lead, col]) ** 2) for i in starts]
+        assert card.rmse_of("persistence", "msl")[lead - 1] == pytest.approx(np.sqrt(np.mean(mse)))
+        mse = [
+            np.sum(w * (_hand_rollout(setup["ckpt"], setup["dataset"], i, 3)[lead - 1, var]
+                        - fields[i + lead, col]) ** 2)
+            for i in starts
+        ]  # fmt: skip
+        assert card.rmse_of("emulator", "msl")[lead - 1] == pytest.approx(
+            np.sqrt(np.mean(mse)), rel=1e-4
+        )
+    # climatology: the training period's mean at the valid hour
+    train = fields[: ds.date_index("2001-03-02T18:00") + 1, col]
+    hours = ds.dates.astype("datetime64[h]").astype(int) % 24
+    mse = [
+        np.sum(w * (train[hours[: len(train)] == hours[i + 1]].mean(0) - fields[i + 1, col]) ** 2)
+        for i in starts
+    ]
+    assert card.rmse_of("climatology", "msl")[0] == pytest.approx(np.sqrt(np.mean(mse)))
+    assert card.acc["persistence"][0][var] > 0.5  # a slowly moving wave persists well
+    written = write_scorecard(card, tmp_path / "scores")
+    assert {p.name for p in written} >= {"scorecard.json", "scorecard-persistence.png"}
+    assert all(p.stat().st_size > 0 for p in written)
+
+
+def test_cli_verify(setup, tmp_path):
+    result = CliRunner().invoke(
+        app,
+        ["emulator", "verify", str(setup["ckpt"]), "--start", "2001-03-02T00",
+         "--end", "2001-03-03T00", "--lead", "12h", "--out", str(tmp_path / "s")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "persistence" in result.output and (tmp_path / "s" / "scorecard.json").exists()
+    bad = CliRunner().invoke(
+        app,
+        ["emulator", "verify", str(setup["ckpt"]), "--start", "2001-03-03T12",
+         "--end", "2001-03-03T18", "--lead", "1d", "--out", str(tmp_path / "t")],
+    )  # fmt: skip
+    assert bad.exit_code != 0 and "no initial time" in bad.output

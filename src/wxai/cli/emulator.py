@@ -117,6 +117,65 @@ def forecast(  # noqa: PLR0917 (typer options)
     typer.echo(f"written to {summary.path}")
 
 
+@app.command("verify")
+def verify(  # noqa: PLR0917 (typer options)
+    checkpoint: Annotated[Path, typer.Argument(help="inference-best.pt or inference-last.pt")],
+    start: Annotated[str, typer.Option("--start", help="First initial time (held-out period)")],
+    end: Annotated[str, typer.Option("--end", help="Last initial time")],
+    lead: Annotated[str, typer.Option("--lead", help="Forecast length: 5d, 72h")] = "5d",
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for scorecard.json and figures")
+    ] = Path("scores"),
+    dataset: Annotated[
+        Path | None,
+        typer.Option("--dataset", help="Dataset with the truth (default: the training one)"),
+    ] = None,
+    every: Annotated[int, typer.Option("--every", help="Use every n-th date as initial")] = 4,
+    max_inits: Annotated[int | None, typer.Option("--max-inits")] = None,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+) -> None:
+    """Scorecard of a trained emulator against persistence and climatology."""
+    from wxai.emulator.datasets.reader import open_dataset
+    from wxai.emulator.inference.run import parse_lead
+    from wxai.emulator.inference.scores import score_emulator, write_scorecard
+    from wxai.emulator.training.emulator import read_inference_checkpoint
+
+    ckpt = read_inference_checkpoint(checkpoint, map_location=device)
+    data = open_dataset(dataset or ckpt.data.provenance.get("path", ""))
+    steps = parse_lead(lead, ckpt.data.step)
+    card = score_emulator(
+        ckpt,
+        data,
+        start=start,
+        end=end,
+        steps=steps,
+        every=every,
+        max_inits=max_inits,
+        device=device,
+    )
+    write_scorecard(card, out)
+    rows = [
+        f"RMSE at {card.lead_hours[0]:g} h and {card.lead_hours[-1]:g} h "
+        f"({len(card.inits)} initial times; emulator / persistence / climatology)"
+    ]
+    for variable, units in zip(card.variables, card.units, strict=True):
+        e, p, c = (
+            card.rmse_of(name, variable) for name in ("emulator", "persistence", "climatology")
+        )
+        loses = card.loses_to_climatology(variable)
+        rows.append(
+            f"  {variable:>8} [{units}]: {e[0]:.3g} / {p[0]:.3g} / {c[0]:.3g}   "
+            f"{e[-1]:.3g} / {p[-1]:.3g} / {c[-1]:.3g}   "
+            + (
+                "never worse than climatology"
+                if loses is None
+                else f"worse than climatology from {loses:g} h"
+            )
+        )
+    rows.append(f"{card.seconds_per_forecast:.2f} s per forecast; written to {out}")
+    typer.echo("\n".join(rows))
+
+
 @dataset_app.command("create")
 def dataset_create(
     recipe: Annotated[

@@ -203,6 +203,7 @@ class InferenceCheckpoint:
     path: Path
     emulator: Emulator
     data: DataGrid
+    area_weight: np.ndarray  # (N,) the graph's data-node area weights, mean 1
     config: Any
     graph_fingerprint: str
     created: str
@@ -260,6 +261,7 @@ def read_inference_checkpoint(
         path=path,
         emulator=emulator.eval(),
         data=DataGrid.from_payload(payload["data"], str(path)),
+        area_weight=graph["data"].area_weight.detach().cpu().numpy().astype(np.float64),
         config=config,
         graph_fingerprint=str(payload["graph_fingerprint"]),
         created=str(payload["created"]),

@@ -1,0 +1,202 @@
+"""Scorecards of an emulator on held-out initial times of its dataset.
+
+For each initial time the emulator is rolled out in memory and compared, lead by
+lead, with the dataset's own states (the truth), and so are two reference
+forecasts every skilful model must beat: persistence (the initial state kept) and
+climatology (the training period's mean for the valid time's hour of day). Scores
+are area-weighted with the graph's data-node weights (``wxai.verify.fields``);
+mean squared errors are averaged over initial times before the square root, as
+WeatherBench 2 does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wxai.core.errors import ConfigError
+from wxai.emulator.datasets.reader import EmulatorDataset
+from wxai.emulator.inference.forcings import ForcingProvider
+from wxai.emulator.inference.initial import check_dataset_matches, initial_from_dataset
+from wxai.emulator.inference.rollout import rollout
+from wxai.emulator.training.emulator import InferenceCheckpoint
+from wxai.verify.baselines import persistence_forecast
+from wxai.verify.fields import anomaly_correlation, climatology, weighted_bias, weighted_mse
+
+__all__ = ["SYSTEMS", "Scorecard", "score_emulator", "write_scorecard"]
+
+#: The forecasts a scorecard compares.
+SYSTEMS = ("emulator", "persistence", "climatology")
+
+
+@dataclass
+class Scorecard:
+    """Scores per system, lead and variable.
+
+    ``rmse[system]``, ``acc[system]``: (L, P) nested lists; ``bias``: the emulator's
+    (L, P). ``lead_hours``: (L,). Units: those of each variable (``units``).
+    """
+
+    variables: list[str]
+    units: list[str]
+    lead_hours: list[float]
+    inits: list[str]
+    rmse: dict[str, list[list[float]]]
+    acc: dict[str, list[list[float]]]
+    bias: list[list[float]]
+    seconds_per_forecast: float
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def rmse_of(self, system: str, variable: str) -> np.ndarray:
+        """(L,) RMSE of ``system`` for ``variable``."""
+        return np.asarray(self.rmse[system])[:, self.variables.index(variable)]
+
+    def loses_to_climatology(self, variable: str) -> float | None:
+        """First lead [h] where the emulator's RMSE exceeds climatology's; None if never."""
+        worse = self.rmse_of("emulator", variable) > self.rmse_of("climatology", variable)
+        return float(np.asarray(self.lead_hours)[worse][0]) if worse.any() else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _init_indices(
+    dataset: EmulatorDataset, start: str, end: str, *, every: int, t_in: int, steps: int
+) -> np.ndarray:
+    lo, hi = np.datetime64(start, "s"), np.datetime64(end, "s")
+    index = np.flatnonzero((dataset.dates >= lo) & (dataset.dates <= hi))
+    index = index[(index >= t_in - 1) & (index + steps < len(dataset))]
+    if not index.size:
+        raise ConfigError(
+            f"no initial time in {start}..{end} has {steps} steps of truth after it in "
+            f"{dataset.path} ({dataset.dates[0]}..{dataset.dates[-1]})"
+        )
+    return index[::every]
+
+
+def score_emulator(
+    ckpt: InferenceCheckpoint,
+    dataset: EmulatorDataset,
+    *,
+    start: str,
+    end: str,
+    steps: int,
+    every: int = 4,
+    max_inits: int | None = None,
+    device: str = "cpu",
+) -> Scorecard:
+    """Score ``ckpt`` from initial times in ``start``..``end`` (every ``every``-th date).
+
+    Parameters
+    ----------
+    steps:
+        Forecast length in model steps; leads 1..steps are scored.
+    max_inits:
+        Cap on the number of initial times (evenly thinned).
+
+    Raises
+    ------
+    ConfigError
+        A dataset that does not match the checkpoint, or no initial time with truth
+        for the whole lead.
+    """
+    check_dataset_matches(ckpt, dataset)
+    emulator = ckpt.emulator
+    prognostic = [dataset.name_to_index[name] for name in emulator.prognostic]
+    inits = _init_indices(
+        dataset, start, end, every=every, t_in=emulator.multistep_input, steps=steps
+    )
+    if max_inits is not None and inits.size > max_inits:
+        inits = inits[np.linspace(0, inits.size - 1, max_inits).round().astype(int)]
+    provenance = ckpt.data.provenance
+    stats = (
+        np.datetime64(provenance["statistics_start_date"], "s"),
+        np.datetime64(provenance["statistics_end_date"], "s"),
+    )
+    train = np.flatnonzero((dataset.dates >= stats[0]) & (dataset.dates <= stats[1]))
+    clim = climatology(
+        dataset.fields(int(train[0]), int(train[-1]) + 1)[:, prognostic],
+        dataset.dates[train[0] : train[-1] + 1],
+        by="hour",
+    )
+    weights = ckpt.area_weight
+    forcings = ForcingProvider(ckpt, dataset)
+    mse = {name: np.zeros((steps, len(prognostic))) for name in SYSTEMS}
+    acc = {name: np.zeros((steps, len(prognostic))) for name in SYSTEMS[:2]}
+    bias = np.zeros((steps, len(prognostic)))
+    seconds = 0.0
+    for i in inits:
+        initial = initial_from_dataset(ckpt, dataset, dataset.dates[i])
+        truth = dataset.fields(int(i) + 1, int(i) + steps + 1)[:, prognostic]  # (L, P, N)
+        started = time.perf_counter()
+        steps_made = rollout(ckpt, initial, steps, forcings=forcings, device=device)
+        forecast = np.stack([step.fields[0] for step in steps_made][1:])  # (L, P, N)
+        seconds += time.perf_counter() - started
+        valid = dataset.dates[int(i) + 1 : int(i) + steps + 1]
+        truth_at_init = dataset.fields(int(i), int(i) + 1)[0, prognostic]
+        normal = clim.at(valid)
+        systems = {
+            "emulator": forecast,
+            "persistence": persistence_forecast(truth_at_init, steps),
+            "climatology": normal,
+        }
+        for name, values in systems.items():
+            mse[name] += weighted_mse(values, truth, weights)
+            if name in acc:
+                acc[name] += anomaly_correlation(values, truth, normal, weights)
+        bias += weighted_bias(forecast, truth, weights)
+    n = inits.size
+    units = [
+        str(ckpt.data.variables_metadata.get(v, {}).get("units", "")) for v in emulator.prognostic
+    ]
+    hours = ckpt.data.step.total_seconds() / 3600
+    return Scorecard(
+        variables=list(emulator.prognostic),
+        units=units,
+        lead_hours=[hours * k for k in range(1, steps + 1)],
+        inits=[str(dataset.dates[i]) for i in inits],
+        rmse={name: np.sqrt(m / n).tolist() for name, m in mse.items()},
+        acc={name: (a / n).tolist() for name, a in acc.items()},
+        bias=(bias / n).tolist(),
+        seconds_per_forecast=seconds / n,
+        provenance={
+            "checkpoint": str(ckpt.path),
+            "dataset": str(dataset.path),
+            "climatology": f"{stats[0]}..{stats[1]} by hour of day",
+        },
+    )
+
+
+def write_scorecard(card: Scorecard, folder: str | Path) -> list[Path]:
+    """``scorecard.json``, ``scorecard.png`` (RMSE emulator / persistence, and against
+    climatology) and ``error-growth-<variable>.png`` per variable into ``folder``."""
+    from wxai.viz.verification import plot_error_growth, plot_scorecard
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / "scorecard.json"]
+    written[0].write_text(json.dumps(card.to_dict(), indent=2))
+    leads = [f"{h:g}" for h in card.lead_hours]
+    for reference in ("persistence", "climatology"):
+        ratio = np.asarray(card.rmse["emulator"]) / np.asarray(card.rmse[reference])
+        path = folder / f"scorecard-{reference}.png"
+        plot_scorecard(
+            ratio.T,
+            leads,
+            card.variables,
+            label=f"RMSE ratio emulator / {reference}",
+            title=f"Emulator against {reference} ({len(card.inits)} initial times)",
+            path=path,
+        )
+        written.append(path)
+    for variable, units in zip(card.variables, card.units, strict=True):
+        path = folder / f"error-growth-{variable}.png"
+        scores = {name: card.rmse_of(name, variable) for name in SYSTEMS}
+        plot_error_growth(card.lead_hours, scores, variable, units, path=path)
+        written.append(path)
+    return written
