@@ -23,3 +23,12 @@ def test_emulator_labs_build_a_dataset_a_graph_and_train_on_them():
     assert training.metrics["val_loss_ratio"] < 0.95
     for result in (dataset, graphs, training):
         assert result.figures and all(Path(path).is_file() for path in result.figures)
+
+
+def test_emulator_forecast_lab_scores_a_trained_model():
+    result = run_lab("emulator-forecast", ["preset=smoke"])
+    assert result.passed, result.acceptance.describe()
+    assert result.metrics["initial_times"] == 5
+    assert result.metrics["mean_climatology_ratio_first_lead"] < 1.0
+    names = {Path(path).name for path in result.figures}
+    assert {"scorecard_persistence.png", "forecast_maps.png", "error_growth_sp.png"} <= names

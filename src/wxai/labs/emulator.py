@@ -8,7 +8,7 @@ same recipe is reused), graphs to ``$WXAI_HOME/emulator/graphs/<graph>-<recipe>.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -45,6 +45,27 @@ def _graph(graph: str, recipe: str, dataset: Path) -> Path:
             build_graph(config, cells.latitudes, cells.longitudes, dataset=str(dataset)), target
         )
     return target
+
+
+def _training_config(cfg: EmulatorTrainingLabConfig | EmulatorForecastConfig, out: Path) -> Any:
+    """configs/emulator composed for a lab: its preset, model, seed and overrides."""
+    from wxai.emulator.training.config import compose_training_config
+
+    dataset = _dataset(cfg.recipe)
+    graph = _graph(cfg.graph, cfg.recipe, dataset)
+    return compose_training_config(
+        [
+            f"preset={cfg.preset}",
+            f"model={cfg.model}",
+            f"dataset.path={dataset}",
+            f"graph.path={graph}",
+            f"output_dir={out}",
+            f"training.seed={cfg.seed}",
+            "tracking.enabled=false",  # the lab's own run holds the figures and metrics
+            "trainer.enable_progress_bar=false",
+            *cfg.overrides,
+        ]
+    )
 
 
 # --- emulator-dataset --------------------------------------------------------------------
@@ -217,26 +238,11 @@ def emulator_training(cfg: EmulatorTrainingLabConfig, ctx: LabContext) -> LabOut
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from wxai.emulator.training.config import compose_training_config
     from wxai.emulator.training.run import train
     from wxai.viz.emulator_panels import plot_skill_against_persistence
     from wxai.viz.training import plot_loss_curves
 
-    dataset = _dataset(cfg.recipe)
-    graph = _graph(cfg.graph, cfg.recipe, dataset)
-    config = compose_training_config(
-        [
-            f"preset={cfg.preset}",
-            f"model={cfg.model}",
-            f"dataset.path={dataset}",
-            f"graph.path={graph}",
-            f"output_dir={ctx.run_dir / 'training'}",
-            f"training.seed={cfg.seed}",
-            "tracking.enabled=false",  # the lab's own run holds the figures and metrics
-            "trainer.enable_progress_bar=false",
-            *cfg.overrides,
-        ]
-    )
+    config = _training_config(cfg, ctx.run_dir / "training")
     summary = train(config)
     for epoch, (tr, va) in enumerate(zip(summary.train_loss, summary.val_loss, strict=False)):
         ctx.log_metrics({"train_loss": tr, "val_loss": va}, step=epoch)
@@ -290,5 +296,180 @@ def emulator_training(cfg: EmulatorTrainingLabConfig, ctx: LabContext) -> LabOut
             f"{summary.seconds:.0f} s: 6 h RMSE / persistence {skill:.3f} on average "
             f"(best {min(r / p for r, p in zip(rmse, persistence, strict=True)):.3f}, worst "
             f"{max(r / p for r, p in zip(rmse, persistence, strict=True)):.3f})."
+        ),
+    )
+
+
+# --- emulator-forecast -------------------------------------------------------------------
+
+
+class EmulatorForecastConfig(_EmulatorLab):
+    """Settings of ``emulator-forecast``."""
+
+    graph: str = Field(description="a graph of configs/emulator/graphs (without .yaml)")
+    model: Literal["gnn", "graph_transformer"] = Field(description="the processor")
+    overrides: list[str] = Field(
+        default_factory=list, description="further Hydra overrides of configs/emulator"
+    )
+    checkpoint: str | None = Field(
+        default=None,
+        description="an inference checkpoint to verify; None trains (or reuses) the preset's",
+    )
+    lead: str = Field(description="forecast length, e.g. 5d")
+    every: int = Field(ge=1, description="every n-th validation date is an initial time")
+    max_inits: int | None = Field(default=None, ge=1, description="cap on initial times")
+    main_variables: list[str] = Field(description="variables the acceptance looks at")
+    map_variable: str = Field(description="variable drawn as forecast, truth and error")
+    map_leads: list[str] = Field(description="leads of the maps, e.g. [1d, 3d]")
+    max_ratio: float = Field(
+        gt=0,
+        description="acceptance: worst RMSE ratio (full: against persistence up to the lead "
+        "and climatology at 1 d; smoke: mean against climatology at the first lead)",
+    )
+
+
+def _trained_checkpoint(cfg: EmulatorForecastConfig) -> Path:
+    """The preset's trained model under $WXAI_HOME/emulator/models (trained once, reused)."""
+    from wxai.core.paths import ensure_dir, home_dir
+    from wxai.emulator.training.run import train
+
+    if cfg.checkpoint:
+        return Path(cfg.checkpoint)
+    name = f"{cfg.model}-{cfg.recipe}-{cfg.graph}-seed{cfg.seed}"
+    out = ensure_dir(home_dir() / "emulator" / "models") / name
+    best = out / "inference-best.pt"
+    if not best.is_file():
+        train(_training_config(cfg, out))
+    return best
+
+
+@lab(
+    "emulator-forecast",
+    title="Emulator forecasts from held-out initial times, scored against persistence "
+    "and climatology",
+    topic=U12,
+    day=5,
+    config=EmulatorForecastConfig,
+)
+def emulator_forecast(cfg: EmulatorForecastConfig, ctx: LabContext) -> LabOutcome:
+    """Roll a trained emulator out from validation dates and draw its scorecard."""
+    import numpy as np
+
+    from wxai.emulator.datasets.reader import open_dataset
+    from wxai.emulator.inference.forcings import ForcingProvider
+    from wxai.emulator.inference.initial import initial_from_dataset
+    from wxai.emulator.inference.rollout import rollout
+    from wxai.emulator.inference.run import parse_lead
+    from wxai.emulator.inference.scores import score_emulator
+    from wxai.emulator.training.emulator import read_inference_checkpoint
+    from wxai.viz.emulator_panels import plot_cell_fields
+    from wxai.viz.verification import plot_error_growth, plot_scorecard
+
+    ckpt = read_inference_checkpoint(_trained_checkpoint(cfg))
+    dataset = open_dataset(ckpt.data.provenance["path"])
+    validation = _training_config(cfg, ctx.run_dir / "unused").dataset.validation
+    steps = parse_lead(cfg.lead, ckpt.data.step)
+    card = score_emulator(
+        ckpt,
+        dataset,
+        start=str(validation.start),
+        end=str(validation.end),
+        steps=steps,
+        every=cfg.every,
+        max_inits=cfg.max_inits,
+    )
+    (ctx.run_dir / "scorecard.json").write_text(__import__("json").dumps(card.to_dict()))
+    leads = np.asarray(card.lead_hours)
+    ratio_p = np.asarray(card.rmse["emulator"]) / np.asarray(card.rmse["persistence"])
+    ratio_c = np.asarray(card.rmse["emulator"]) / np.asarray(card.rmse["climatology"])
+    main = [card.variables.index(v) for v in cfg.main_variables]
+    ctx.save_figure(
+        plot_scorecard(
+            ratio_p.T,
+            [f"{h:g}" for h in leads],
+            card.variables,
+            title=f"{cfg.model}: RMSE against persistence ({len(card.inits)} initial times)",
+        ),
+        "scorecard_persistence.png",
+    )
+    for v in cfg.main_variables:
+        scores = {
+            name: card.rmse_of(name, v) for name in ("emulator", "persistence", "climatology")
+        }
+        units = card.units[card.variables.index(v)]
+        ctx.save_figure(plot_error_growth(leads, scores, v, units), f"error_growth_{v}.png")
+
+    # maps of one forecast: forecast, truth and error at the chosen leads
+    init = np.datetime64(card.inits[0], "s")
+    map_steps = [parse_lead(lead, ckpt.data.step) for lead in cfg.map_leads]
+    wanted = max(map_steps)
+    k = ckpt.emulator.prognostic.index(cfg.map_variable)
+    start = dataset.date_index(init)
+    forecast = {
+        s.index: s.fields[0, k]
+        for s in rollout(
+            ckpt,
+            initial_from_dataset(ckpt, dataset, init),
+            wanted,
+            forcings=ForcingProvider(ckpt, dataset),
+        )
+        if s.index in map_steps
+    }
+    column = dataset.name_to_index[cfg.map_variable]
+    panels, cmaps = {}, {}
+    for lead, n in zip(cfg.map_leads, map_steps, strict=True):
+        truth = dataset.fields(start + n, start + n + 1)[0, column]
+        panels[f"emulator +{lead}"] = forecast[n]
+        panels[f"truth +{lead}"] = truth
+        panels[f"error +{lead}"] = forecast[n] - truth
+        cmaps[f"error +{lead}"] = "RdBu_r"
+    ctx.save_figure(
+        plot_cell_fields(
+            dataset.latitudes,
+            dataset.longitudes,
+            panels,
+            ncols=3,
+            cmaps=cmaps,
+            suptitle=f"{cfg.map_variable} from {init}",
+        ),
+        "forecast_maps.png",
+    )
+
+    day = leads <= 24.0
+    if cfg.preset == "smoke":
+        value = float(ratio_c[0, main].mean())
+        baseline = "smoke: mean RMSE below climatology at the first lead"
+        metric = "mean_climatology_ratio_first_lead"
+    else:
+        value = float(max(ratio_p[:, main].max(), ratio_c[day][-1, main].max()))
+        baseline = (
+            "issue 17: RMSE below persistence at every lead up to the forecast length and "
+            "below climatology at 1 day, for the main variables"
+        )
+        metric = "worst_rmse_ratio"
+    loses = {v: card.loses_to_climatology(v) for v in cfg.main_variables}
+    return LabOutcome(
+        metrics={
+            metric: value,
+            "initial_times": float(len(card.inits)),
+            "seconds_per_forecast": card.seconds_per_forecast,
+            **{
+                f"rmse_{v}_{leads[-1]:g}h": float(card.rmse_of("emulator", v)[-1])
+                for v in cfg.main_variables
+            },
+            **{
+                f"loses_to_climatology_{v}_h": float("nan") if h is None else h
+                for v, h in loses.items()
+            },
+        },
+        acceptance=Acceptance(
+            metric=metric, value=value, comparison="<=", threshold=cfg.max_ratio, baseline=baseline
+        ),
+        summary=(
+            f"{cfg.model} from {len(card.inits)} initial times, {cfg.lead}: worst RMSE ratio "
+            f"to persistence {ratio_p[:, main].max():.2f}, to climatology at 1 d "
+            f"{ratio_c[day][-1, main].max():.2f}; worse than climatology from "
+            + ", ".join(f"{v} {'never' if h is None else f'{h:g} h'}" for v, h in loses.items())
+            + f"; {card.seconds_per_forecast:.2f} s per forecast."
         ),
     )
