@@ -105,6 +105,52 @@ def test_training_restarts_from_its_checkpoint_and_refuses_another_configuration
         train(other)
 
 
+def test_transfer_to_a_finer_mesh_keeps_graph_independent_weights(inputs, tmp_path):
+    """AICON-style: a coarse-mesh run starts a finer-mesh one; per-node vectors start anew."""
+    coarse = compose_training_config(
+        _overrides(inputs, tmp_path / "coarse", "training.max_epochs=1", "model.trainable_size=4")
+    )
+    train(coarse)
+    source = load_inference_checkpoint(tmp_path / "coarse" / "inference-last.pt")
+    cells = open_dataset(inputs[0])
+    fine_graph = build_graph(
+        load_graph_config({**GRAPH, "hidden": {"icosahedral": {"resolution": 3}}}),
+        cells.latitudes,
+        cells.longitudes,
+    )
+    fine_path = save_graph(fine_graph, tmp_path / "fine.pt")
+    fine = compose_training_config(
+        [
+            *_overrides(
+                inputs, tmp_path / "fine", "training.max_epochs=1", "model.trainable_size=4"
+            ),
+            f"graph.path={fine_path}",
+            f"training.transfer_from={tmp_path / 'coarse' / 'inference-last.pt'}",
+            "training.lr=1e-9",  # one epoch that barely moves the weights
+            "training.warmup_steps=0",
+        ]
+    )
+    summary = train(fine)
+    report = summary.transfer
+    assert report["reinitialised"] == ["hidden_trainable"]  # 162 -> 642 hidden nodes
+    assert "data_trainable" in report["loaded"] and len(report["loaded"]) > 10
+    moved = load_inference_checkpoint(tmp_path / "fine" / "inference-last.pt")
+    before = dict(source.net.named_parameters())
+    for name, value in moved.net.named_parameters():
+        if name in report["loaded"]:
+            torch.testing.assert_close(value, before[name], atol=1e-6, rtol=0)
+    assert moved.net.hidden_trainable.shape[0] == 642
+    # another model configuration cannot be transferred
+    other = compose_training_config(
+        [
+            *_overrides(inputs, tmp_path / "other", "model.hidden=32"),
+            f"training.transfer_from={tmp_path / 'coarse' / 'inference-last.pt'}",
+        ]
+    )
+    with pytest.raises(ConfigError, match="another model configuration"):
+        train(other)
+
+
 def test_bad_inputs_name_the_problem(inputs, tmp_path):
     dataset, graph = inputs
     (tmp_path / "notes.pt").write_text("not a checkpoint")

@@ -98,6 +98,12 @@ class TrainingSection(_Section):
     seed: int = Field(default=42, ge=0)
     torch_threads: int | None = Field(default=None, ge=1, description="intra-op threads per rank")
     resume_from: Path | None = Field(default=None, description="a Lightning checkpoint to restart")
+    transfer_from: Path | None = Field(
+        default=None,
+        description="a checkpoint whose weights start this run (weights only: new graph, "
+        "statistics, optimiser and schedule); per-node parameters of another graph size "
+        "are re-initialised",
+    )
     compile: bool = Field(
         default=False,
         description="torch.compile the network: 20-30 % faster steps after a compilation of "

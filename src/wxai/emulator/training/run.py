@@ -31,6 +31,7 @@ from wxai.emulator.training.emulator import (
     save_inference_checkpoint,
 )
 from wxai.emulator.training.module import EmulatorModule
+from wxai.emulator.training.transfer import transfer_weights
 
 #: Summary file written next to the checkpoints.
 SUMMARY_FILE = "summary.json"
@@ -55,6 +56,7 @@ class TrainingSummary:
     inference_checkpoint: str = ""
     best_checkpoint: str = ""
     run_id: str | None = None
+    transfer: dict[str, Any] | None = None
 
 
 class _History(Callback):
@@ -175,6 +177,11 @@ def train(config: EmulatorTrainingConfig) -> TrainingSummary:
     }
     if config.training.resume_from is not None:
         _check_resume(config.training.resume_from, signature)
+    transfer = None
+    if config.training.transfer_from is not None:
+        if config.training.resume_from is not None:
+            raise ConfigError("training.transfer_from and training.resume_from exclude each other")
+        transfer = transfer_weights(emulator.net, config.training.transfer_from)
     if config.training.compile:
         emulator.compile_network()
     module = EmulatorModule(emulator, graph["data"].area_weight, config.training, signature)
@@ -241,6 +248,7 @@ def train(config: EmulatorTrainingConfig) -> TrainingSummary:
         else None,
         train_loss=history.train_loss,
         val_loss=history.val_loss,
+        transfer=None if transfer is None else asdict(transfer),
         val_rmse={
             k.split("/", 1)[1]: v
             for k, v in history.val_scores.items()
