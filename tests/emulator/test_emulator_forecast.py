@@ -371,3 +371,40 @@ def test_cli_verify(setup, tmp_path):
          "--end", "2001-03-03T18", "--lead", "1d", "--out", str(tmp_path / "t")],
     )  # fmt: skip
     assert bad.exit_code != 0 and "no initial time" in bad.output
+
+
+def test_ensemble_scores_match_brute_force(setup):
+    from wxai.emulator.inference.forcings import ForcingProvider
+    from wxai.emulator.inference.initial import initial_from_dataset
+    from wxai.emulator.inference.rollout import rollout
+    from wxai.emulator.inference.scores import score_ensemble
+
+    ckpt = read_inference_checkpoint(setup["ckpt"])
+    ds = open_dataset(setup["dataset"])
+    scores = score_ensemble(
+        ckpt, ds, start="2001-03-02T00", end="2001-03-02T00", steps=2, members=4, seed=3
+    )
+    assert scores.inits == ["2001-03-02T00:00:00"] and scores.members == 4
+    # the same ensemble by hand (seed + init number 0), fair CRPS by its definition
+    i = ds.date_index("2001-03-02T00")
+    made = rollout(
+        ckpt,
+        initial_from_dataset(ckpt, ds, ds.dates[i]),
+        2,
+        forcings=ForcingProvider(ckpt, ds),
+        members=4,
+        seed=3,
+    )
+    ensemble = np.stack([s.fields for s in made][1:], axis=1)  # (M, L, P, N)
+    p, col = ckpt.emulator.prognostic.index("t_850"), ds.variables.index("t_850")
+    x, y = ensemble[:, 1, p].astype(float), ds.fields(i + 2, i + 3)[0, col].astype(float)
+    m = x.shape[0]
+    pairs = sum(np.abs(x[a] - x[b]) for a in range(m) for b in range(m))
+    crps = np.abs(x - y).mean(axis=0) - pairs / (2 * m * (m - 1))
+    w = ckpt.area_weight / ckpt.area_weight.sum()
+    assert scores.crps[1][p] == pytest.approx(float(np.sum(w * crps)), rel=1e-5)
+    assert scores.control_mae[1][p] == pytest.approx(float(np.sum(w * np.abs(x[0] - y))), rel=1e-5)
+    spread = np.sqrt(np.sum(w * x.var(axis=0, ddof=1)))
+    assert scores.spread[1][p] == pytest.approx(spread, rel=1e-5)
+    with pytest.raises(ConfigError, match="at least 2 members"):
+        score_ensemble(ckpt, ds, start="2001-03-02T00", end="2001-03-02T00", steps=2, members=1)

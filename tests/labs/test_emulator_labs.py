@@ -32,3 +32,10 @@ def test_emulator_forecast_lab_scores_a_trained_model():
     assert result.metrics["mean_climatology_ratio_first_lead"] < 1.0
     names = {Path(path).name for path in result.figures}
     assert {"scorecard_persistence.png", "forecast_maps.png", "error_growth_sp.png"} <= names
+
+
+def test_emulator_ensemble_lab_beats_its_control():
+    result = run_lab("emulator-ensemble", ["preset=smoke"])
+    assert result.passed, result.acceptance.describe()
+    assert result.metrics["crps_over_control_mae"] < 1.0
+    assert 0.0 < result.metrics["spread_skill_first_lead"]

@@ -473,3 +473,93 @@ def emulator_forecast(cfg: EmulatorForecastConfig, ctx: LabContext) -> LabOutcom
             + f"; {card.seconds_per_forecast:.2f} s per forecast."
         ),
     )
+
+
+# --- emulator-ensemble -------------------------------------------------------------------
+
+
+class EmulatorEnsembleConfig(EmulatorForecastConfig):
+    """Settings of ``emulator-ensemble`` (the forecast lab's model and period)."""
+
+    members: int = Field(ge=2, le=200, description="ensemble size, member 0 unperturbed")
+    perturbation: float = Field(
+        gt=0, description="initial noise in units of each variable's 6 h change"
+    )
+    map_leads: list[str] = Field(default_factory=list, description="unused here")
+    map_variable: str = Field(default="", description="unused here")
+
+
+@lab(
+    "emulator-ensemble",
+    title="An emulator ensemble from perturbed initial states: CRPS and spread-skill",
+    topic=U12,
+    day=5,
+    config=EmulatorEnsembleConfig,
+)
+def emulator_ensemble(cfg: EmulatorEnsembleConfig, ctx: LabContext) -> LabOutcome:
+    """Score an ensemble of the trained emulator against its own control forecast."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from wxai.emulator.datasets.reader import open_dataset
+    from wxai.emulator.inference.run import parse_lead
+    from wxai.emulator.inference.scores import score_ensemble
+    from wxai.emulator.training.emulator import read_inference_checkpoint
+
+    ckpt = read_inference_checkpoint(_trained_checkpoint(cfg))
+    dataset = open_dataset(ckpt.data.provenance["path"])
+    validation = _training_config(cfg, ctx.run_dir / "unused").dataset.validation
+    scores = score_ensemble(
+        ckpt,
+        dataset,
+        start=str(validation.start),
+        end=str(validation.end),
+        steps=parse_lead(cfg.lead, ckpt.data.step),
+        members=cfg.members,
+        perturbation=cfg.perturbation,
+        every=cfg.every,
+        max_inits=cfg.max_inits,
+        seed=cfg.seed,
+    )
+    (ctx.run_dir / "ensemble_scores.json").write_text(__import__("json").dumps(scores.to_dict()))
+    leads = np.asarray(scores.lead_hours)
+    main = [scores.variables.index(v) for v in cfg.main_variables]
+    crps, mae = np.asarray(scores.crps)[:, main], np.asarray(scores.control_mae)[:, main]
+    ratio = np.asarray(scores.spread_skill)[:, main]
+    fig, axes = plt.subplots(2, len(main), figsize=(3.4 * len(main), 6), layout="constrained")
+    for j, name in enumerate(cfg.main_variables):
+        top, bottom = axes[0, j], axes[1, j]
+        top.plot(leads, crps[:, j], label="ensemble CRPS")
+        top.plot(leads, mae[:, j], ls="--", label="control MAE")
+        top.set(title=name, xlabel="lead [h]", ylabel=scores.units[main[j]])
+        bottom.plot(leads, ratio[:, j], color="C2")
+        bottom.axhline(1.0, color="k", lw=0.8, ls=":")
+        bottom.set(xlabel="lead [h]", ylabel="spread / skill")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(
+        f"{cfg.members} members, perturbation {cfg.perturbation:g}, "
+        f"{len(scores.inits)} initial times"
+    )
+    ctx.save_figure(fig, "crps_and_spread_skill.png")
+    value = float((crps / mae).mean())
+    return LabOutcome(
+        metrics={
+            "crps_over_control_mae": value,
+            "spread_skill_last_lead": float(ratio[-1].mean()),
+            "spread_skill_first_lead": float(ratio[0].mean()),
+            "initial_times": float(len(scores.inits)),
+            "seconds_per_forecast": scores.seconds_per_forecast,
+        },
+        acceptance=Acceptance(
+            metric="crps_over_control_mae",
+            value=value,
+            comparison="<",
+            threshold=1.0,
+            baseline="issue 17: ensemble CRPS below the deterministic forecast's absolute error",
+        ),
+        summary=(
+            f"{cfg.members} members from {len(scores.inits)} initial times: CRPS / control MAE "
+            f"{value:.3f}; spread/skill {ratio[0].mean():.2f} at {leads[0]:g} h, "
+            f"{ratio[-1].mean():.2f} at {leads[-1]:g} h (1 = calibrated)."
+        ),
+    )

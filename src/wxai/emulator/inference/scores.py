@@ -26,9 +26,24 @@ from wxai.emulator.inference.initial import check_dataset_matches, initial_from_
 from wxai.emulator.inference.rollout import rollout
 from wxai.emulator.training.emulator import InferenceCheckpoint
 from wxai.verify.baselines import persistence_forecast
-from wxai.verify.fields import anomaly_correlation, climatology, weighted_bias, weighted_mse
+from wxai.verify.ensemble import crps_ensemble
+from wxai.verify.fields import (
+    anomaly_correlation,
+    climatology,
+    weighted_bias,
+    weighted_mae,
+    weighted_mse,
+)
+from wxai.verify.spatial import weighted_cell_mean
 
-__all__ = ["SYSTEMS", "Scorecard", "score_emulator", "write_scorecard"]
+__all__ = [
+    "SYSTEMS",
+    "EnsembleScores",
+    "Scorecard",
+    "score_emulator",
+    "score_ensemble",
+    "write_scorecard",
+]
 
 #: The forecasts a scorecard compares.
 SYSTEMS = ("emulator", "persistence", "climatology")
@@ -200,3 +215,102 @@ def write_scorecard(card: Scorecard, folder: str | Path) -> list[Path]:
         plot_error_growth(card.lead_hours, scores, variable, units, path=path)
         written.append(path)
     return written
+
+
+@dataclass
+class EnsembleScores:
+    """Ensemble scores per lead and variable, (L, P) nested lists, averaged over inits.
+
+    ``crps``: fair CRPS; ``control_mae``: mean absolute error of the unperturbed
+    member (the deterministic forecast), the CRPS's deterministic counterpart;
+    ``mean_rmse``: RMSE of the ensemble mean; ``spread``: root of the mean unbiased
+    ensemble variance; ``spread_skill``: spread / mean_rmse times sqrt((M + 1) / M)
+    (1 for a calibrated ensemble of M members).
+    """
+
+    variables: list[str]
+    units: list[str]
+    lead_hours: list[float]
+    members: int
+    perturbation: float
+    inits: list[str]
+    crps: list[list[float]]
+    control_mae: list[list[float]]
+    mean_rmse: list[list[float]]
+    spread: list[list[float]]
+    spread_skill: list[list[float]]
+    seconds_per_forecast: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def score_ensemble(
+    ckpt: InferenceCheckpoint,
+    dataset: EmulatorDataset,
+    *,
+    start: str,
+    end: str,
+    steps: int,
+    members: int,
+    perturbation: float = 0.5,
+    every: int = 4,
+    max_inits: int | None = None,
+    seed: int = 0,
+) -> EnsembleScores:
+    """Run ``members``-member ensembles from initial times in ``start``..``end``; score them.
+
+    Raises
+    ------
+    ConfigError
+        Fewer than 2 members, or the conditions of :func:`score_emulator`.
+    """
+    if members < 2:
+        raise ConfigError(f"an ensemble needs at least 2 members, got {members}")
+    check_dataset_matches(ckpt, dataset)
+    emulator = ckpt.emulator
+    prognostic = [dataset.name_to_index[name] for name in emulator.prognostic]
+    inits = _init_indices(
+        dataset, start, end, every=every, t_in=emulator.multistep_input, steps=steps
+    )
+    if max_inits is not None and inits.size > max_inits:
+        inits = inits[np.linspace(0, inits.size - 1, max_inits).round().astype(int)]
+    weights = ckpt.area_weight
+    forcings = ForcingProvider(ckpt, dataset)
+    shape = (steps, len(prognostic))
+    crps, mae, mse, var = (np.zeros(shape) for _ in range(4))
+    seconds = 0.0
+    for n, i in enumerate(inits):
+        initial = initial_from_dataset(ckpt, dataset, dataset.dates[i])
+        truth = dataset.fields(int(i) + 1, int(i) + steps + 1)[:, prognostic]  # (L, P, N)
+        started = time.perf_counter()
+        made = rollout(
+            ckpt, initial, steps, forcings=forcings, members=members,
+            perturbation=perturbation, seed=seed + n,
+        )  # fmt: skip
+        ensemble = np.stack([step.fields for step in made][1:], axis=1)  # (M, L, P, N)
+        seconds += time.perf_counter() - started
+        crps += crps_ensemble(ensemble, truth, weights)
+        mae += weighted_mae(ensemble[0], truth, weights)
+        mse += weighted_mse(ensemble.mean(axis=0), truth, weights)
+        var += weighted_cell_mean(ensemble.var(axis=0, ddof=1), weights)
+    k = inits.size
+    spread, mean_rmse = np.sqrt(var / k), np.sqrt(mse / k)
+    units = [
+        str(ckpt.data.variables_metadata.get(v, {}).get("units", "")) for v in emulator.prognostic
+    ]
+    hours = ckpt.data.step.total_seconds() / 3600
+    return EnsembleScores(
+        variables=list(emulator.prognostic),
+        units=units,
+        lead_hours=[hours * j for j in range(1, steps + 1)],
+        members=members,
+        perturbation=perturbation,
+        inits=[str(dataset.dates[i]) for i in inits],
+        crps=(crps / k).tolist(),
+        control_mae=(mae / k).tolist(),
+        mean_rmse=mean_rmse.tolist(),
+        spread=spread.tolist(),
+        spread_skill=(spread / mean_rmse * np.sqrt((members + 1) / members)).tolist(),
+        seconds_per_forecast=seconds / k,
+    )
