@@ -39,3 +39,14 @@ def test_emulator_ensemble_lab_beats_its_control():
     assert result.passed, result.acceptance.describe()
     assert result.metrics["crps_over_control_mae"] < 1.0
     assert result.metrics["spread_skill_first_lead"] > 0.0
+
+
+def test_emulator_transfer_lab_starts_the_fine_mesh_ahead():
+    from wxai.labs.emulator import steps_to_reach
+
+    assert steps_to_reach([0.5, 0.3, 0.2], 0.3, 10) == 20
+    assert steps_to_reach([0.5, 0.4], 0.3, 10) == float("inf")
+    result = run_lab("emulator-transfer", ["preset=smoke"])
+    assert result.passed, result.acceptance.describe()
+    assert result.metrics["first_epoch_loss_ratio"] < 1.0
+    assert result.metrics["reinitialised"] == 1  # the hidden nodes' vectors: 162 -> 642
