@@ -50,3 +50,11 @@ def test_emulator_transfer_lab_starts_the_fine_mesh_ahead():
     assert result.passed, result.acceptance.describe()
     assert result.metrics["first_epoch_loss_ratio"] < 1.0
     assert result.metrics["reinitialised"] == 1  # the hidden nodes' vectors: 162 -> 642
+
+
+def test_emulator_icon_grid_lab_writes_icon_grib2():
+    result = run_lab("emulator-icon-grid", ["preset=smoke"])
+    assert result.passed, result.acceptance.describe()
+    assert result.metrics["cells"] == 1280
+    assert result.metrics["unstructured_grib"] == 1.0
+    assert result.metrics["grib_messages"] == 5 * 13  # 5 output times x 13 prognostic fields

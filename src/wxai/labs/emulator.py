@@ -659,3 +659,109 @@ def emulator_transfer(cfg: EmulatorTransferConfig, ctx: LabContext) -> LabOutcom
             f"first-epoch loss ratio {head_start:.2f}."
         ),
     )
+
+
+# --- emulator-icon-grid ------------------------------------------------------------------
+
+
+class EmulatorIconGridConfig(EmulatorTrainingLabConfig):
+    """Settings of ``emulator-icon-grid`` (``emulator-training`` on an ICON-style grid)."""
+
+    lead: str = Field(description="lead of the GRIB2 forecast drawn on the triangles")
+    map_variable: str = Field(description="variable drawn")
+
+
+@lab(
+    "emulator-icon-grid",
+    title="AICON setting: an emulator on an ICON-style triangular grid, forecasts as ICON GRIB2",
+    topic=U12,
+    day=5,
+    config=EmulatorIconGridConfig,
+)
+def emulator_icon_grid(cfg: EmulatorIconGridConfig, ctx: LabContext) -> LabOutcome:
+    """Train on triangular cells, forecast to GRIB2 template 3.101, draw the native cells."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from wxai.data.formats.grib import list_messages, read_grib
+    from wxai.data.grids.icosahedral import rnbk_grid
+    from wxai.emulator.datasets.reader import open_dataset
+    from wxai.emulator.inference.run import parse_lead, run_forecast
+    from wxai.emulator.training.emulator import read_inference_checkpoint
+    from wxai.emulator.training.run import train
+    from wxai.viz.fields import plot_unstructured
+    from wxai.viz.maps import make_map
+
+    config = _training_config(cfg, ctx.run_dir / "training")
+    summary = train(config)
+    ckpt = read_inference_checkpoint(summary.inference_checkpoint)
+    dataset = open_dataset(ckpt.data.provenance["path"])
+    icon = dataset.attrs["recipe"]["grid"]["icon"]
+    grid = rnbk_grid(int(icon["n"]), int(icon["k"]))
+    init = str(config.dataset.validation.start)
+    out = ctx.run_dir / "forecast.grib2"
+    run_forecast(summary.inference_checkpoint, init, cfg.lead, out)
+    messages = list_messages(out)
+    templates = {m["gridType"] for m in messages}
+    tree = read_grib(out)
+    param, level = (
+        cfg.map_variable.split("_") if "_" in cfg.map_variable else (cfg.map_variable, None)
+    )
+    node = next(n for n in tree.subtree if n.has_data and param in n.data_vars)
+    field = node[param].isel(lead_time=-1)
+    if level is not None:
+        field = field.sel(level=float(level))
+    steps = parse_lead(cfg.lead, ckpt.data.step)
+    start = dataset.date_index(init)
+    truth = dataset.fields(start + steps, start + steps + 1)[
+        0, dataset.name_to_index[cfg.map_variable]
+    ]
+    forecast = np.asarray(field.values, float)
+    fig = plt.figure(figsize=(15, 4.2), layout="constrained")
+    import cartopy.crs as ccrs
+
+    lo, hi = float(min(forecast.min(), truth.min())), float(max(forecast.max(), truth.max()))
+    error = forecast - truth
+    bound = float(np.abs(error).max())
+    for i, (title, values, style) in enumerate(
+        (
+            (f"emulator +{cfg.lead} (from the GRIB2 file)", forecast, {"vmin": lo, "vmax": hi}),
+            (f"truth +{cfg.lead}", truth, {"vmin": lo, "vmax": hi}),
+            ("error", error, {"vmin": -bound, "vmax": bound, "cmap": "RdBu_r"}),
+        )
+    ):
+        ax = fig.add_subplot(1, 3, i + 1, projection=ccrs.PlateCarree())
+        make_map("PlateCarree", None, "c", ax=ax, borders=False, gridlines=False)
+        plot_unstructured(ax, grid, values, label=cfg.map_variable, **style)
+        ax.set_title(title, fontsize=9)
+    fig.suptitle(f"{cfg.map_variable} on {len(truth)} triangular cells, from {init}")
+    ctx.save_figure(fig, "icon_forecast_triangles.png")
+
+    names = sorted(summary.val_rmse)
+    skill = float(np.mean([summary.val_rmse[n] / summary.val_persistence_rmse[n] for n in names]))
+    loss_ratio = summary.val_loss[-1] / summary.val_loss[0]
+    smoke = cfg.preset == "smoke"
+    return LabOutcome(
+        metrics={
+            "cells": float(len(truth)),
+            "skill_ratio": skill,
+            "val_loss_ratio": loss_ratio,
+            "grib_messages": float(len(messages)),
+            "unstructured_grib": float(templates == {"unstructured_grid"}),
+            "rmse_map_variable": float(np.sqrt(np.mean(error**2))),
+        },
+        acceptance=Acceptance(
+            metric="val_loss_ratio" if smoke else "skill_ratio",
+            value=loss_ratio if smoke else skill,
+            comparison="<=",
+            threshold=cfg.max_loss_ratio if smoke else cfg.max_skill_ratio,
+            baseline="smoke: training lowers the validation loss"
+            if smoke
+            else "6 h RMSE below persistence, averaged over variables",
+            baseline_value=None if smoke else 1.0,
+        ),
+        summary=(
+            f"{len(truth)} ICON-style cells, {summary.parameters:,} parameters: 6 h RMSE / "
+            f"persistence {skill:.3f}; {len(messages)} GRIB2 messages ({', '.join(templates)})."
+        ),
+    )

@@ -33,6 +33,7 @@ __all__ = [
     "icon_rnbk",
     "icosahedral_grid",
     "icosahedron",
+    "rnbk_grid",
     "root_division",
     "spherical_triangle_area",
     "subdivide",
@@ -186,6 +187,30 @@ def icon_rnbk(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(k):
         xyz, faces = subdivide(xyz, faces)
     return xyz, faces
+
+
+def rnbk_grid(n: int, k: int) -> IconGrid:
+    """The ICON-style RnBk grid of :func:`icon_rnbk` as an :class:`IconGrid` for plotting.
+
+    Cells are in :func:`icon_rnbk`'s face order with centres at the normalised mean of
+    their vertices, the cells of an emulator dataset on ``grid: {icon: {n, k}}``.
+    """
+    xyz, faces = icon_rnbk(n, k)
+    centre = xyz[faces].sum(axis=1)
+    centre /= np.linalg.norm(centre, axis=1, keepdims=True)
+    clon, clat = _lonlat(centre)
+    vlon, vlat = _lonlat(xyz)
+    return IconGrid(
+        clon=clon,
+        clat=clat,
+        vlon=vlon,
+        vlat=vlat,
+        vertex_of_cell=faces.astype(np.int64),
+        number_of_grid_used=0,
+        grid_root=n,
+        grid_level=k,
+        attrs={"title": f"wxai ICON-style grid R{n}B{k:02d}", "synthetic": "true"},
+    )
 
 
 def icosahedral_grid(n: int, radius: float = EARTH_RADIUS) -> IconGrid:
