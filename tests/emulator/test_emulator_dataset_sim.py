@@ -129,3 +129,10 @@ def test_runs_are_deterministic_given_the_seed():
     a, b, c = first_snapshots(1), first_snapshots(1), first_snapshots(2)
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - c).max() > 1.0  # Pa: the perturbation moved
+
+
+def test_simulator_time_of_a_forecast(smoke):
+    from wxai.emulator.inference.scores import simulator_time
+
+    seconds, compile_seconds = simulator_time(open_dataset(smoke), 4)
+    assert 0 < seconds < 60 and compile_seconds > 0

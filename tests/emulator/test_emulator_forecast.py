@@ -352,6 +352,7 @@ def test_scorecard_matches_brute_force_and_writes_figures(setup, tmp_path):
     ]
     assert card.rmse_of("climatology", "msl")[0] == pytest.approx(np.sqrt(np.mean(mse)))
     assert card.acc["persistence"][0][var] > 0.5  # a slowly moving wave persists well
+    assert card.simulator_seconds_per_forecast is None  # a dataset built from files
     written = write_scorecard(card, tmp_path / "scores")
     assert {p.name for p in written} >= {"scorecard.json", "scorecard-persistence.png"}
     assert all(p.stat().st_size > 0 for p in written)

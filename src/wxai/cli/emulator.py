@@ -133,6 +133,10 @@ def verify(  # noqa: PLR0917 (typer options)
     every: Annotated[int, typer.Option("--every", help="Use every n-th date as initial")] = 4,
     max_inits: Annotated[int | None, typer.Option("--max-inits")] = None,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+    time_simulator: Annotated[
+        bool,
+        typer.Option(help="Also time the dataset's simulator over the same lead"),
+    ] = True,
 ) -> None:
     """Scorecard of a trained emulator against persistence and climatology."""
     from wxai.emulator.datasets.reader import open_dataset
@@ -152,6 +156,7 @@ def verify(  # noqa: PLR0917 (typer options)
         every=every,
         max_inits=max_inits,
         device=device,
+        time_simulator=time_simulator,
     )
     write_scorecard(card, out)
     rows = [
@@ -172,7 +177,13 @@ def verify(  # noqa: PLR0917 (typer options)
                 else f"worse than climatology from {loses:g} h"
             )
         )
-    rows.append(f"{card.seconds_per_forecast:.2f} s per forecast; written to {out}")
+    rows.append(f"emulator: {card.seconds_per_forecast:.2f} s per forecast")
+    if card.simulator_seconds_per_forecast is not None:
+        rows.append(
+            f"simulator: {card.simulator_seconds_per_forecast:.2f} s per forecast "
+            f"(after {card.simulator_compile_seconds:.1f} s of JAX compilation)"
+        )
+    rows.append(f"written to {out}")
     typer.echo("\n".join(rows))
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from wxai.core.errors import ConfigError
+from wxai.core.errors import ConfigError, MissingExtra
 from wxai.emulator.datasets.reader import EmulatorDataset
 from wxai.emulator.inference.forcings import ForcingProvider
 from wxai.emulator.inference.initial import check_dataset_matches, initial_from_dataset
@@ -42,6 +42,7 @@ __all__ = [
     "Scorecard",
     "score_emulator",
     "score_ensemble",
+    "simulator_time",
     "write_scorecard",
 ]
 
@@ -66,6 +67,8 @@ class Scorecard:
     bias: list[list[float]]
     seconds_per_forecast: float
     provenance: dict[str, str] = field(default_factory=dict)
+    simulator_seconds_per_forecast: float | None = None
+    simulator_compile_seconds: float | None = None
 
     def rmse_of(self, system: str, variable: str) -> np.ndarray:
         """(L,) RMSE of ``system`` for ``variable``."""
@@ -94,6 +97,42 @@ def _init_indices(
     return index[::every]
 
 
+def simulator_time(dataset: EmulatorDataset, steps: int) -> tuple[float, float] | None:
+    """Seconds the dataset's own simulator takes for ``steps`` output steps, and its
+    JAX compilation time; None for a dataset built from files.
+
+    The run continues the dataset's trajectory from the state saved beside the store
+    (or starts from rest when there is none: the cost of a step does not depend on
+    the state) and converts every output step to grid-point fields, as a forecast does.
+    """
+    recipe = dataset.attrs.get("recipe", {})
+    source = recipe.get("source", {})
+    if source.get("kind") != "simulator":
+        return None
+    from wxai.emulator.datasets.recipe import SimulatorSource
+    from wxai.emulator.datasets.simulator import simulator_for
+
+    params = SimulatorSource(**{**source, "spin_up_days": 0})
+    hours = dataset.frequency.total_seconds() / 3600
+    started = time.perf_counter()
+    try:
+        sim = simulator_for(params, hours)
+    except MissingExtra:
+        return None
+    state = sim.initial_state()
+    saved = dataset.attrs.get("wxai_build", {}).get("state")
+    if saved and (dataset.path.parent / saved).is_file():
+        with np.load(dataset.path.parent / saved) as npz:
+            state = sim.load_state(dict(npz))
+    blocks = sim.blocks(0, 1, 1, state)  # compiles the step and the output transform
+    _, state = next(blocks)
+    compile_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in sim.blocks(0, steps, steps, state):
+        pass
+    return time.perf_counter() - started, compile_seconds
+
+
 def score_emulator(
     ckpt: InferenceCheckpoint,
     dataset: EmulatorDataset,
@@ -104,6 +143,7 @@ def score_emulator(
     every: int = 4,
     max_inits: int | None = None,
     device: str = "cpu",
+    time_simulator: bool = False,
 ) -> Scorecard:
     """Score ``ckpt`` from initial times in ``start``..``end`` (every ``every``-th date).
 
@@ -113,6 +153,8 @@ def score_emulator(
         Forecast length in model steps; leads 1..steps are scored.
     max_inits:
         Cap on the number of initial times (evenly thinned).
+    time_simulator:
+        Also time the dataset's simulator over the same lead (see :func:`simulator_time`).
 
     Raises
     ------
@@ -170,7 +212,10 @@ def score_emulator(
         str(ckpt.data.variables_metadata.get(v, {}).get("units", "")) for v in emulator.prognostic
     ]
     hours = ckpt.data.step.total_seconds() / 3600
+    sim = simulator_time(dataset, steps) if time_simulator else None
     return Scorecard(
+        simulator_seconds_per_forecast=None if sim is None else sim[0],
+        simulator_compile_seconds=None if sim is None else sim[1],
         variables=list(emulator.prognostic),
         units=units,
         lead_hours=[hours * k for k in range(1, steps + 1)],
