@@ -46,3 +46,20 @@ def test_great_circle_arcs_stay_on_the_arc():
     arc = great_circle_arcs(a, b, 5)[0]  # along the equator from 0 to 90 E
     np.testing.assert_allclose(arc[:, 0], [0, 22.5, 45, 67.5, 90], atol=1e-12)
     np.testing.assert_allclose(arc[:, 1], 0.0, atol=1e-12)
+
+
+def test_plot_node_attention_draws_the_incoming_edges(graph):
+    from wxai.viz.graphs import plot_node_attention
+
+    src, dst = graph["hidden", "to", "hidden"].edge_index.numpy()
+    weights = np.random.default_rng(0).random((src.size, 2))
+    fig = plot_node_attention(graph, weights, node=5)
+    assert len(fig.axes) == 1 + 2 + 1  # mean, two heads, colour bar
+    incoming = int((dst == 5).sum())
+    assert f"{incoming} incoming edges" in fig._suptitle.get_text()
+    points = [c for c in fig.axes[0].collections if c.get_offsets().shape[0] == incoming]
+    assert points and np.allclose(
+        np.sort(points[0].get_array()), np.sort(weights[dst == 5].mean(axis=1))
+    )
+    with pytest.raises(ConfigError, match="processor edges"):
+        plot_node_attention(graph, weights[:-1], node=5)

@@ -31,7 +31,7 @@ def test_emulator_forecast_lab_scores_a_trained_model():
     assert result.metrics["initial_times"] == 5
     assert result.metrics["mean_climatology_ratio_first_lead"] < 1.0
     names = {Path(path).name for path in result.figures}
-    assert {"scorecard_persistence.png", "forecast_maps.png", "error_growth_sp.png"} <= names
+    assert {"scorecard_persistence.png", "forecast_maps.png", "spectra.png"} <= names
 
 
 def test_emulator_ensemble_lab_beats_its_control():

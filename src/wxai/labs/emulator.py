@@ -343,6 +343,26 @@ def _trained_checkpoint(cfg: EmulatorForecastConfig) -> Path:
     return best
 
 
+def _attention_figure(ckpt: Any, dataset: Any, init: Any) -> Any:
+    """Last processor layer's attention of the hidden node nearest 45N 0E, one forward."""
+    import numpy as np
+    import torch
+
+    from wxai.emulator.inference.initial import initial_from_dataset
+    from wxai.viz.graphs import plot_node_attention
+
+    net = ckpt.emulator.net
+    window = initial_from_dataset(ckpt, dataset, init).fields  # (T_in, V, N)
+    net.record_attention = True
+    with torch.no_grad():
+        ckpt.emulator(torch.from_numpy(window.transpose(0, 2, 1).copy()).unsqueeze(0))
+    attention = net.attention_weights[-1].numpy()
+    net.record_attention = False
+    lat, lon = np.rad2deg(ckpt.graph["hidden"].x.numpy().astype(float)).T
+    node = int(np.argmin((lat - 45.0) ** 2 + (((lon + 180.0) % 360.0) - 180.0) ** 2))
+    return plot_node_attention(ckpt.graph, attention, node, layer_name="(last processor layer)")
+
+
 @lab(
     "emulator-forecast",
     title="Emulator forecasts from held-out initial times, scored against persistence "
@@ -362,8 +382,9 @@ def emulator_forecast(cfg: EmulatorForecastConfig, ctx: LabContext) -> LabOutcom
     from wxai.emulator.inference.run import parse_lead
     from wxai.emulator.inference.scores import score_emulator
     from wxai.emulator.training.emulator import read_inference_checkpoint
+    from wxai.verify.spectra import zonal_power_spectrum
     from wxai.viz.emulator_panels import plot_cell_fields
-    from wxai.viz.verification import plot_error_growth, plot_scorecard
+    from wxai.viz.verification import plot_error_growth, plot_scorecard, plot_spectra
 
     ckpt = read_inference_checkpoint(_trained_checkpoint(cfg))
     dataset = open_dataset(ckpt.data.provenance["path"])
@@ -434,6 +455,26 @@ def emulator_forecast(cfg: EmulatorForecastConfig, ctx: LabContext) -> LabOutcom
         ),
         "forecast_maps.png",
     )
+
+    last_lead, last = cfg.map_leads[-1], map_steps[-1]
+    if len(ckpt.data.field_shape) == 2:  # zonal spectra need latitude rows
+        n_lat, n_lon = ckpt.data.field_shape
+        rows = dataset.latitudes.reshape(n_lat, n_lon)[:, 0]
+        truth = dataset.fields(start + last, start + last + 1)[0, column]
+        k, p_forecast = zonal_power_spectrum(forecast[last], n_lat, n_lon, rows)
+        _, p_truth = zonal_power_spectrum(truth, n_lat, n_lon, rows)
+        units = card.units[card.variables.index(cfg.map_variable)]
+        ctx.save_figure(
+            plot_spectra(
+                k,
+                {f"emulator +{last_lead}": p_forecast, "truth": p_truth},
+                units=f"{units}^2",
+                title=f"Zonal power spectrum of {cfg.map_variable}",
+            ),
+            "spectra.png",
+        )
+    if ckpt.config.model.processor == "graph_transformer":
+        ctx.save_figure(_attention_figure(ckpt, dataset, init), "attention_node.png")
 
     day = leads <= 24.0
     if cfg.preset == "smoke":

@@ -14,7 +14,7 @@ from wxai.data.grids.icon import lonlat_to_xyz, xyz_to_lonlat
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["great_circle_arcs", "plot_graph_levels"]
+__all__ = ["great_circle_arcs", "plot_graph_levels", "plot_node_attention"]
 
 _MESH = ("hidden", "to", "hidden")
 
@@ -148,4 +148,74 @@ def plot_graph_levels(
             f"level {lv}: {n_nodes} nodes, {len(pairs)} edges ({ei.shape[1]} directed)",
             fontsize=9,
         )
+    return fig
+
+
+def plot_node_attention(
+    graph: Any,
+    attention: np.ndarray,
+    node: int,
+    *,
+    layer_name: str = "",
+    panel_size: float = 3.6,
+) -> Figure:
+    """Where one hidden node of a graph transformer looks: weights of its incoming edges.
+
+    Parameters
+    ----------
+    graph:
+        The model's ``HeteroData``: hidden nodes ``x`` (N, 2) (lat, lon) radians and the
+        processor edges ``("hidden", "to", "hidden")`` ``edge_index`` (2, E), source first.
+    attention:
+        Attention weights of one processor layer, (E, heads), in ``edge_index`` order
+        (``GraphEmulatorNet.attention_weights``); each node's weights sum to 1 per head.
+    node:
+        The receiving hidden node.
+
+    Returns
+    -------
+    Figure
+        One orthographic panel centred on the node for the mean over heads, then one
+        per head: the sending nodes coloured by weight, the node as a star.
+    """
+    import cartopy.crs as ccrs
+    import matplotlib.pyplot as plt
+
+    from wxai.viz.maps import add_coastlines
+
+    store = graph[_MESH]
+    src, dst = (store.edge_index[i].detach().cpu().numpy() for i in (0, 1))
+    weights = np.asarray(attention, dtype=float)
+    if weights.ndim != 2 or weights.shape[0] != src.size:
+        raise ConfigError(
+            f"attention must be (E, heads) with E = {src.size} processor edges, got {weights.shape}"
+        )
+    incoming = np.flatnonzero(dst == node)
+    if not incoming.size:
+        raise ConfigError(f"hidden node {node} has no incoming processor edges")
+    latlon = np.rad2deg(graph["hidden"].x.detach().cpu().numpy().astype(float))
+    lat0, lon0 = latlon[node]
+    crs = ccrs.Orthographic(central_longitude=lon0, central_latitude=lat0)
+    panels = [("mean over heads", weights[incoming].mean(axis=1))] + [
+        (f"head {h}", weights[incoming, h]) for h in range(weights.shape[1])
+    ]
+    fig = plt.figure(figsize=(panel_size * len(panels), panel_size + 0.6), layout="constrained")
+    senders = latlon[src[incoming]]
+    top = float(max(w.max() for _, w in panels))
+    for k, (title, w) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), k + 1, projection=crs)
+        ax.set_global()
+        add_coastlines(ax, None, "c", with_borders=False)
+        order = np.argsort(w)
+        points = ax.scatter(
+            senders[order, 1], senders[order, 0], c=w[order], s=18, cmap="viridis",
+            vmin=0.0, vmax=top, transform=ccrs.PlateCarree(), zorder=3,
+        )  # fmt: skip
+        ax.plot(lon0, lat0, marker="*", color="C3", ms=12, transform=ccrs.PlateCarree())
+        ax.set_title(title, fontsize=9)
+    fig.colorbar(points, ax=fig.axes, shrink=0.7, label="attention weight")
+    fig.suptitle(
+        f"Attention of hidden node {node} ({lat0:.1f}N, {lon0:.1f}E) over its "
+        f"{incoming.size} incoming edges {layer_name}".rstrip()
+    )
     return fig

@@ -204,6 +204,7 @@ class InferenceCheckpoint:
     emulator: Emulator
     data: DataGrid
     area_weight: np.ndarray  # (N,) the graph's data-node area weights, mean 1
+    graph: Any  # the HeteroData the model was trained on
     config: Any
     graph_fingerprint: str
     created: str
@@ -262,6 +263,7 @@ def read_inference_checkpoint(
         emulator=emulator.eval(),
         data=DataGrid.from_payload(payload["data"], str(path)),
         area_weight=graph["data"].area_weight.detach().cpu().numpy().astype(np.float64),
+        graph=graph,
         config=config,
         graph_fingerprint=str(payload["graph_fingerprint"]),
         created=str(payload["created"]),
