@@ -409,3 +409,20 @@ def test_ensemble_scores_match_brute_force(setup):
     assert scores.spread[1][p] == pytest.approx(spread, rel=1e-5)
     with pytest.raises(ConfigError, match="at least 2 members"):
         score_ensemble(ckpt, ds, start="2001-03-02T00", end="2001-03-02T00", steps=2, members=1)
+
+
+def test_initial_state_from_a_grib_analysis(setup, tmp_path):
+    from wxai.data.formats.grib import write_grib
+    from wxai.emulator.inference.initial import initial_from_dataset, initial_from_file
+
+    ckpt = read_inference_checkpoint(setup["ckpt"])
+    source = xr.open_dataset(setup["analysis"]).sel(
+        time=slice("2001-03-01T18:00", "2001-03-02T00:00")
+    )
+    write_grib(source, tmp_path / "init.grib2", bits_per_value=24)
+    from_grib = initial_from_file(ckpt, tmp_path / "init.grib2")
+    from_dataset = initial_from_dataset(
+        ckpt, open_dataset(setup["dataset"]), np.datetime64("2001-03-02T00:00")
+    )
+    np.testing.assert_array_equal(from_grib.dates, from_dataset.dates)
+    np.testing.assert_allclose(from_grib.fields, from_dataset.fields, rtol=1e-5, atol=0.01)
