@@ -87,7 +87,7 @@ def test_unknown_task_type_is_400_listing_the_valid_types(client):
     detail = response.json()["detail"]
     assert "unknown task type 'labb'" in detail
     assert "did you mean 'lab'" in detail
-    assert "Valid task type names: lab" in detail
+    assert "Valid task type names: emulator-forecast, emulator-train, lab" in detail
 
 
 def test_unknown_id_is_404(client):

@@ -100,7 +100,10 @@ def test_client_errors(api):
     assert wrong.status_code == 400
     unknown_type = api.post("/api/tasks", json={"type": "training", "params": {}})
     assert unknown_type.status_code == 400
-    assert "Valid task type names: lab" in unknown_type.json()["detail"]
+    assert (
+        "Valid task type names: emulator-forecast, emulator-train, lab"
+        in unknown_type.json()["detail"]
+    )
     assert api.get("/api/tasks/does-not-exist").status_code == 404
     assert api.get("/api/labs/no-such-lab").status_code == 404
     bad_name = api.get("/api/labs/sine-regression/figures/config.yaml")

@@ -30,11 +30,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wxai.assistant.agents.events import jsonable
-from wxai.assistant.agents.router import route_request
+from wxai.assistant.agents.router import RouteDecision, route_request
 from wxai.assistant.llm.tools.caller import ToolCaller
 from wxai.assistant.llm.types import LLMProvider, Message, ToolCall
 from wxai.cockpit.accounts import Principal
-from wxai.cockpit.chat_rules import data_file_call, unit_conversion_call
+from wxai.cockpit.chat_rules import data_file_call, emulator_call, unit_conversion_call
 from wxai.cockpit.chat_tools import ChatToolbox
 from wxai.cockpit.conversations import ConversationStore, estimate_tokens
 from wxai.cockpit.rendering import render_markdown, render_partial
@@ -78,6 +78,8 @@ TOOL_TRIGGERS: dict[str, re.Pattern[str]] = {
         r"fahrenheit|inch|inches|mm))\b",
         "wind_from_uv": r"\b(u and v|u/v|u,? ?v|components?)\b",
         "relative_humidity": r"(relative humidity|humidity|feuchte)",
+        "emulator_forecast": r"\bemulators?\b",
+        "emulator_scorecard": r"\bemulators?\b",
     }.items()
 }
 _SYSTEM = (
@@ -168,6 +170,24 @@ def _rule_call(
 ) -> tuple[str, dict[str, Any]] | None:
     """The tool call a rule decides for ``text`` (unit, data file, documents), or None."""
     return unit_conversion_call(text) or _data_file_rule(text, data_files) or _document_rule(text)
+
+
+def _decided_call(
+    decision: RouteDecision, text: str, data_files: Callable[[], Iterable[Any]]
+) -> tuple[str, dict[str, Any]] | None:
+    """The tool call the rules decide: a request naming the emulator first (it reads like
+    a forecast question to the router), then the router's weather and report, then the
+    cockpit's own rules."""
+    call = emulator_call(text)
+    if call is not None:
+        return call
+    if decision.action == "weather":
+        return "get_weather_forecast", {"question": text}
+    if decision.action == "report":
+        return "write_report", {"topic": text}
+    if decision.action != "clarify":
+        return _rule_call(text, data_files)
+    return None
 
 
 def _document_rule(text: str) -> tuple[str, dict[str, Any]] | None:
@@ -419,13 +439,7 @@ def _answer_parts(
     clock = now or (lambda: datetime.now(UTC))
     try:
         decision = route_request(text, provider=None, now=clock())
-        call: tuple[str, dict[str, Any]] | None = None
-        if decision.action == "weather":
-            call = ("get_weather_forecast", {"question": text})
-        elif decision.action == "report":
-            call = ("write_report", {"topic": text})
-        elif decision.action != "clarify":
-            call = _rule_call(text, data_files)
+        call = _decided_call(decision, text, data_files)
         if call is not None:
             yield from _run_tool(turn, toolbox, call[0], call[1], "call_0")
             if turn.answer:

@@ -139,3 +139,60 @@ def unit_conversion_call(text: str) -> tuple[str, dict[str, Any]] | None:
     value = float(match.group(1).replace(",", "."))
     source, target = (UNIT_NAMES[match.group(i).lower()] for i in (2, 3))
     return "convert_units", {"value": value, "from_unit": source, "to_unit": target}
+
+
+_EMULATOR = re.compile(r"\bemulators?\b", re.IGNORECASE)
+_SKILL = re.compile(
+    r"\b(how good|skill\w*|scorecards?|scores?|verif\w*|rmse|errors?|accura\w*|perform\w*)\b",
+    re.IGNORECASE,
+)
+_DAY = re.compile(r"\bday\s*(\d{1,2})\b|\b(\d{1,2})\s*(?:days?|d)\b", re.IGNORECASE)
+_HOURS = re.compile(r"\+?\b(\d{1,3})\s*(?:h|hrs?|hours?)\b", re.IGNORECASE)
+_HPA = re.compile(r"\b(\d{2,4}(?:\.\d+)?)\s*(?:hpa|mb|mbar)\b", re.IGNORECASE)
+_SIGMA = re.compile(r"\bsigma\s*=?\s*(0?\.\d+|1(?:\.0*)?)(?![\d.])", re.IGNORECASE)
+_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2})?)?)\s*(?:z|utc)?\b", re.IGNORECASE)
+_MODEL_VARIABLE = re.compile(r"\b([a-z]{1,3}_\d{1,3})\b", re.IGNORECASE)
+_EMULATOR_VARIABLES = (
+    (re.compile(r"\bsurface (air )?pressure\b|\bsp\b", re.IGNORECASE), "sp"),
+    (re.compile(r"\btemperature\b", re.IGNORECASE), "t"),
+    (re.compile(r"\b(zonal|eastward|u)[ -]wind\b", re.IGNORECASE), "u"),
+    (re.compile(r"\b(meridional|northward|v)[ -]wind\b", re.IGNORECASE), "v"),
+)
+
+
+def _lead_hours(text: str) -> int | None:
+    """A lead in ``text``: "day 3", "3 days", "5d" [24 h each], "36 h", "+72h"; else None."""
+    day = _DAY.search(text)
+    if day:
+        return 24 * int(day.group(1) or day.group(2))
+    hours = _HOURS.search(text)
+    return int(hours.group(1)) if hours else None
+
+
+def emulator_call(text: str) -> tuple[str, dict[str, Any]] | None:
+    """``emulator_scorecard`` or ``emulator_forecast`` for a request naming the emulator.
+
+    "How good is the emulator at day 5" asks for the scorecard (lead 120 h; default
+    120 h); "run the emulator and show me 850 hPa temperature at day 3" for a
+    forecast (variable, level in hPa or sigma, lead, default 24 h, and an ISO
+    initial date if given). None when the emulator is not named or no variable is.
+    """
+    if not _EMULATOR.search(text):
+        return None
+    lead = _lead_hours(text)
+    if _SKILL.search(text):
+        return "emulator_scorecard", {"lead_hours": lead or 120}
+    named = _MODEL_VARIABLE.search(text)
+    variable = named.group(1) if named else None
+    for pattern, param in _EMULATOR_VARIABLES:
+        if variable is None and pattern.search(text):
+            variable = param
+    if variable is None:
+        return None
+    arguments: dict[str, Any] = {"variable": variable, "lead_hours": lead or 24}
+    pressure, sigma, date = _HPA.search(text), _SIGMA.search(text), _DATE.search(text)
+    if pressure or sigma:
+        arguments["level"] = float((pressure or sigma).group(1))  # type: ignore[union-attr]
+    if date:
+        arguments["init"] = date.group(1)
+    return "emulator_forecast", arguments

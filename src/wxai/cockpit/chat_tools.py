@@ -418,6 +418,8 @@ def build_chat_tools(
     timezone: str = "Europe/Berlin",
 ) -> ChatToolbox:
     """The registry of chat tools for ``principal`` (``app_state``: the app's ``state``)."""
+    from wxai.cockpit.emulator_tools import emulator_tools  # it builds on this module
+
     figures = FigureStore(Path(home), principal.id)
     chosen = chat_offline() if offline is None else offline
     tools: list[Tool] = [
@@ -426,5 +428,6 @@ def build_chat_tools(
         _lab_tool(app_state, principal),
         _report_tool(),
         *_number_tools(),
+        *emulator_tools(Path(home), figures),
     ]
     return ChatToolbox(ToolRegistry(tools), figures, principal)

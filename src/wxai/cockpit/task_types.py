@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wxai.cockpit.emulator_tasks import EmulatorForecastTask, EmulatorTrainTask
 from wxai.core.errors import ConfigError, UnknownNameError
 from wxai.core.progress import ProgressReporter
 
@@ -166,3 +167,5 @@ class LabTask:
 
 
 register_task_type(LabTask())
+register_task_type(EmulatorTrainTask())
+register_task_type(EmulatorForecastTask())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,11 @@ def _check_resume(path: Path, signature: dict[str, Any]) -> None:
         )
 
 
-def train(config: EmulatorTrainingConfig) -> TrainingSummary:
-    """Train the configured emulator; see the module docstring."""
+def train(config: EmulatorTrainingConfig, callbacks: Sequence[Callback] = ()) -> TrainingSummary:
+    """Train the configured emulator; see the module docstring.
+
+    ``callbacks`` are further Lightning callbacks (progress reports of a caller).
+    """
     started = time.perf_counter()
     pl.seed_everything(config.training.seed, workers=True, verbose=False)
     if config.training.torch_threads:
@@ -205,11 +209,9 @@ def train(config: EmulatorTrainingConfig) -> TrainingSummary:
         save_last=True,
     )
     history = _History()
-    callbacks: list[Callback] = [checkpoints, history]
+    every: list[Callback] = [checkpoints, history, *callbacks]
     if config.training.early_stopping_patience:
-        callbacks.append(
-            EarlyStopping("val_loss", patience=config.training.early_stopping_patience)
-        )
+        every.append(EarlyStopping("val_loss", patience=config.training.early_stopping_patience))
     logger = _logger(config)
     trainer_cfg = config.trainer
     trainer = pl.Trainer(
@@ -226,7 +228,7 @@ def train(config: EmulatorTrainingConfig) -> TrainingSummary:
         limit_val_batches=trainer_cfg.limit_val_batches,
         enable_progress_bar=trainer_cfg.enable_progress_bar,
         enable_model_summary=False,
-        callbacks=callbacks,
+        callbacks=every,
         logger=logger if logger is not None else False,
         default_root_dir=out,
         deterministic=False,

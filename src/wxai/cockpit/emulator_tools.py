@@ -1,0 +1,332 @@
+"""Chat tools of the graph emulator: a forecast map, and the model's scorecard.
+
+``emulator_forecast`` rolls the cockpit's emulator (:func:`find_emulator_model`) out in
+memory from the latest analysis of its training dataset (or a date of it) and maps
+one variable at one lead. ``emulator_scorecard`` answers "how good is it at day 5":
+RMSE of the emulator, persistence and climatology on initial times of the validation
+period, read from ``scorecard.json`` beside the checkpoint, or computed and cached
+there. Both answer with provenance: the checkpoint, its creation time, graph
+fingerprint and training dataset. Without a model they say how to get one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from wxai.assistant.llm.tools.tool import Tool, tool
+from wxai.cockpit.chat_tools import FigureStore, ToolUnavailable
+from wxai.cockpit.emulator_levels import choose_variable, model_layers
+from wxai.cockpit.emulator_model import (
+    NoEmulatorModel,
+    find_emulator_model,
+    forecast_in_memory,
+    initial_time,
+    provenance_lines,
+    steps_for_lead,
+)
+
+if TYPE_CHECKING:
+    from wxai.emulator.inference.scores import Scorecard
+    from wxai.emulator.training.emulator import InferenceCheckpoint
+
+__all__ = [
+    "SCORECARD_FILE",
+    "SCORE_EVERY",
+    "SCORE_MAX_INITS",
+    "cached_scorecard",
+    "emulator_tools",
+    "scorecard_for",
+]
+
+#: The scorecard cached beside the checkpoint.
+SCORECARD_FILE = "scorecard.json"
+#: Initial times of a scorecard computed for the chat: at most this many ...
+SCORE_MAX_INITS = 8
+#: ... evenly spread over the validation period (every date is a candidate).
+SCORE_EVERY = 1
+#: The forecasts a scorecard compares (as in ``wxai.emulator.inference.scores``).
+SYSTEMS = ("emulator", "persistence", "climatology")
+_CMAPS = {"t": "inferno", "u": "RdBu_r", "v": "RdBu_r", "sp": "viridis"}
+
+
+def _checkpoint(home: Path) -> InferenceCheckpoint:
+    from wxai.emulator.training.emulator import read_inference_checkpoint
+
+    try:
+        return read_inference_checkpoint(find_emulator_model(home))
+    except NoEmulatorModel as exc:
+        raise ToolUnavailable(f"the emulator is not available: {exc}") from None
+
+
+def _utc(date: np.datetime64) -> str:
+    return f"{np.datetime_as_string(date, unit='m').replace('T', ' ')} UTC"
+
+
+def _timing(seconds: list[float], step_hours: float) -> str:
+    total = float(np.sum(seconds))
+    per = 1000 * total / max(len(seconds), 1)
+    return f"- {len(seconds)} steps of {step_hours:g} h in {total:.2f} s ({per:.1f} ms per step)"
+
+
+def _map_png(
+    ckpt: InferenceCheckpoint, values: np.ndarray, *, title: str, suptitle: str, cmap: str,
+    folder: Path,
+) -> Path:  # fmt: skip
+    """A global map of ``values`` (N,) on the model's cells, written to ``folder``."""
+    import matplotlib.pyplot as plt
+
+    from wxai.viz.emulator_panels import plot_cell_fields
+
+    figure = plot_cell_fields(
+        ckpt.data.latitudes, ckpt.data.longitudes, {title: values}, ncols=1,
+        cmaps={title: cmap}, suptitle=suptitle,
+    )  # fmt: skip
+    path = folder / "emulator-map.png"
+    try:
+        figure.savefig(path, dpi=110)
+    finally:
+        plt.close(figure)
+    return path
+
+
+def _forecast(
+    home: Path, figures: FigureStore, *, variable: str, level: float | None, lead_hours: int,
+    init: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    from wxai.emulator.datasets.reader import open_dataset
+
+    ckpt = _checkpoint(home)
+    steps = steps_for_lead(lead_hours, ckpt.data.step)
+    meta = ckpt.data.variables_metadata
+    dataset = open_dataset(ckpt.data.provenance["path"])
+    choice = choose_variable(
+        meta, ckpt.emulator.prognostic, variable, level, model_layers(dataset.attrs)
+    )
+    start = initial_time(dataset, init)
+    run = forecast_in_memory(ckpt, dataset, start, steps)
+    values = run.fields[ckpt.emulator.prognostic.index(choice.name)]
+    units = str(meta.get(choice.name, {}).get("units", ""))
+    scratch = figures.scratch()
+    try:
+        png = _map_png(
+            ckpt, values, title=f"{choice.name} [{units}], {choice.label}, valid {_utc(run.valid)}",
+            suptitle=f"wxai emulator: +{lead_hours} h from {_utc(run.init)}",
+            cmap=_CMAPS.get(choice.param, "viridis"), folder=scratch,
+        )  # fmt: skip
+        urls = [figures.adopt(png)]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    latest = " (the latest analysis of the training dataset)" if not init else ""
+    stats = f"min {values.min():.4g}, mean {values.mean():.4g}, max {values.max():.4g} {units}"
+    lines = [
+        f"**Emulator forecast of {choice.name} [{units}]** on {choice.label}, "
+        f"+{lead_hours} h from {_utc(run.init)}{latest}, valid {_utc(run.valid)}: {stats}.",
+        "",
+    ]
+    if choice.note:
+        lines += [f"Level: {choice.note}.", ""]
+    lines += [
+        *provenance_lines(ckpt, home),
+        f"- init {_utc(run.init)}, valid {_utc(run.valid)}",
+        _timing(run.seconds, ckpt.data.step.total_seconds() / 3600),
+    ]
+    return {
+        "variable": choice.name,
+        "level_kind": choice.kind,
+        "model_level": choice.level if choice.kind == "model" else None,
+        "sigma": choice.sigma,
+        "pressure_hpa": choice.level if choice.kind == "pressure" else None,
+        "units": units,
+        "lead_hours": lead_hours,
+        "init": str(run.init),
+        "valid": str(run.valid),
+        "minimum": float(values.min()),
+        "mean": float(values.mean()),
+        "maximum": float(values.max()),
+        "checkpoint_created": ckpt.created,
+        "graph_fingerprint": ckpt.graph_fingerprint[:12],
+        "seconds_per_step": float(np.mean(run.seconds)),
+        "text": "\n".join(lines),
+        "figures": urls,
+    }
+
+
+# ------------------------------------------------------------------ scorecard
+
+
+def cached_scorecard(ckpt: InferenceCheckpoint, steps: int) -> Scorecard | None:
+    """The ``scorecard.json`` beside ``ckpt`` if it is newer and scores ``steps`` leads."""
+    from wxai.emulator.inference.scores import Scorecard
+
+    path = ckpt.path.parent / SCORECARD_FILE
+    if not path.is_file() or path.stat().st_mtime < ckpt.path.stat().st_mtime:
+        return None
+    try:
+        data = json.loads(path.read_text())
+        known = {f.name for f in dataclasses.fields(Scorecard)}
+        card = Scorecard(**{k: v for k, v in data.items() if k in known})
+    except (OSError, ValueError, TypeError):
+        return None  # unreadable or of another version: score again
+    if card.variables != list(ckpt.emulator.prognostic) or len(card.lead_hours) < steps:
+        return None
+    return card
+
+
+def _write_cache(card: Scorecard, ckpt: InferenceCheckpoint) -> bool:
+    """Write ``scorecard.json`` beside the checkpoint atomically; False where it cannot."""
+    path = ckpt.path.parent / SCORECARD_FILE
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(json.dumps(card.to_dict(), indent=1))
+        partial.replace(path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def scorecard_for(ckpt: InferenceCheckpoint, steps: int) -> tuple[Scorecard, str]:
+    """A scorecard of ``ckpt`` up to ``steps`` leads, and where it came from.
+
+    The cached one when it covers the leads, else :func:`score_emulator` on at most
+    ``SCORE_MAX_INITS`` initial times of the validation period, cached.
+    """
+    card = cached_scorecard(ckpt, steps)
+    if card is not None:
+        return card, f"read from the cache `{SCORECARD_FILE}` beside the checkpoint"
+    from wxai.emulator.datasets.reader import open_dataset
+    from wxai.emulator.inference.scores import score_emulator
+
+    validation = ckpt.config.dataset.validation
+    started = time.perf_counter()
+    card = score_emulator(
+        ckpt, open_dataset(ckpt.data.provenance["path"]), start=validation.start.isoformat(),
+        end=validation.end.isoformat(), steps=steps, every=SCORE_EVERY,
+        max_inits=SCORE_MAX_INITS,
+    )  # fmt: skip
+    cached = " and cached" if _write_cache(card, ckpt) else ""
+    return card, f"computed now in {time.perf_counter() - started:.1f} s{cached}"
+
+
+def _scorecard_pngs(card: Scorecard, steps: int, folder: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    from wxai.viz.verification import plot_scorecard
+
+    leads = [f"{h:g}" for h in card.lead_hours[:steps]]
+    paths = []
+    for reference in SYSTEMS[1:]:
+        ratio = np.asarray(card.rmse["emulator"]) / np.asarray(card.rmse[reference])
+        path = folder / f"scorecard-{reference}.png"
+        figure = plot_scorecard(
+            ratio[:steps].T, leads, card.variables, label=f"RMSE ratio emulator / {reference}",
+            title=f"Emulator against {reference} ({len(card.inits)} initial times)", path=path,
+        )  # fmt: skip
+        plt.close(figure)
+        paths.append(path)
+    return paths
+
+
+def _scorecard_text(card: Scorecard, rmse: dict[str, dict[str, float]], lead_hours: int) -> str:
+    """The headline and the table of a scorecard at one lead (Markdown)."""
+    n = len(card.variables)
+    beats = {ref: sum(r["emulator"] < r[ref] for r in rmse.values()) for ref in SYSTEMS[1:]}
+    rows = [
+        f"| {v} | {u} | {r['emulator']:.4g} | {r['persistence']:.4g} | {r['climatology']:.4g} |"
+        for (v, r), u in zip(rmse.items(), card.units, strict=True)
+    ]
+    return "\n".join([
+        f"**Emulator scorecard at +{lead_hours} h**: area-weighted RMSE, mean over "
+        f"{len(card.inits)} initial times of the validation period. The emulator beats "
+        f"persistence for {beats['persistence']} of {n} variables and climatology for "
+        f"{beats['climatology']} of {n}.",
+        "",
+        "| variable | units | emulator | persistence | climatology |",
+        "|---|---|---|---|---|",
+        *rows,
+    ])  # fmt: skip
+
+
+def _scorecard(home: Path, figures: FigureStore, lead_hours: int) -> dict[str, Any]:
+    ckpt = _checkpoint(home)
+    steps = steps_for_lead(lead_hours, ckpt.data.step)
+    card, origin = scorecard_for(ckpt, steps)
+    rmse = {v: {s: float(card.rmse_of(s, v)[steps - 1]) for s in SYSTEMS} for v in card.variables}
+    scratch = figures.scratch()
+    try:
+        urls = [figures.adopt(p) for p in _scorecard_pngs(card, steps, scratch)]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    validation = ckpt.config.dataset.validation
+    text = "\n".join([
+        _scorecard_text(card, rmse, lead_hours),
+        "",
+        *provenance_lines(ckpt, home),
+        f"- validation period {validation.start:%Y-%m-%d %H} .. {validation.end:%Y-%m-%d %H} "
+        f"UTC; initial times {card.inits[0]} .. {card.inits[-1]}; scores {origin}",
+        f"- {card.seconds_per_forecast:.2f} s per emulator forecast of "
+        f"{len(card.lead_hours)} steps",
+    ])  # fmt: skip
+    return {
+        "lead_hours": lead_hours,
+        "rmse": rmse,
+        "units": dict(zip(card.variables, card.units, strict=True)),
+        "inits": card.inits,
+        "origin": origin,
+        "checkpoint_created": ckpt.created,
+        "graph_fingerprint": ckpt.graph_fingerprint[:12],
+        "text": text,
+        "figures": urls,
+    }
+
+
+def emulator_tools(home: Path, figures: FigureStore) -> list[Tool]:
+    """``emulator_forecast`` and ``emulator_scorecard`` for the user of ``figures``."""
+
+    @tool(
+        requests=(
+            "run the emulator from the latest analysis and show me 850 hPa temperature at day 3",
+            "emulator forecast of surface pressure in 48 hours",
+        )
+    )
+    def emulator_forecast(
+        variable: str, lead_hours: int, level: float | None = None, init: str | None = None
+    ) -> dict[str, Any]:
+        """Run the graph emulator and map one variable at one lead time.
+
+        Parameters
+        ----------
+        variable:
+            t (temperature), u, v (wind components) or sp (surface pressure); or a model
+            variable such as t_8.
+        lead_hours:
+            Lead time [h], a multiple of 6, at most 360.
+        level:
+            Pressure [hPa] such as 850 (the nearest model level is used), or sigma (0..1].
+        init:
+            Initial date (YYYY-MM-DDTHH) of the training dataset; default its latest.
+        """
+        return _forecast(
+            home, figures, variable=variable, level=level, lead_hours=lead_hours, init=init
+        )
+
+    @tool(requests=("how good is the emulator at day 5", "emulator scorecard"))
+    def emulator_scorecard(lead_hours: int = 120) -> dict[str, Any]:
+        """Scores of the graph emulator against persistence and climatology at a lead time.
+
+        Parameters
+        ----------
+        lead_hours:
+            Lead time [h], a multiple of 6, at most 360.
+        """
+        return _scorecard(home, figures, lead_hours)
+
+    return [emulator_forecast, emulator_scorecard]
