@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
-from emulator_fixture import build_inputs
 
+from emulator_fixture import build_inputs
 from wxai.cockpit.chat_rules import emulator_call
 from wxai.cockpit.chat_tools import FigureStore, ToolUnavailable
 from wxai.cockpit.emulator_levels import choose_variable

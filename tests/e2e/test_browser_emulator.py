@@ -1,0 +1,73 @@
+"""The emulator in the chat, in a real Chromium: a forecaster asks for 850 hPa temperature
+from the latest analysis and for the scorecard, and gets maps, numbers and provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_pages import new_page, screenshot, sign_in
+
+from conftest import CockpitServer, _new_home
+from emulator_fixture import build_inputs
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[CockpitServer]:
+    """A cockpit whose emulator is a tiny untrained model (WXAI_EMULATOR_MODEL)."""
+    base = tmp_path_factory.mktemp("emulator-chat")
+    inputs = build_inputs(base / "emulator")
+    env = {
+        "WXAI_OLLAMA_URL": "http://127.0.0.1:9",
+        "WXAI_OFFLINE": "1",
+        "WXAI_EMULATOR_MODEL": str(inputs["checkpoint"]),
+    }
+    cockpit = CockpitServer(_new_home(base, request), base / "server.log", env).start()
+    yield cockpit
+    cockpit.stop()
+
+
+def _ask(page, text: str):
+    from playwright.sync_api import expect
+
+    answers = page.get_by_test_id("assistant-message")
+    before = answers.count()
+    page.get_by_test_id("prompt").fill(text)
+    page.get_by_test_id("send").click()
+    expect(answers).to_have_count(before + 1, timeout=90_000)
+    expect(page.get_by_test_id("stop")).to_be_hidden(timeout=90_000)
+    return answers.nth(before)
+
+
+def test_emulator_forecast_and_scorecard_in_the_chat(browser, server, tmp_path: Path):
+    from playwright.sync_api import expect
+
+    page, watch = new_page(browser)
+    sign_in(page, server.first_link)
+    page.get_by_test_id("new-session").click()
+    answer = _ask(
+        page, "Run the emulator from the latest analysis and show me 850 hPa temperature at day 3"
+    )
+    text = answer.get_by_test_id("answer-text")
+    expect(text).to_contain_text("t_8")  # the nearest model level to 850 hPa
+    expect(text).to_contain_text("sigma")
+    expect(text).to_contain_text("checkpoint")
+    figure = text.locator("img").first
+    expect(figure).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=figure.element_handle()
+    )
+    screenshot(page, tmp_path, "emulator_forecast")
+
+    card = _ask(page, "How good is the emulator at day 1?")
+    card_text = card.get_by_test_id("answer-text")
+    expect(card_text).to_contain_text("persistence")
+    expect(card_text).to_contain_text("climatology")
+    screenshot(page, tmp_path, "emulator_scorecard")
+    watch.assert_clean()
+    page.context.close()
