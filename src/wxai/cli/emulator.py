@@ -84,8 +84,13 @@ def forecast(  # noqa: PLR0917 (typer options)
     ] = 0.5,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", help="torch intra-op threads (1 when other jobs share the CPU)"),
+    ] = None,
 ) -> None:
     """Roll a trained emulator forward from INIT and write the forecast as NetCDF or GRIB2."""
+    _set_threads(threads)
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from wxai.emulator.inference.run import run_forecast
@@ -137,8 +142,13 @@ def verify(  # noqa: PLR0917 (typer options)
         bool,
         typer.Option(help="Also time the dataset's simulator over the same lead"),
     ] = True,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", help="torch intra-op threads (1 when other jobs share the CPU)"),
+    ] = None,
 ) -> None:
     """Scorecard of a trained emulator against persistence and climatology."""
+    _set_threads(threads)
     from wxai.emulator.datasets.reader import open_dataset
     from wxai.emulator.inference.run import parse_lead
     from wxai.emulator.inference.scores import score_emulator, write_scorecard
@@ -295,6 +305,15 @@ def _save_plot(graph: object, path: Path) -> None:
     figure = plot_graph_levels(graph)
     figure.savefig(path, dpi=110, bbox_inches="tight")
     typer.echo(f"picture of the mesh levels: {path}")
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        if threads < 1:
+            raise typer.BadParameter(f"--threads must be at least 1, got {threads}")
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def _print_json(data: object) -> None:
