@@ -67,8 +67,11 @@ def recipe(archive: Path) -> dict:
     }
 
 
-def save_checkpoint(dataset_path: Path, out: Path) -> Path:
-    """An untrained (seeded) GNN of the smoke preset's periods, as an inference checkpoint."""
+def save_checkpoint(dataset_path: Path, out: Path, forcing: list[str] | None = None) -> Path:
+    """An untrained (seeded) GNN of the smoke preset's periods, as an inference checkpoint.
+
+    ``forcing``: the input-only variables (default: the dataset's forcings).
+    """
     torch.manual_seed(0)
     dataset = open_dataset(dataset_path)
     graph = build_graph(load_graph_config(GRAPH), dataset.latitudes, dataset.longitudes)
@@ -83,7 +86,7 @@ def save_checkpoint(dataset_path: Path, out: Path) -> Path:
             "dataset.multistep_input=2",
         ]
     )
-    forcing = dataset.forcing_variables
+    forcing = forcing or dataset.forcing_variables
     prognostic = [i for i, n in enumerate(dataset.variables) if n not in forcing]
     emulator = build_emulator(
         config.model,

@@ -11,20 +11,16 @@ import torch
 import xarray as xr
 from typer.testing import CliRunner
 
+from emulator_fixture import save_checkpoint
 from wxai.cli.app import app
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.data.formats.grib import gaussian_latitudes, list_messages, read_grib
 from wxai.data.formats.netcdf import write_netcdf
 from wxai.emulator.datasets.build import build_dataset
 from wxai.emulator.datasets.reader import open_dataset
-from wxai.emulator.graphs import build_graph, load_graph_config
-from wxai.emulator.inference.grid import DataGrid
 from wxai.emulator.inference.run import parse_lead, run_forecast
-from wxai.emulator.training.config import compose_training_config
 from wxai.emulator.training.emulator import (
-    build_emulator,
     read_inference_checkpoint,
-    save_inference_checkpoint,
 )
 
 N_LAT, N_LON = 16, 32
@@ -70,35 +66,7 @@ def _recipe(path: Path, grid: object = "source") -> dict:
 
 def _checkpoint(dataset_path: Path, out: Path, forcing: list[str] | None = None) -> Path:
     """An untrained (seeded) GNN emulator saved as an inference checkpoint."""
-    torch.manual_seed(0)
-    dataset = open_dataset(dataset_path)
-    graph_config = {"hidden": {"icosahedral": {"resolution": 1}}, "encoder": {"cutoff": 0.8}}
-    graph = build_graph(load_graph_config(graph_config), dataset.latitudes, dataset.longitudes)
-    config = compose_training_config(
-        [
-            f"dataset.path={dataset_path}",
-            "graph.path=graph.pt",
-            f"output_dir={out.parent}",
-            "model.hidden=8",
-            "model.processor_layers=1",
-            "model.trainable_size=0",
-            "dataset.multistep_input=2",
-        ]
-    )
-    forcing = forcing or dataset.forcing_variables
-    prognostic = [i for i, n in enumerate(dataset.variables) if n not in forcing]
-    emulator = build_emulator(
-        config.model,
-        graph,
-        variables=dataset.variables,
-        forcing=forcing,
-        statistics=dataset.statistics,
-        increment_stdev=np.full(len(prognostic), 0.1),
-        multistep_input=2,
-    )
-    data = DataGrid.from_dataset(dataset, input_only=forcing)
-    raw = config.model_dump(mode="json")
-    return save_inference_checkpoint(emulator, graph, raw, out, data=data)
+    return save_checkpoint(dataset_path, out, forcing)
 
 
 @pytest.fixture(scope="module")

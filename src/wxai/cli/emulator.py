@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -91,17 +93,9 @@ def forecast(  # noqa: PLR0917 (typer options)
 ) -> None:
     """Roll a trained emulator forward from INIT and write the forecast as NetCDF or GRIB2."""
     _set_threads(threads)
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
     from wxai.emulator.inference.run import run_forecast
 
-    columns = (TextColumn("steps"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("forecast", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with _progress_bar("steps") as advance:
         summary = run_forecast(
             checkpoint,
             init,
@@ -205,18 +199,10 @@ def dataset_create(
     out: Annotated[Path, typer.Argument(help="The Zarr store to write, e.g. hs.zarr")],
 ) -> None:
     """Build the dataset of RECIPE at OUT; resumes an interrupted build, appends new dates."""
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
     from wxai.emulator.datasets.build import build_dataset
     from wxai.emulator.datasets.inspect import format_report, inspect_dataset
 
-    columns = (TextColumn("dates"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("build", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with _progress_bar("dates") as advance:
         path = build_dataset(recipe, out, progress=advance)
     typer.echo(format_report(inspect_dataset(path)))
     typer.echo(f"dataset written to {path}")
@@ -305,6 +291,17 @@ def _save_plot(graph: object, path: Path) -> None:
     figure = plot_graph_levels(graph)
     figure.savefig(path, dpi=110, bbox_inches="tight")
     typer.echo(f"picture of the mesh levels: {path}")
+
+
+@contextmanager
+def _progress_bar(unit: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar on stderr; yields ``advance(done, total)``."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn(unit), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(unit, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _set_threads(threads: int | None) -> None:

@@ -63,7 +63,28 @@ def _partial(path: Path) -> Path:
     return path.with_name(path.name + ".partial")
 
 
-class NetCDFForecastWriter:
+class _PartialFile:
+    """Written as ``<path>.partial``; renamed to ``path`` by :meth:`close`, removed by
+    :meth:`abort`."""
+
+    path: Path
+
+    def _close_handle(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> Path:
+        self._close_handle()
+        _partial(self.path).replace(self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self._close_handle()
+        finally:
+            _partial(self.path).unlink(missing_ok=True)
+
+
+class NetCDFForecastWriter(_PartialFile):
     """CF-1.8 NetCDF4 with an unlimited ``time`` axis (valid times), appended per step."""
 
     def __init__(
@@ -187,19 +208,11 @@ class NetCDFForecastWriter:
         self._count += 1
         self._nc.sync()
 
-    def close(self) -> Path:
+    def _close_handle(self) -> None:
         self._nc.close()
-        _partial(self.path).replace(self.path)
-        return self.path
-
-    def abort(self) -> None:
-        try:
-            self._nc.close()
-        finally:
-            _partial(self.path).unlink(missing_ok=True)
 
 
-class GribForecastWriter:
+class GribForecastWriter(_PartialFile):
     """GRIB2 messages appended step by step (one per variable, level, member and step)."""
 
     def __init__(
@@ -274,16 +287,8 @@ class GribForecastWriter:
             )
         self._file.flush()
 
-    def close(self) -> Path:
+    def _close_handle(self) -> None:
         self._file.close()
-        _partial(self.path).replace(self.path)
-        return self.path
-
-    def abort(self) -> None:
-        try:
-            self._file.close()
-        finally:
-            _partial(self.path).unlink(missing_ok=True)
 
 
 def open_writer(

@@ -83,18 +83,38 @@ class Scorecard:
         return asdict(self)
 
 
-def _init_indices(
-    dataset: EmulatorDataset, start: str, end: str, *, every: int, t_in: int, steps: int
-) -> np.ndarray:
+def _setup(
+    ckpt: InferenceCheckpoint,
+    dataset: EmulatorDataset,
+    start: str,
+    end: str,
+    *,
+    every: int,
+    steps: int,
+    max_inits: int | None,
+) -> tuple[np.ndarray, list[int], list[str]]:
+    """Initial-time indices, the prognostic variables' dataset columns and their units.
+
+    An initial time needs ``multistep_input`` states before it and ``steps`` after it;
+    every ``every``-th qualifies, thinned evenly to ``max_inits``.
+    """
+    check_dataset_matches(ckpt, dataset)
+    emulator = ckpt.emulator
     lo, hi = np.datetime64(start, "s"), np.datetime64(end, "s")
     index = np.flatnonzero((dataset.dates >= lo) & (dataset.dates <= hi))
-    index = index[(index >= t_in - 1) & (index + steps < len(dataset))]
+    index = index[(index >= emulator.multistep_input - 1) & (index + steps < len(dataset))]
     if not index.size:
         raise ConfigError(
             f"no initial time in {start}..{end} has {steps} steps of truth after it in "
             f"{dataset.path} ({dataset.dates[0]}..{dataset.dates[-1]})"
         )
-    return index[::every]
+    inits = index[::every]
+    if max_inits is not None and inits.size > max_inits:
+        inits = inits[np.linspace(0, inits.size - 1, max_inits).round().astype(int)]
+    columns = [dataset.name_to_index[name] for name in emulator.prognostic]
+    meta = ckpt.data.variables_metadata
+    units = [str(meta.get(name, {}).get("units", "")) for name in emulator.prognostic]
+    return inits, columns, units
 
 
 def simulator_time(dataset: EmulatorDataset, steps: int) -> tuple[float, float] | None:
@@ -162,14 +182,10 @@ def score_emulator(
         A dataset that does not match the checkpoint, or no initial time with truth
         for the whole lead.
     """
-    check_dataset_matches(ckpt, dataset)
     emulator = ckpt.emulator
-    prognostic = [dataset.name_to_index[name] for name in emulator.prognostic]
-    inits = _init_indices(
-        dataset, start, end, every=every, t_in=emulator.multistep_input, steps=steps
+    inits, prognostic, units = _setup(
+        ckpt, dataset, start, end, every=every, steps=steps, max_inits=max_inits
     )
-    if max_inits is not None and inits.size > max_inits:
-        inits = inits[np.linspace(0, inits.size - 1, max_inits).round().astype(int)]
     provenance = ckpt.data.provenance
     stats = (
         np.datetime64(provenance["statistics_start_date"], "s"),
@@ -208,9 +224,6 @@ def score_emulator(
                 acc[name] += anomaly_correlation(values, truth, normal, weights)
         bias += weighted_bias(forecast, truth, weights)
     n = inits.size
-    units = [
-        str(ckpt.data.variables_metadata.get(v, {}).get("units", "")) for v in emulator.prognostic
-    ]
     hours = ckpt.data.step.total_seconds() / 3600
     sim = simulator_time(dataset, steps) if time_simulator else None
     return Scorecard(
@@ -312,14 +325,10 @@ def score_ensemble(
     """
     if members < 2:
         raise ConfigError(f"an ensemble needs at least 2 members, got {members}")
-    check_dataset_matches(ckpt, dataset)
     emulator = ckpt.emulator
-    prognostic = [dataset.name_to_index[name] for name in emulator.prognostic]
-    inits = _init_indices(
-        dataset, start, end, every=every, t_in=emulator.multistep_input, steps=steps
+    inits, prognostic, units = _setup(
+        ckpt, dataset, start, end, every=every, steps=steps, max_inits=max_inits
     )
-    if max_inits is not None and inits.size > max_inits:
-        inits = inits[np.linspace(0, inits.size - 1, max_inits).round().astype(int)]
     weights = ckpt.area_weight
     forcings = ForcingProvider(ckpt, dataset)
     shape = (steps, len(prognostic))
@@ -341,9 +350,6 @@ def score_ensemble(
         var += weighted_cell_mean(ensemble.var(axis=0, ddof=1), weights)
     k = inits.size
     spread, mean_rmse = np.sqrt(var / k), np.sqrt(mse / k)
-    units = [
-        str(ckpt.data.variables_metadata.get(v, {}).get("units", "")) for v in emulator.prognostic
-    ]
     hours = ckpt.data.step.total_seconds() / 3600
     return EnsembleScores(
         variables=list(emulator.prognostic),
