@@ -108,12 +108,7 @@ def forecast(  # noqa: PLR0917 (typer options)
             device=device,
             progress=advance,
         )
-    typer.echo(
-        f"forecast from {summary.init_time}: {summary.steps} steps of {summary.step_hours:g} h, "
-        f"{summary.members} member(s), {summary.mean_step_seconds * 1000:.1f} ms per step "
-        f"({sum(summary.seconds_per_step):.2f} s in all)"
-    )
-    typer.echo(f"written to {summary.path}")
+    typer.echo(summary.describe())
 
 
 @app.command("verify")
@@ -163,32 +158,8 @@ def verify(  # noqa: PLR0917 (typer options)
         time_simulator=time_simulator,
     )
     write_scorecard(card, out)
-    rows = [
-        f"RMSE at {card.lead_hours[0]:g} h and {card.lead_hours[-1]:g} h "
-        f"({len(card.inits)} initial times; emulator / persistence / climatology)"
-    ]
-    for variable, units in zip(card.variables, card.units, strict=True):
-        e, p, c = (
-            card.rmse_of(name, variable) for name in ("emulator", "persistence", "climatology")
-        )
-        loses = card.loses_to_climatology(variable)
-        rows.append(
-            f"  {variable:>8} [{units}]: {e[0]:.3g} / {p[0]:.3g} / {c[0]:.3g}   "
-            f"{e[-1]:.3g} / {p[-1]:.3g} / {c[-1]:.3g}   "
-            + (
-                "never worse than climatology"
-                if loses is None
-                else f"worse than climatology from {loses:g} h"
-            )
-        )
-    rows.append(f"emulator: {card.seconds_per_forecast:.2f} s per forecast")
-    if card.simulator_seconds_per_forecast is not None:
-        rows.append(
-            f"simulator: {card.simulator_seconds_per_forecast:.2f} s per forecast "
-            f"(after {card.simulator_compile_seconds:.1f} s of JAX compilation)"
-        )
-    rows.append(f"written to {out}")
-    typer.echo("\n".join(rows))
+    typer.echo(card.describe())
+    typer.echo(f"written to {out}")
 
 
 @dataset_app.command("create")

@@ -47,7 +47,7 @@ def _graph(graph: str, recipe: str, dataset: Path) -> Path:
     return target
 
 
-def _training_config(cfg: EmulatorTrainingLabConfig | EmulatorForecastConfig, out: Path) -> Any:
+def _training_config(cfg: EmulatorTrainingLabConfig | _TrainedModelLab, out: Path) -> Any:
     """configs/emulator composed for a lab: its preset, model, seed and overrides."""
     from wxai.emulator.training.config import compose_training_config
 
@@ -303,8 +303,8 @@ def emulator_training(cfg: EmulatorTrainingLabConfig, ctx: LabContext) -> LabOut
 # --- emulator-forecast -------------------------------------------------------------------
 
 
-class EmulatorForecastConfig(_EmulatorLab):
-    """Settings of ``emulator-forecast``."""
+class _TrainedModelLab(_EmulatorLab):
+    """A lab on the preset's trained model, scored on its validation period."""
 
     graph: str = Field(description="a graph of configs/emulator/graphs (without .yaml)")
     model: Literal["gnn", "graph_transformer"] = Field(description="the processor")
@@ -319,6 +319,11 @@ class EmulatorForecastConfig(_EmulatorLab):
     every: int = Field(ge=1, description="every n-th validation date is an initial time")
     max_inits: int | None = Field(default=None, ge=1, description="cap on initial times")
     main_variables: list[str] = Field(description="variables the acceptance looks at")
+
+
+class EmulatorForecastConfig(_TrainedModelLab):
+    """Settings of ``emulator-forecast``."""
+
     map_variable: str = Field(description="variable drawn as forecast, truth and error")
     map_leads: list[str] = Field(description="leads of the maps, e.g. [1d, 3d]")
     max_ratio: float = Field(
@@ -328,7 +333,7 @@ class EmulatorForecastConfig(_EmulatorLab):
     )
 
 
-def _trained_checkpoint(cfg: EmulatorForecastConfig) -> Path:
+def _trained_checkpoint(cfg: _TrainedModelLab) -> Path:
     """The preset's trained model under $WXAI_HOME/emulator/models (trained once, reused)."""
     from wxai.core.paths import ensure_dir, home_dir
     from wxai.emulator.training.run import train
@@ -519,15 +524,13 @@ def emulator_forecast(cfg: EmulatorForecastConfig, ctx: LabContext) -> LabOutcom
 # --- emulator-ensemble -------------------------------------------------------------------
 
 
-class EmulatorEnsembleConfig(EmulatorForecastConfig):
+class EmulatorEnsembleConfig(_TrainedModelLab):
     """Settings of ``emulator-ensemble`` (the forecast lab's model and period)."""
 
     members: int = Field(ge=2, le=200, description="ensemble size, member 0 unperturbed")
     perturbation: float = Field(
         gt=0, description="initial noise in units of each variable's 6 h change"
     )
-    map_leads: list[str] = Field(default_factory=list, description="unused here")
-    map_variable: str = Field(default="", description="unused here")
 
 
 @lab(

@@ -42,15 +42,16 @@ def _members_last(
     if truth is None:
         return e, None
     t = np.asarray(truth, dtype=float)
+    mismatch = ConfigError(
+        f"{name}: truth {t.shape} does not match the ensemble {np.moveaxis(e, -1, axis).shape} "
+        f"without its member axis {member_axis}, {e.shape[:-1]}"
+    )
+    if t.ndim == 0 or t.shape[-1] != e.shape[-2]:
+        raise mismatch
     try:
-        if t.ndim == 0 or t.shape[-1] != e.shape[-2]:
-            raise ValueError
         t = np.broadcast_to(t, e.shape[:-1])
     except ValueError:
-        raise ConfigError(
-            f"{name}: truth {t.shape} does not match the ensemble {np.moveaxis(e, -1, axis).shape} "
-            f"without its member axis {member_axis}, {e.shape[:-1]}"
-        ) from None
+        raise mismatch from None
     return e, t
 
 

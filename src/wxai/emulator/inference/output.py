@@ -14,6 +14,7 @@ Gaussian) or 3.101 (unstructured, with the grid's UUID).
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -63,14 +64,15 @@ def _partial(path: Path) -> Path:
     return path.with_name(path.name + ".partial")
 
 
-class _PartialFile:
+class _PartialFile(ABC):
     """Written as ``<path>.partial``; renamed to ``path`` by :meth:`close`, removed by
     :meth:`abort`."""
 
     path: Path
 
+    @abstractmethod
     def _close_handle(self) -> None:
-        raise NotImplementedError
+        """Close the open file (NetCDF dataset or binary stream)."""
 
     def close(self) -> Path:
         self._close_handle()

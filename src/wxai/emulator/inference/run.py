@@ -52,6 +52,13 @@ class ForecastSummary:
     def mean_step_seconds(self) -> float:
         return float(np.mean(self.seconds_per_step)) if self.seconds_per_step else 0.0
 
+    def describe(self) -> str:
+        return (
+            f"forecast from {self.init_time}: {self.steps} steps of {self.step_hours:g} h, "
+            f"{self.members} member(s), {self.mean_step_seconds * 1000:.1f} ms per step "
+            f"({sum(self.seconds_per_step):.2f} s in all)\nwritten to {self.path}"
+        )
+
 
 def run_forecast(
     checkpoint: str | Path,

@@ -82,6 +82,32 @@ class Scorecard:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def describe(self) -> str:
+        """Text table: RMSE at the first and last lead per variable, then the timings."""
+        rows = [
+            f"RMSE at {self.lead_hours[0]:g} h and {self.lead_hours[-1]:g} h "
+            f"({len(self.inits)} initial times; emulator / persistence / climatology)"
+        ]
+        for variable, units in zip(self.variables, self.units, strict=True):
+            e, p, c = (self.rmse_of(name, variable) for name in SYSTEMS)
+            loses = self.loses_to_climatology(variable)
+            verdict = (
+                "never worse than climatology"
+                if loses is None
+                else f"worse than climatology from {loses:g} h"
+            )
+            rows.append(
+                f"  {variable:>8} [{units}]: {e[0]:.3g} / {p[0]:.3g} / {c[0]:.3g}   "
+                f"{e[-1]:.3g} / {p[-1]:.3g} / {c[-1]:.3g}   {verdict}"
+            )
+        rows.append(f"emulator: {self.seconds_per_forecast:.2f} s per forecast")
+        if self.simulator_seconds_per_forecast is not None:
+            rows.append(
+                f"simulator: {self.simulator_seconds_per_forecast:.2f} s per forecast "
+                f"(after {self.simulator_compile_seconds:.1f} s of JAX compilation)"
+            )
+        return "\n".join(rows)
+
 
 def _setup(
     ckpt: InferenceCheckpoint,
