@@ -140,6 +140,13 @@ def test_transfer_to_a_finer_mesh_keeps_graph_independent_weights(inputs, tmp_pa
         if name in report["loaded"]:
             torch.testing.assert_close(value, before[name], atol=1e-6, rtol=0)
     assert moved.net.hidden_trainable.shape[0] == 642
+    from wxai.emulator.training.run import transfer_lineage
+    from wxai.train.tracking import SOURCE_MODEL_TAG, TRAINING_TYPE_TAG
+
+    tags = transfer_lineage(tmp_path / "coarse" / "inference-last.pt")
+    assert tags[TRAINING_TYPE_TAG] == "transfer"
+    assert tags[SOURCE_MODEL_TAG].endswith("coarse/inference-last.pt")
+    assert transfer_lineage(None) == {}
     # another model configuration cannot be transferred
     other = compose_training_config(
         [

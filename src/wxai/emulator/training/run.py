@@ -284,9 +284,32 @@ def _logger(config: EmulatorTrainingConfig) -> Any:
     from wxai.train.tracking import MlflowTracker
 
     tracking = config.tracking
+    tags = transfer_lineage(config.training.transfer_from)
     return TrackerLogger(
-        lambda: MlflowTracker.start(tracking.experiment, run_name=tracking.run_name)
+        lambda: MlflowTracker.start(tracking.experiment, run_name=tracking.run_name, tags=tags)
     )
+
+
+def transfer_lineage(source: Path | None) -> dict[str, str]:
+    """MLflow lineage tags of a run started from ``source`` (``training.transfer_from``):
+    the checkpoint and, from the ``summary.json`` beside it, the run that trained it."""
+    if source is None:
+        return {}
+    from wxai.train.tracking import lineage_tags
+
+    summary = Path(source).parent / SUMMARY_FILE
+    parent = ""
+    if summary.is_file():
+        try:
+            parent = str(json.loads(summary.read_text()).get("run_id") or "")
+        except (OSError, ValueError):
+            parent = ""
+    tags = lineage_tags(
+        parent_run_id=parent,
+        source_model_uri=str(Path(source).resolve()),
+        training_type="transfer",
+    )
+    return {key: value for key, value in tags.items() if value}
 
 
 def _write_outputs(
