@@ -277,7 +277,8 @@ def test_a_dataspace_shared_with_a_group(browser, server, tmp_path):
     bob.goto(f"{server.url}/dataspaces")
     bob.locator(f'[data-testid="dataspace-list"] li[data-space="{space_id}"] button').click()
     expect(bob.get_by_test_id("dataspace-title")).to_have_text("Forecast desk")
-    expect(bob.locator('tr[data-file="desk-notes.md"]')).to_be_visible()
+    # the file table is fetched after the title; on a loaded CI machine that took over 5 s
+    expect(bob.locator('tr[data-file="desk-notes.md"]')).to_be_visible(timeout=30_000)
     bob.get_by_test_id("dataspace-search").fill(secret)
     bob.get_by_test_id("dataspace-search").press("Enter")
     hit = bob.get_by_test_id("search-hit").first
