@@ -269,6 +269,20 @@ def test_lead_parsing():
             parse_lead(bad, six)
 
 
+def test_checkpoint_builds_on_the_cpu_then_moves_whole_to_another_device(setup):
+    """``--device cuda`` once failed: the graph was loaded onto the GPU and the edge
+    layout was built from it with CPU index tensors. The meta device stands in for a GPU
+    here: every tensor of the model must move, and a step must run there."""
+    ckpt = read_inference_checkpoint(setup["ckpt"], map_location="meta")
+    emulator = ckpt.emulator
+    devices = {t.device.type for t in [*emulator.parameters(), *emulator.buffers()]}
+    assert devices == {"meta"}
+    assert ckpt.graph["data"].x.device.type == "cpu"
+    net = emulator.net
+    window = torch.zeros(3, emulator.multistep_input, net.n_data, net.n_inputs, device="meta")
+    assert emulator(window).shape == (3, net.n_data, len(emulator.prognostic))
+
+
 def test_cli_forecast(setup, tmp_path):
     out = tmp_path / "cli.grib2"
     result = CliRunner().invoke(

@@ -66,8 +66,8 @@ def _perturbed(
     out = np.repeat(window[None], members, axis=0)
     if members == 1 or amplitude == 0.0:
         return out
-    index = emulator.prognostic_index.numpy()
-    scale = (emulator.increment_stdev * emulator.stdev[emulator.prognostic_index]).numpy()
+    index = emulator.prognostic_index.cpu().numpy()
+    scale = (emulator.increment_stdev * emulator.stdev[emulator.prognostic_index]).cpu().numpy()
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((members - 1, *window.shape[:1], index.size, window.shape[-1]))
     out[1:, :, index] += (amplitude * scale[None, None, :, None] * noise).astype(np.float32)

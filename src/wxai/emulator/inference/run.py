@@ -52,11 +52,19 @@ class ForecastSummary:
     def mean_step_seconds(self) -> float:
         return float(np.mean(self.seconds_per_step)) if self.seconds_per_step else 0.0
 
+    @property
+    def median_step_seconds(self) -> float:
+        """Median over the steps after the first (which carries one-off warm-up costs)."""
+        steady = self.seconds_per_step[1:] or self.seconds_per_step
+        return float(np.median(steady)) if steady else 0.0
+
     def describe(self) -> str:
+        first = self.seconds_per_step[0] * 1000 if self.seconds_per_step else 0.0
         return (
             f"forecast from {self.init_time}: {self.steps} steps of {self.step_hours:g} h, "
             f"{self.members} member(s), {self.mean_step_seconds * 1000:.1f} ms per step "
-            f"({sum(self.seconds_per_step):.2f} s in all)\nwritten to {self.path}"
+            f"(first {first:.1f} ms, then median {self.median_step_seconds * 1000:.1f} ms; "
+            f"{sum(self.seconds_per_step):.2f} s in all)\nwritten to {self.path}"
         )
 
 

@@ -217,6 +217,9 @@ def read_inference_checkpoint(
     """Rebuild the :class:`Emulator` of an inference checkpoint (in ``eval()`` mode) with
     its :class:`~wxai.emulator.inference.grid.DataGrid`.
 
+    The file is read and the network built on the CPU; the emulator is then moved to
+    ``map_location`` (``"cuda"``, ...). The graph and the data grid stay on the CPU.
+
     Raises
     ------
     DataFormatError
@@ -226,7 +229,7 @@ def read_inference_checkpoint(
     if not path.is_file():
         raise DataFormatError(f"no inference checkpoint at {path}")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:160]
         raise DataFormatError(
@@ -260,7 +263,7 @@ def read_inference_checkpoint(
     emulator.load_state_dict(state)
     return InferenceCheckpoint(
         path=path,
-        emulator=emulator.eval(),
+        emulator=emulator.to(map_location).eval(),
         data=DataGrid.from_payload(payload["data"], str(path)),
         area_weight=graph["data"].area_weight.detach().cpu().numpy().astype(np.float64),
         graph=graph,
