@@ -115,6 +115,16 @@ VARIABLES: list[dict] = [
         "odim": ("ACRR", None, "mm", 1.0),
     },
     {
+        "name": "frland",
+        "units": "1",
+        "long_name": "land fraction of the grid cell",
+        "standard_name": "land_area_fraction",
+        "level_type": "surface",
+        "level": 0,
+        "ifs": ("lsm", 172, "1", 1.0),
+        "icon": ("FR_LAND", None, "1", 1.0),
+    },
+    {
         "name": "tcc",
         "units": "%",
         "long_name": "total cloud cover",

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from wxai.core.errors import ConfigError, DataFormatError, UnknownNameError
-from wxai.data.formats import sniff_format
+from wxai.core.errors import ConfigError, DataFormatError
+from wxai.data.fields import find_variable, open_fields
 from wxai.emulator.datasets.reader import EmulatorDataset, open_dataset
 from wxai.emulator.inference.forcings import ForcingProvider
 from wxai.emulator.training.emulator import InferenceCheckpoint
@@ -89,58 +89,6 @@ def initial_from_dataset(
     return InitialState(dates=dates, fields=fields, source=f"{dataset.path} at {dates[-1]}")
 
 
-def _find(ds: xr.Dataset, param: str) -> xr.DataArray:
-    """The data variable for canonical ``param``: by name, CF standard name or ICON name."""
-    from wxai.vocab import get_variable
-
-    if param in ds.data_vars:
-        return ds[param]
-    try:
-        var = get_variable(param)
-    except UnknownNameError:
-        var = None
-    if var is not None:
-        for name, da in ds.data_vars.items():
-            standard = da.attrs.get("standard_name")
-            names = {s.name.upper() for s in var.sources.values()}
-            if (standard and standard == var.standard_name and da.ndim > 1) or str(
-                name
-            ).upper() in names:
-                return da
-    raise ConfigError(
-        f"the initial file has no variable {param!r} (looked for it by name, CF standard "
-        f"name and source names); it has {sorted(map(str, ds.data_vars))}"
-    )
-
-
-def _open(path: Path) -> xr.Dataset:
-    fmt = sniff_format(path)
-    if fmt == "grib":
-        from wxai.data.formats.grib import read_grib
-
-        tree = read_grib(path)
-        nodes = [n.to_dataset(inherit=False) for n in tree.subtree if n.has_data]
-        keep = {"init_time", "valid_time", "time", "latitude", "longitude", "lead_time"}
-        ds = xr.merge(
-            [n.drop_vars([c for c in n.coords if c not in {*n.dims, *keep}]) for n in nodes],
-            compat="override",
-            join="outer",
-        )
-        if "lead_time" in ds.dims:
-            if ds.sizes["lead_time"] > 1:
-                raise DataFormatError(
-                    f"{path}: a forecast with {ds.sizes['lead_time']} lead times; "
-                    "start from an analysis (one lead time)"
-                )
-            ds = ds.squeeze("lead_time")
-        return ds
-    if fmt == "netcdf":
-        from wxai.data.formats.netcdf import read_netcdf
-
-        return read_netcdf(path)
-    raise DataFormatError(f"{path}: an initial state must be GRIB or NetCDF, found {fmt}")
-
-
 def _times(ds: xr.Dataset, path: Path) -> tuple[str | None, np.ndarray]:
     for name in _TIME_DIMS:
         if name in ds.dims:
@@ -173,7 +121,7 @@ def initial_from_file(ckpt: InferenceCheckpoint, path: str | Path) -> InitialSta
     from wxai.emulator.datasets.targets import Remapper, TargetGrid
 
     path = Path(path)
-    ds = _open(path)
+    ds = open_fields(path, single_lead=True)
     tdim, times = _times(ds, path)
     dates = _input_dates(times.max(), ckpt.data.step, ckpt.emulator.multistep_input)
     missing = [str(d) for d in dates if d not in set(times)]
@@ -198,7 +146,7 @@ def initial_from_file(ckpt: InferenceCheckpoint, path: str | Path) -> InitialSta
     for name in prognostic:
         meta = grid.variables_metadata.get(name, {})
         param, level = meta.get("param", name), meta.get("level")
-        da = _find(ds, param)
+        da = find_variable(ds, param, f"the initial file {path}")
         if level is not None:
             ldim = next((d for d in _LEVEL_DIMS if d in da.dims), None)
             if ldim is None:
