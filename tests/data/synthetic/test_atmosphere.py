@@ -42,6 +42,25 @@ def _interior(a: np.ndarray) -> np.ndarray:
 
 
 def test_wind_is_near_geostrophic(fields: xr.Dataset) -> None:
+    _assert_near_geostrophic(fields)
+
+
+def test_frontal_troughs_lower_the_pressure_on_fronts_and_keep_the_wind_geostrophic(
+    atmos: SyntheticAtmosphere, fields: xr.Dataset
+) -> None:
+    troughed = SyntheticAtmosphere(seed=atmos.seed, n_cyclones=2, frontal_trough=300.0)
+    ds = troughed.fields(fields.latitude.values, fields.longitude.values, fields.time.values)
+    deficit = (fields.msl - ds.msl).values
+    on_front = fields.front.values > 0
+    assert deficit.min() >= -1e-6 and deficit.max() <= 300.0 + 1e-6
+    assert np.median(deficit[on_front]) > 100.0  # the isobars kink at the fronts
+    assert np.median(deficit[~on_front]) < 5.0
+    np.testing.assert_array_equal(ds.front.values, fields.front.values)
+    np.testing.assert_allclose(ds.t2m.values, fields.t2m.values)
+    _assert_near_geostrophic(ds)
+
+
+def _assert_near_geostrophic(fields: xr.Dataset) -> None:
     dx, dy = _fd_gradient(fields, "msl")
     f = 2 * OMEGA * np.sin(np.deg2rad(fields.latitude.values))[:, None]
     ug, vg = -dy / (RHO_AIR * f), dx / (RHO_AIR * f)

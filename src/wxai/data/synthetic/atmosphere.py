@@ -165,12 +165,17 @@ class SyntheticAtmosphere:
         Spawning region.
     start:
         Start time; ``tp`` accumulates from it and fields exist from it on.
+    frontal_trough:
+        Depth [Pa] of the pressure trough along each front (0: none). Isobars then
+        kink at the fronts and the wind turns across them, as on a real chart; the
+        wind stays geostrophic to the whole pressure field.
     """
 
     seed: int = 0
     n_cyclones: int = 2
     domain: Domain = field(default_factory=Domain)
     start: np.datetime64 = field(default_factory=lambda: np.datetime64("2024-01-15T00:00", "ns"))
+    frontal_trough: float = 0.0
 
     def __post_init__(self) -> None:
         self.start = np.datetime64(self.start, "ns")
@@ -269,7 +274,42 @@ class SyntheticAtmosphere:
             dpdr = c.depth(h) * r / c.radius**2 * g  # > 0: pressure rises away from the low
             gx = gx - dpdr * np.sin(back)
             gy = gy - dpdr * np.cos(back)
+        if self.frontal_trough > 0:
+            p = p - self._trough(lat, lon, h)
+            tx, ty = self._trough_gradient(lat, lon, h)
+            gx, gy = gx - tx, gy - ty
         return p, gx, gy
+
+    def _trough(self, lat, lon, h) -> np.ndarray:
+        """Pressure deficit [Pa] along the warm, cold and occluded fronts (>= 0)."""
+        width = 3.0 * _W_FRONT
+        total = np.zeros(np.shape(lat))
+        for c in self.cyclones:
+            g = self._geometry(c, np.asarray(lat, float), np.asarray(lon, float), h)
+            open_ = 1.0 - g.core
+            ahead = 0.5 * (1.0 + np.tanh(4.0 * np.cos(np.deg2rad(g.a_occ))))
+            along = np.maximum.reduce(
+                [
+                    np.exp(-((g.d_warm / width) ** 2)) * logistic(g.d_cold / _W_FRONT) * open_,
+                    np.exp(-((g.d_cold / width) ** 2)) * logistic(g.d_warm / _W_FRONT) * open_,
+                    np.exp(-((g.d_occ / width) ** 2)) * g.core * ahead,
+                ]
+            )
+            total = np.maximum(total, self.frontal_trough * g.envelope * along)
+        return total
+
+    def _trough_gradient(self, lat, lon, h) -> tuple[np.ndarray, np.ndarray]:
+        """(d/dx, d/dy) [Pa m-1] of :meth:`_trough` by central differences over ~1 km."""
+        lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+        step = 0.01  # degrees
+        coslat = np.maximum(np.cos(np.deg2rad(lat)), 1e-3)
+        dx = (self._trough(lat, lon + step, h) - self._trough(lat, lon - step, h)) / (
+            2 * np.deg2rad(step) * EARTH_RADIUS * coslat
+        )
+        dy = (self._trough(lat + step, lon, h) - self._trough(lat - step, lon, h)) / (
+            2 * np.deg2rad(step) * EARTH_RADIUS
+        )
+        return dx, dy
 
     def _rain_rate(self, geos: list[_Geometry]) -> np.ndarray:
         """Precipitation rate [mm h-1]."""
@@ -466,6 +506,7 @@ class SyntheticAtmosphere:
             "synthetic_seed": int(self.seed),
             "synthetic_n_cyclones": int(self.n_cyclones),
             "synthetic_start": str(np.datetime64(self.start, "s")),
+            "synthetic_frontal_trough_pa": float(self.frontal_trough),
         }
 
 
