@@ -6,6 +6,7 @@ also accept torch tensors. The package imports nothing of wxai above
 :mod:`wxai.core`, so every layer may use it.
 
 * :mod:`wxai.atmos.humidity`: saturation vapour pressure and dew point (Magnus);
+* :mod:`wxai.atmos.thermo`: potential and equivalent potential temperature;
 * :mod:`wxai.atmos.comfort`: the wind-chill index and its range of validity;
 * :mod:`wxai.atmos.accumulation`: interval amounts and mean rates from fields
   accumulated since the start of a forecast.
@@ -14,11 +15,14 @@ also accept torch tensors. The package imports nothing of wxai above
 from wxai.atmos.accumulation import interval_amounts, mean_rates
 from wxai.atmos.comfort import wind_chill, wind_chill_applies, wind_chill_index
 from wxai.atmos.humidity import dew_point, saturation_vapour_pressure
+from wxai.atmos.thermo import equivalent_potential_temperature, potential_temperature
 
 __all__ = [
     "dew_point",
+    "equivalent_potential_temperature",
     "interval_amounts",
     "mean_rates",
+    "potential_temperature",
     "saturation_vapour_pressure",
     "wind_chill",
     "wind_chill_applies",
