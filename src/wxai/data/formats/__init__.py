@@ -1,6 +1,6 @@
 """File formats: GRIB (:mod:`.grib`), NetCDF (:mod:`.netcdf`), Zarr (:mod:`.zarr_store`),
 ODIM_H5 radar (:mod:`.odim`); :func:`sniff_format` tells them apart by content."""
 
-from wxai.data.formats._common import DataFormatError, MissingFileError, sniff_format
+from wxai.data.formats._common import DataFormatError, MissingFileError, atomic_path, sniff_format
 
-__all__ = ["DataFormatError", "MissingFileError", "sniff_format"]
+__all__ = ["DataFormatError", "MissingFileError", "atomic_path", "sniff_format"]

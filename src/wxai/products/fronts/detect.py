@@ -1,0 +1,187 @@
+"""Fronts on any chart wxai can read: fields from a GRIB/NetCDF file -> labelled masks.
+
+:func:`chart_fields` finds the six channels in a file's dataset by their canonical
+names (:mod:`wxai.vocab`; 2 m relative humidity may come from the dew point), puts
+them in canonical units and on (time, latitude, longitude) with latitudes north to
+south, as the detector was trained. :func:`detect_fronts` pads the charts to the
+U-Net's multiple, runs the detector and returns labels and class probabilities;
+:func:`write_front_masks` writes them as CF NetCDF.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import xarray as xr
+
+from wxai.atmos.humidity import saturation_vapour_pressure
+from wxai.core.errors import ConfigError, DataFormatError
+from wxai.data.fields import find_variable
+from wxai.data.formats.netcdf import write_netcdf
+from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES
+from wxai.products.fronts.model import FrontDetector
+
+__all__ = ["chart_fields", "detect_fronts", "write_front_masks"]
+
+_TIME_NAMES = ("time", "valid_time")
+
+
+def _canonical_units(name: str, da: xr.DataArray) -> xr.DataArray:
+    """Pressure in Pa, temperature in K, humidity in %, from the usual alternatives."""
+    values = da
+    finite = np.asarray(da.values, float)
+    finite = finite[np.isfinite(finite)]
+    typical = float(np.median(finite)) if finite.size else 0.0
+    if name == "msl" and typical < 2000.0:  # hPa
+        values = da * 100.0
+    elif name == "t2m" and typical < 150.0:  # degC
+        values = da + 273.15
+    elif name == "rh2m" and typical <= 1.5:  # fraction
+        values = da * 100.0
+    return values
+
+
+def _to_time_lat_lon(da: xr.DataArray, name: str) -> xr.DataArray:
+    """(time, latitude, longitude) or (latitude, longitude) with valid times."""
+    renames = {d: n for d, n in (("lat", "latitude"), ("lon", "longitude")) if d in da.dims}
+    da = da.rename(renames)
+    if "init_time" in da.dims and "lead_time" in da.dims:
+        da = da.stack(time=("init_time", "lead_time"))
+        valid = da["init_time"].values + da["lead_time"].values
+        da = da.drop_vars(["time", "init_time", "lead_time"]).assign_coords(time=valid)
+    elif "lead_time" in da.dims:
+        start = da.coords.get("init_time", da.coords.get("time"))
+        if start is None or start.ndim != 0:
+            raise DataFormatError(f"{name}: lead times without one initial time")
+        da = da.swap_dims(lead_time="time") if "time" in da.coords else da
+        valid = start.values + da["lead_time"].values
+        da = da.rename(lead_time="time") if "lead_time" in da.dims else da
+        da = da.drop_vars([c for c in ("init_time", "lead_time") if c in da.coords])
+        da = da.assign_coords(time=valid)
+    else:
+        for alt in _TIME_NAMES[1:]:
+            if alt in da.dims:
+                da = da.rename({alt: "time"})
+    extra = [d for d in da.dims if d not in ("time", "latitude", "longitude")]
+    for dim in extra:
+        if da.sizes[dim] != 1:
+            raise DataFormatError(
+                f"{name} has a dimension {dim!r} of size {da.sizes[dim]}; fronts need "
+                "single-level fields on (time, latitude, longitude)"
+            )
+        da = da.squeeze(dim, drop=True)
+    if "latitude" not in da.dims or "longitude" not in da.dims:
+        raise DataFormatError(
+            f"{name} is not on a regular latitude/longitude grid (dims {da.dims}); "
+            "regrid it first (e.g. `wxai data regrid`)"
+        )
+    return da
+
+
+def chart_fields(ds: xr.Dataset, where: str = "the file") -> xr.Dataset:
+    """The detector's six channels from ``ds``: dims (time, latitude, longitude).
+
+    Raises
+    ------
+    ConfigError
+        A channel is missing; the message names every missing channel.
+    """
+    found: dict[str, xr.DataArray] = {}
+    missing: list[str] = []
+    for name in CHANNELS:
+        try:
+            found[name] = find_variable(ds, name, where)
+        except ConfigError:
+            missing.append(name)
+    if "rh2m" in missing and "t2m" in found:
+        try:
+            td = _canonical_units("t2m", find_variable(ds, "td2m", where))
+            t = _canonical_units("t2m", found["t2m"])
+            ratio = saturation_vapour_pressure(td - 273.15) / saturation_vapour_pressure(t - 273.15)
+            found["rh2m"] = t.copy(data=np.clip(100.0 * ratio, 0.0, 100.0))
+            missing.remove("rh2m")
+        except ConfigError:
+            pass
+    if missing:
+        raise ConfigError(
+            f"{where} lacks {missing} for front detection; it needs "
+            f"{list(CHANNELS)} (2 m dew point can stand in for relative humidity); "
+            f"it has {sorted(map(str, ds.data_vars))}"
+        )
+    fields = {n: _to_time_lat_lon(_canonical_units(n, da), n) for n, da in found.items()}
+    with_time = [da for da in fields.values() if "time" in da.dims]
+    if not with_time:
+        fields = {n: da.expand_dims(time=[np.datetime64("NaT", "ns")]) for n, da in fields.items()}
+    charts = xr.Dataset(
+        {n: da.drop_vars([c for c in da.coords if c not in da.dims]) for n, da in fields.items()}
+    )
+    charts = charts.transpose("time", "latitude", "longitude")
+    charts = charts.sortby("latitude", ascending=False).sortby("longitude")
+    for name in CHANNELS:
+        if "time" not in fields[name].dims:
+            charts[name] = charts[name].broadcast_like(charts["msl"])
+    return charts.astype(np.float32)
+
+
+def _padded(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)], mode="edge")
+    return x, (h, w)
+
+
+@torch.no_grad()
+def detect_fronts(charts: xr.Dataset, detector: FrontDetector) -> xr.Dataset:
+    """Front labels and class probabilities on ``charts`` (see :func:`chart_fields`).
+
+    Returns
+    -------
+    xr.Dataset
+        ``front`` (time, latitude, longitude) uint8 (0 none, 1 warm, 2 cold, 3 occluded,
+        CF flags) and ``front_probability`` (time, front_class, latitude, longitude);
+        ``msl`` [Pa] is passed on for charts.
+    """
+    x = np.stack([charts[name].values for name in CHANNELS], axis=1).astype(np.float32)
+    if not np.isfinite(x).all():
+        raise DataFormatError("the charts hold NaNs or infinities; fronts need complete fields")
+    padded, (h, w) = _padded(x, detector.multiple)
+    probs = detector(torch.from_numpy(padded)).softmax(dim=1)[..., :h, :w].numpy()
+    labels = probs.argmax(axis=1).astype(np.uint8)
+    dims = ("time", "latitude", "longitude")
+    out = xr.Dataset(
+        {
+            "front": (
+                dims,
+                labels,
+                {
+                    "long_name": "front type",
+                    "flag_values": np.arange(len(FRONT_CLASSES), dtype=np.uint8),
+                    "flag_meanings": " ".join(FRONT_CLASSES.values()),
+                },
+            ),
+            "front_probability": (
+                ("time", "front_class", "latitude", "longitude"),
+                probs.astype(np.float32),
+                {"long_name": "probability of each front class", "units": "1"},
+            ),
+            "msl": charts["msl"].assign_attrs(units="Pa", long_name="mean sea level pressure"),
+        },
+        coords={
+            "time": charts["time"].values,
+            "latitude": ("latitude", charts["latitude"].values, {"units": "degrees_north"}),
+            "longitude": ("longitude", charts["longitude"].values, {"units": "degrees_east"}),
+            "front_class": ("front_class", list(FRONT_CLASSES.values())),
+        },
+    )
+    out.attrs = {"title": "fronts detected by the wxai U-Net front detector"}
+    return out
+
+
+def write_front_masks(fronts: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write the labels (and probabilities) of :func:`detect_fronts` as CF NetCDF."""
+    keep = fronts.drop_vars([v for v in ("msl",) if v in fronts])
+    return write_netcdf(keep, path)
