@@ -154,9 +154,19 @@ def test_detector_runs_on_a_netcdf_with_source_names_and_other_units(cases, dete
 
 
 def test_missing_channels_are_named(cases):
-    ds = cases.isel(case=[0]).swap_dims(case="time").drop_vars(["frland", "rh2m", "seed"])
-    with pytest.raises(ConfigError, match=r"lacks \['rh2m', 'frland'\]"):
+    ds = cases.isel(case=[0]).swap_dims(case="time").drop_vars(["u10", "rh2m", "seed"])
+    with pytest.raises(ConfigError, match=r"lacks \['rh2m', 'u10'\]"):
         chart_fields(ds, "forecast.grib2")
+
+
+def test_a_missing_land_fraction_comes_from_the_coastlines(cases):
+    ds = cases.isel(case=[0]).swap_dims(case="time").drop_vars(["frland", "seed", "front"])
+    charts = chart_fields(ds)
+    assert "GSHHS" in charts.attrs["land_fraction_source"]
+    land = charts["frland"].isel(time=0)
+    assert float(land.sel(latitude=50.0, longitude=10.0)) == 1.0  # Germany
+    assert float(land.sel(latitude=50.0, longitude=-30.0)) == 0.0  # North Atlantic
+    assert 0.2 < float(land.mean()) < 0.6
 
 
 def test_a_diagonal_band_becomes_one_line_in_geojson_order():

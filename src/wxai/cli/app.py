@@ -23,7 +23,20 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from wxai import __version__
-from wxai.cli import agent, data, db, doctor, emulator, lab, llm, rag, serve, users, worker
+from wxai.cli import (
+    agent,
+    data,
+    db,
+    doctor,
+    emulator,
+    lab,
+    llm,
+    products,
+    rag,
+    serve,
+    users,
+    worker,
+)
 from wxai.core.errors import ConfigError, UnknownNameError, WxaiError
 
 #: Exit status of a bug (an exception that is not a WxaiError).
@@ -117,6 +130,7 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(lab.app, name="lab")
 app.add_typer(data.app, name="data")
 app.add_typer(emulator.app, name="emulator")
+app.add_typer(products.app, name="products")
 app.add_typer(llm.app, name="llm")
 app.add_typer(rag.app, name="rag")
 app.add_typer(agent.app, name="agent")

@@ -110,7 +110,8 @@ def front_detection(cfg: FrontDetectionConfig, ctx: LabContext) -> LabOutcome:
     from wxai.products.fronts.onnx import export_onnx, onnx_parity
     from wxai.products.fronts.training import TrainingConfig
     from wxai.verify.masks import class_iou, neighbourhood_scores
-    from wxai.viz.fronts import plot_class_scores, plot_front_charts
+    from wxai.viz.fronts import plot_front_charts
+    from wxai.viz.verification import plot_class_scores
 
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from wxai.core.errors import ConfigError
 from wxai.viz.maps import make_map
 
-__all__ = ["FRONT_COLOURS", "plot_class_scores", "plot_front_charts"]
+__all__ = ["FRONT_COLOURS", "plot_front_charts"]
 
 #: Front kind -> colour.
 FRONT_COLOURS: dict[str, str] = {"warm": "#d62728", "cold": "#1f5fd6", "occluded": "#8e3fbf"}
@@ -121,26 +121,3 @@ def _projection(extent: tuple[float, float, float, float]) -> Any:
     from wxai.viz.maps import get_projection
 
     return get_projection("LambertConformal", extent)
-
-
-def plot_class_scores(
-    classes: Sequence[str], scores: dict[str, Sequence[float]], *, title: str | None = None
-) -> Figure:
-    """Grouped bars: one group per class, one bar per named score (e.g. IoU of two models).
-
-    ``scores`` maps a label to one value per class (NaN draws no bar).
-    """
-    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(classes), 3.4), layout="constrained")
-    n = len(scores)
-    width = 0.8 / max(n, 1)
-    x = np.arange(len(classes))
-    for i, (label, values) in enumerate(scores.items()):
-        bars = ax.bar(x + (i - (n - 1) / 2) * width, np.asarray(values, float), width, label=label)
-        ax.bar_label(bars, fmt="%.2f", fontsize=7)
-    ax.set_xticks(x, list(classes))
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score (1 = perfect)")
-    ax.legend(fontsize=8, ncols=min(n, 4))
-    if title:
-        ax.set_title(title, fontsize=10)
-    return fig

@@ -1,4 +1,4 @@
-"""Figures of forecast verification: error growth with lead time, scorecards, spectra.
+"""Figures of verification: error growth with lead time, scorecards, spectra, class scores.
 
 Each function builds a matplotlib :class:`~matplotlib.figure.Figure` (not attached to
 pyplot, so nothing needs closing), saves it as PNG when given a path, and returns it.
@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from wxai.core.errors import ConfigError
 
-__all__ = ["plot_error_growth", "plot_scorecard", "plot_spectra"]
+__all__ = ["plot_class_scores", "plot_error_growth", "plot_scorecard", "plot_spectra"]
 
 PathLike = str | os.PathLike[str]
 
@@ -238,3 +238,32 @@ def plot_spectra(
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def plot_class_scores(
+    classes: Sequence[str],
+    scores: Mapping[str, Sequence[float]],
+    *,
+    ylabel: str = "score (1 = perfect)",
+    title: str | None = None,
+) -> Figure:
+    """Grouped bars of scores in [0, 1]: one group per class (front type, warning level),
+    one bar per named score (e.g. the IoU of a model and of its baseline).
+
+    ``scores`` maps a label to one value per class (NaN draws no bar).
+    """
+    fig = Figure(figsize=(1.6 + 1.4 * len(classes), 3.4), layout="constrained")
+    ax = fig.subplots()
+    n = len(scores)
+    width = 0.8 / max(n, 1)
+    x = np.arange(len(classes))
+    for i, (label, values) in enumerate(scores.items()):
+        bars = ax.bar(x + (i - (n - 1) / 2) * width, np.asarray(values, float), width, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax.set_xticks(x, list(classes))
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, ncols=min(n, 4))
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -24,7 +24,7 @@ from wxai.data.formats.netcdf import write_netcdf
 from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES
 from wxai.products.fronts.model import FrontDetector
 
-__all__ = ["chart_fields", "detect_fronts", "write_front_masks"]
+__all__ = ["chart_fields", "detect_fronts", "land_fraction", "write_front_masks"]
 
 _TIME_NAMES = ("time", "valid_time")
 
@@ -81,8 +81,27 @@ def _to_time_lat_lon(da: xr.DataArray, name: str) -> xr.DataArray:
     return da
 
 
+def land_fraction(lat: np.ndarray, lon: np.ndarray, samples: int = 3) -> np.ndarray:
+    """Land fraction (H, W) of the cells of a lat/lon grid from the packaged GSHHS shores.
+
+    Each cell is sampled at ``samples`` x ``samples`` points; lakes count as water.
+    """
+    from wxai.viz.coastlines import is_land
+
+    dlat = float(np.median(np.abs(np.diff(lat)))) if lat.size > 1 else 1.0
+    dlon = float(np.median(np.abs(np.diff(lon)))) if lon.size > 1 else 1.0
+    offsets = (np.arange(samples) + 0.5) / samples - 0.5
+    sub_lat = (lat[:, None] + dlat * offsets[None, :]).ravel()
+    sub_lon = (lon[:, None] + dlon * offsets[None, :]).ravel()
+    land = is_land(sub_lon[None, :], sub_lat[:, None])
+    return land.reshape(lat.size, samples, lon.size, samples).mean(axis=(1, 3))
+
+
 def chart_fields(ds: xr.Dataset, where: str = "the file") -> xr.Dataset:
     """The detector's six channels from ``ds``: dims (time, latitude, longitude).
+
+    A missing land fraction is computed from the packaged coastlines (and said so in
+    the ``land_fraction_source`` attribute); every other channel must be there.
 
     Raises
     ------
@@ -105,6 +124,16 @@ def chart_fields(ds: xr.Dataset, where: str = "the file") -> xr.Dataset:
             missing.remove("rh2m")
         except ConfigError:
             pass
+    land_source = "the file"
+    if "frland" in missing and "msl" in found:
+        msl = _to_time_lat_lon(found["msl"], "msl")
+        lat, lon = msl["latitude"].values, msl["longitude"].values
+        found["frland"] = xr.DataArray(
+            land_fraction(lat, lon), coords={"latitude": lat, "longitude": lon},
+            dims=("latitude", "longitude"),
+        )  # fmt: skip
+        missing.remove("frland")
+        land_source = "GSHHS coastlines (wxai.viz.coastlines), the file has no land fraction"
     if missing:
         raise ConfigError(
             f"{where} lacks {missing} for front detection; it needs "
@@ -123,7 +152,9 @@ def chart_fields(ds: xr.Dataset, where: str = "the file") -> xr.Dataset:
     for name in CHANNELS:
         if "time" not in fields[name].dims:
             charts[name] = charts[name].broadcast_like(charts["msl"])
-    return charts.astype(np.float32)
+    charts = charts.astype(np.float32)
+    charts.attrs["land_fraction_source"] = land_source
+    return charts
 
 
 def _padded(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
