@@ -41,3 +41,25 @@ def fronts(
     from wxai.products.fronts.service import fronts_for_file
 
     typer.echo(fronts_for_file(file, out, model=model, max_times=max_times).describe())
+
+
+@app.command("warnings")
+def warnings(
+    file: Annotated[Path, typer.Argument(help="GRIB or NetCDF with gust, u10, v10 and msl")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for GeoJSON, CAP alerts and maps")
+    ] = Path("warnings"),
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Diagnoser: a checkpoint, models:/ URI or 'baseline' "
+            "(default: warning-polygons@champion, else the baseline)",
+        ),
+    ] = None,
+    max_times: Annotated[int, typer.Option("--max-times", help="Valid times diagnosed")] = 4,
+) -> None:
+    """Diagnose wind warnings in FILE: polygons per level as GeoJSON, CAP 1.2 alerts, maps."""
+    from wxai.products.warnings.service import warnings_for_file
+
+    typer.echo(warnings_for_file(file, out, model=model, max_times=max_times).describe())

@@ -15,11 +15,12 @@ import xarray as xr
 from wxai.core.errors import ConfigError, DataFormatError, UnknownNameError
 from wxai.data.formats import sniff_format
 
-__all__ = ["find_variable", "open_fields"]
+__all__ = ["find_variable", "on_time_lat_lon", "open_fields"]
 
 
 def find_variable(ds: xr.Dataset, name: str, where: str = "the file") -> xr.DataArray:
-    """The data variable of canonical ``name``: by name, CF standard name or source name.
+    """The data variable of canonical ``name``: by name, CF standard name, source name or
+    GRIB ``paramId`` (cfgrib's own short names, such as ``fg10`` for gusts, then match).
 
     Raises
     ------
@@ -36,11 +37,14 @@ def find_variable(ds: xr.Dataset, name: str, where: str = "the file") -> xr.Data
         var = None
     if var is not None:
         names = {s.name.upper() for s in var.sources.values()}
+        param_ids = {s.param_id for s in var.sources.values() if s.param_id is not None}
         for key, da in ds.data_vars.items():
             standard = da.attrs.get("standard_name")
-            if (standard and standard == var.standard_name and da.ndim > 1) or str(
-                key
-            ).upper() in names:
+            if (
+                (standard and standard == var.standard_name and da.ndim > 1)
+                or str(key).upper() in names
+                or da.attrs.get("GRIB_paramId") in param_ids
+            ):
                 return da
     raise ConfigError(
         f"{where} has no variable {name!r} (looked for it by name, CF standard name and "
@@ -88,3 +92,49 @@ def open_fields(path: str | Path, *, single_lead: bool = False) -> xr.Dataset:
 
         return read_netcdf(path)
     raise DataFormatError(f"{path}: expected a GRIB or NetCDF file, found {fmt}")
+
+
+def on_time_lat_lon(da: xr.DataArray, name: str) -> xr.DataArray:
+    """``da`` on (time, latitude, longitude), or (latitude, longitude) without times.
+
+    A forecast's (init_time, lead_time) or lead_time become valid times; ``lat``/``lon``
+    are renamed; other dimensions must have length 1.
+
+    Raises
+    ------
+    DataFormatError
+        Not on a regular latitude/longitude grid, or several levels or members.
+    """
+    renames = {d: n for d, n in (("lat", "latitude"), ("lon", "longitude")) if d in da.dims}
+    da = da.rename(renames)
+    if "init_time" in da.dims and "lead_time" in da.dims:
+        da = da.stack(time=("init_time", "lead_time"))
+        valid = da["init_time"].values + da["lead_time"].values
+        da = da.drop_vars(["time", "init_time", "lead_time"]).assign_coords(time=valid)
+    elif "lead_time" in da.dims:
+        start = da.coords.get("init_time", da.coords.get("time"))
+        if start is None or start.ndim != 0:
+            raise DataFormatError(f"{name}: lead times without one initial time")
+        da = da.swap_dims(lead_time="time") if "time" in da.coords else da
+        valid = start.values + da["lead_time"].values
+        da = da.rename(lead_time="time") if "lead_time" in da.dims else da
+        da = da.drop_vars([c for c in ("init_time", "lead_time") if c in da.coords])
+        da = da.assign_coords(time=valid)
+    else:
+        for alt in ("valid_time",):
+            if alt in da.dims:
+                da = da.rename({alt: "time"})
+    extra = [d for d in da.dims if d not in ("time", "latitude", "longitude")]
+    for dim in extra:
+        if da.sizes[dim] != 1:
+            raise DataFormatError(
+                f"{name} has a dimension {dim!r} of size {da.sizes[dim]}; fronts need "
+                "single-level fields on (time, latitude, longitude)"
+            )
+        da = da.squeeze(dim, drop=True)
+    if "latitude" not in da.dims or "longitude" not in da.dims:
+        raise DataFormatError(
+            f"{name} is not on a regular latitude/longitude grid (dims {da.dims}); "
+            "regrid it first (e.g. `wxai data regrid`)"
+        )
+    return da

@@ -19,15 +19,12 @@ import xarray as xr
 
 from wxai.atmos.humidity import saturation_vapour_pressure
 from wxai.core.errors import ConfigError, DataFormatError
-from wxai.data.fields import find_variable
+from wxai.data.fields import find_variable, on_time_lat_lon
 from wxai.data.formats.netcdf import write_netcdf
 from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES
 from wxai.products.fronts.model import FrontDetector
 
 __all__ = ["chart_fields", "detect_fronts", "land_fraction", "write_front_masks"]
-
-_TIME_NAMES = ("time", "valid_time")
-
 
 def _canonical_units(name: str, da: xr.DataArray) -> xr.DataArray:
     """Pressure in Pa, temperature in K, humidity in %, from the usual alternatives."""
@@ -42,43 +39,6 @@ def _canonical_units(name: str, da: xr.DataArray) -> xr.DataArray:
     elif name == "rh2m" and typical <= 1.5:  # fraction
         values = da * 100.0
     return values
-
-
-def _to_time_lat_lon(da: xr.DataArray, name: str) -> xr.DataArray:
-    """(time, latitude, longitude) or (latitude, longitude) with valid times."""
-    renames = {d: n for d, n in (("lat", "latitude"), ("lon", "longitude")) if d in da.dims}
-    da = da.rename(renames)
-    if "init_time" in da.dims and "lead_time" in da.dims:
-        da = da.stack(time=("init_time", "lead_time"))
-        valid = da["init_time"].values + da["lead_time"].values
-        da = da.drop_vars(["time", "init_time", "lead_time"]).assign_coords(time=valid)
-    elif "lead_time" in da.dims:
-        start = da.coords.get("init_time", da.coords.get("time"))
-        if start is None or start.ndim != 0:
-            raise DataFormatError(f"{name}: lead times without one initial time")
-        da = da.swap_dims(lead_time="time") if "time" in da.coords else da
-        valid = start.values + da["lead_time"].values
-        da = da.rename(lead_time="time") if "lead_time" in da.dims else da
-        da = da.drop_vars([c for c in ("init_time", "lead_time") if c in da.coords])
-        da = da.assign_coords(time=valid)
-    else:
-        for alt in _TIME_NAMES[1:]:
-            if alt in da.dims:
-                da = da.rename({alt: "time"})
-    extra = [d for d in da.dims if d not in ("time", "latitude", "longitude")]
-    for dim in extra:
-        if da.sizes[dim] != 1:
-            raise DataFormatError(
-                f"{name} has a dimension {dim!r} of size {da.sizes[dim]}; fronts need "
-                "single-level fields on (time, latitude, longitude)"
-            )
-        da = da.squeeze(dim, drop=True)
-    if "latitude" not in da.dims or "longitude" not in da.dims:
-        raise DataFormatError(
-            f"{name} is not on a regular latitude/longitude grid (dims {da.dims}); "
-            "regrid it first (e.g. `wxai data regrid`)"
-        )
-    return da
 
 
 def land_fraction(lat: np.ndarray, lon: np.ndarray, samples: int = 3) -> np.ndarray:
@@ -126,7 +86,7 @@ def chart_fields(ds: xr.Dataset, where: str = "the file") -> xr.Dataset:
             pass
     land_source = "the file"
     if "frland" in missing and "msl" in found:
-        msl = _to_time_lat_lon(found["msl"], "msl")
+        msl = on_time_lat_lon(found["msl"], "msl")
         lat, lon = msl["latitude"].values, msl["longitude"].values
         found["frland"] = xr.DataArray(
             land_fraction(lat, lon), coords={"latitude": lat, "longitude": lon},
@@ -140,7 +100,7 @@ def chart_fields(ds: xr.Dataset, where: str = "the file") -> xr.Dataset:
             f"{list(CHANNELS)} (2 m dew point can stand in for relative humidity); "
             f"it has {sorted(map(str, ds.data_vars))}"
         )
-    fields = {n: _to_time_lat_lon(_canonical_units(n, da), n) for n, da in found.items()}
+    fields = {n: on_time_lat_lon(_canonical_units(n, da), n) for n, da in found.items()}
     with_time = [da for da in fields.values() if "time" in da.dims]
     if not with_time:
         fields = {n: da.expand_dims(time=[np.datetime64("NaT", "ns")]) for n, da in fields.items()}
