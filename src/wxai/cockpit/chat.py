@@ -34,7 +34,12 @@ from wxai.assistant.agents.router import RouteDecision, route_request
 from wxai.assistant.llm.tools.caller import ToolCaller
 from wxai.assistant.llm.types import LLMProvider, Message, ToolCall
 from wxai.cockpit.accounts import Principal
-from wxai.cockpit.chat_rules import data_file_call, emulator_call, unit_conversion_call
+from wxai.cockpit.chat_rules import (
+    data_file_call,
+    emulator_call,
+    product_call,
+    unit_conversion_call,
+)
 from wxai.cockpit.chat_tools import ChatToolbox
 from wxai.cockpit.conversations import ConversationStore, estimate_tokens
 from wxai.cockpit.rendering import render_markdown, render_partial
@@ -175,10 +180,10 @@ def _rule_call(
 def _decided_call(
     decision: RouteDecision, text: str, data_files: Callable[[], Iterable[Any]]
 ) -> tuple[str, dict[str, Any]] | None:
-    """The tool call the rules decide: a request naming the emulator first (it reads like
-    a forecast question to the router), then the router's weather and report, then the
-    cockpit's own rules."""
-    call = emulator_call(text)
+    """The tool call the rules decide: a request naming the emulator, fronts or wind
+    warnings first (they read like forecast questions to the router), then the router's
+    weather and report, then the cockpit's own rules."""
+    call = emulator_call(text) or product_call(text)
     if call is not None:
         return call
     if decision.action == "weather":

@@ -196,3 +196,21 @@ def emulator_call(text: str) -> tuple[str, dict[str, Any]] | None:
     if date:
         arguments["init"] = date.group(1)
     return "emulator_forecast", arguments
+
+
+_FRONTS = re.compile(r"\b(warm|cold|occlu\w*)?\s*fronts?\b", re.IGNORECASE)
+_WARNINGS = re.compile(
+    r"\bwarnings?\b.*\b(wind|gusts?|storms?|issue|polygons?|cap|region)|"
+    r"\b(wind|gust|storm)\w*\s+warnings?\b",
+    re.IGNORECASE,
+)
+
+
+def product_call(text: str) -> tuple[str, dict[str, Any]] | None:
+    """``weather_fronts`` or ``weather_warnings`` for a request about fronts or wind
+    warnings; the whole request goes on as ``when`` (its time words decide)."""
+    if _FRONTS.search(text):
+        return "weather_fronts", {"when": text}
+    if _WARNINGS.search(text):
+        return "weather_warnings", {"when": text}
+    return None

@@ -419,6 +419,7 @@ def build_chat_tools(
 ) -> ChatToolbox:
     """The registry of chat tools for ``principal`` (``app_state``: the app's ``state``)."""
     from wxai.cockpit.emulator_tools import emulator_tools  # it builds on this module
+    from wxai.cockpit.product_tools import product_tools
 
     figures = FigureStore(Path(home), principal.id)
     chosen = chat_offline() if offline is None else offline
@@ -429,5 +430,6 @@ def build_chat_tools(
         _report_tool(),
         *_number_tools(),
         *emulator_tools(Path(home), figures),
+        *product_tools(Path(home), figures, offline=chosen, now=now, timezone=timezone),
     ]
     return ChatToolbox(ToolRegistry(tools), figures, principal)

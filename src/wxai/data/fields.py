@@ -97,8 +97,9 @@ def open_fields(path: str | Path, *, single_lead: bool = False) -> xr.Dataset:
 def on_time_lat_lon(da: xr.DataArray, name: str) -> xr.DataArray:
     """``da`` on (time, latitude, longitude), or (latitude, longitude) without times.
 
-    A forecast's (init_time, lead_time) or lead_time become valid times; ``lat``/``lon``
-    are renamed; other dimensions must have length 1.
+    A forecast's (init_time, lead_time) or lead_time become valid times, and a field of
+    one step (scalar times) gets a time axis of length 1; ``lat``/``lon`` are renamed;
+    other dimensions must have length 1.
 
     Raises
     ------
@@ -107,23 +108,27 @@ def on_time_lat_lon(da: xr.DataArray, name: str) -> xr.DataArray:
     """
     renames = {d: n for d, n in (("lat", "latitude"), ("lon", "longitude")) if d in da.dims}
     da = da.rename(renames)
+    scalar_times = [c for c in ("init_time", "lead_time", "time", "valid_time") if _scalar(da, c)]
     if "init_time" in da.dims and "lead_time" in da.dims:
         da = da.stack(time=("init_time", "lead_time"))
         valid = da["init_time"].values + da["lead_time"].values
         da = da.drop_vars(["time", "init_time", "lead_time"]).assign_coords(time=valid)
     elif "lead_time" in da.dims:
-        start = da.coords.get("init_time", da.coords.get("time"))
-        if start is None or start.ndim != 0:
+        start = next((da[c].values for c in ("init_time", "time") if _scalar(da, c)), None)
+        if start is None:
             raise DataFormatError(f"{name}: lead times without one initial time")
-        da = da.swap_dims(lead_time="time") if "time" in da.coords else da
-        valid = start.values + da["lead_time"].values
-        da = da.rename(lead_time="time") if "lead_time" in da.dims else da
-        da = da.drop_vars([c for c in ("init_time", "lead_time") if c in da.coords])
-        da = da.assign_coords(time=valid)
-    else:
-        for alt in ("valid_time",):
-            if alt in da.dims:
-                da = da.rename({alt: "time"})
+        valid = start + da["lead_time"].values
+        da = da.drop_vars(scalar_times).rename(lead_time="time").assign_coords(time=valid)
+    elif "valid_time" in da.dims:
+        da = da.drop_vars([c for c in scalar_times if c == "time"]).rename(valid_time="time")
+    elif "time" not in da.dims and scalar_times:
+        if "valid_time" in scalar_times:
+            valid = da["valid_time"].values
+        elif {"init_time", "lead_time"} <= set(scalar_times):
+            valid = da["init_time"].values + da["lead_time"].values
+        else:
+            valid = da[scalar_times[-1]].values
+        da = da.drop_vars(scalar_times).expand_dims(time=[valid])
     extra = [d for d in da.dims if d not in ("time", "latitude", "longitude")]
     for dim in extra:
         if da.sizes[dim] != 1:
@@ -138,3 +143,8 @@ def on_time_lat_lon(da: xr.DataArray, name: str) -> xr.DataArray:
             "regrid it first (e.g. `wxai data regrid`)"
         )
     return da
+
+
+def _scalar(da: xr.DataArray, name: str) -> bool:
+    """Whether ``da`` has a scalar (0-d) coordinate ``name``."""
+    return name in da.coords and da.coords[name].ndim == 0
