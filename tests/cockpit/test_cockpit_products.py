@@ -49,7 +49,7 @@ def tools(wxai_home, monkeypatch) -> dict[str, Any]:
 def test_fronts_tool_trains_a_detector_on_first_use_and_maps_three_times(tools, wxai_home):
     result = tools["weather_fronts"].invoke({"when": "tomorrow morning"})
     assert result["times"] == ["2026-12-04T02:00", "2026-12-04T08:00", "2026-12-04T14:00"]
-    assert "synthetic" in result["origin"]
+    assert "SYNTHETIC" in result["origin"]
     assert sum(result["lines"].values()) > 0
     kept = wxai_home.home / "products" / "fronts" / DEFAULT_DETECTOR / "front-detector.pt"
     assert result["detector"] == str(kept) and kept.is_file()

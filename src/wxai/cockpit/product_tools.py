@@ -28,6 +28,11 @@ __all__ = ["DEFAULT_DETECTOR", "product_tools"]
 #: Folder (under the products' model folder) of the detector trained on first use.
 DEFAULT_DETECTOR = "first-use-smoke"
 _MODEL = "icon-eu"
+_ORIGINS = {
+    "server": "from the open-data server",
+    "cache": "from the local download cache",
+    "synthetic": "SYNTHETIC (wxai's synthetic atmosphere, no real data could be had)",
+}
 
 
 @dataclasses.dataclass
@@ -53,7 +58,7 @@ def _fetch(
     for valid in valid_times:
         choice = choose_run(_MODEL, valid, now=now)
         files = fetch_fields(choice, list(names), offline=offline)
-        origins.add(files.origin + (" (synthetic)" if files.synthetic else ""))
+        origins.add(_ORIGINS.get(files.origin, files.origin))
         runs.append(f"{files.run:%Y-%m-%d %H} UTC +{files.lead_hours} h")
         notes += [n for n in files.notes if n not in notes]
         for name in names:
@@ -103,7 +108,7 @@ def _when(text: str, now: datetime, timezone: str) -> datetime:
 
 
 def _provenance(fields: _Fields) -> list[str]:
-    lines = [f"- data: ICON-EU from the {fields.origin}; runs {', '.join(fields.runs)}"]
+    lines = [f"- data: ICON-EU, {fields.origin}; runs {', '.join(fields.runs)}"]
     lines += [f"- {note}" for note in fields.notes]
     return lines
 

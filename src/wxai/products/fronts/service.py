@@ -109,6 +109,7 @@ def fronts_for_charts(
         lon,
         fronts["time"].values[shown],
         lines=[per_time[i] for i in shown],
+        ncols=3 if len(shown) == 3 else 2,
         title=title or f"Fronts: {source}",
     )
     fig.savefig(out / "fronts.png", dpi=110)
