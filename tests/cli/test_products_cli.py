@@ -6,15 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 import xarray as xr
 from typer.testing import CliRunner
 
+from products_fixture import save_tiny_detector
 from wxai.cli.app import app
 from wxai.data.synthetic.samples import write_samples
-from wxai.products.fronts import FrontDetector, save_detector, synthetic_cases
-from wxai.products.fronts.cases import ChannelStats, ChartGrid
-from wxai.products.fronts.model import DetectorConfig
 from wxai.products.warnings.cap import validate_cap
 
 runner = CliRunner()
@@ -28,11 +25,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def detector_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained detector: the command's plumbing, not its skill, is tested here."""
-    cases = synthetic_cases([0], [0.0], ChartGrid(step=1.0, n_lat=16, n_lon=16))
-    torch.manual_seed(0)
-    detector = FrontDetector(ChannelStats.of(cases), DetectorConfig(base_channels=4))
-    path = tmp_path_factory.mktemp("model") / "front-detector.pt"
-    return save_detector(detector, path, {"grid_step": 0.5})
+    return save_tiny_detector(tmp_path_factory.mktemp("model") / "front-detector.pt")
 
 
 def test_fronts_command_writes_masks_lines_and_a_chart(samples, detector_file, tmp_path):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from products_fixture import save_tiny_detector
 from wxai.assistant.agents.weather.when import resolve_time
 from wxai.cockpit.chat_rules import product_call
 from wxai.cockpit.chat_tools import FigureStore
@@ -75,13 +76,7 @@ def test_warnings_tool_answers_with_cap_alerts_and_the_baseline_note(tools):
 
 def test_a_chat_about_fronts_runs_the_tool_over_http(client, monkeypatch, tmp_path):
     monkeypatch.setenv("WXAI_OFFLINE", "1")
-    from wxai.products.fronts import ChartGrid, FrontDetector, save_detector, synthetic_cases
-    from wxai.products.fronts.cases import ChannelStats
-    from wxai.products.fronts.model import DetectorConfig
-
-    cases = synthetic_cases([0], [0.0], ChartGrid(step=1.0, n_lat=16, n_lon=16))
-    detector = FrontDetector(ChannelStats.of(cases), DetectorConfig(base_channels=4))
-    monkeypatch.setenv(MODEL_ENV, str(save_detector(detector, tmp_path / "d.pt")))
+    monkeypatch.setenv(MODEL_ENV, str(save_tiny_detector(tmp_path / "d.pt")))
     session = client.post("/api/sessions", json={}).json()
     response = client.post(
         f"/api/sessions/{session['id']}/messages",

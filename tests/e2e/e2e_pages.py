@@ -84,3 +84,16 @@ def screenshot(page: Any, folder: Path, name: str, *, min_bytes: int = 8_000) ->
     SHOTS_DIR.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, SHOTS_DIR / path.name)
     return path
+
+
+def ask(page: Any, text: str, timeout: float = 90_000) -> Any:
+    """Send ``text`` in the open session; the new answer, once its stream has ended."""
+    from playwright.sync_api import expect
+
+    answers = page.get_by_test_id("assistant-message")
+    before = answers.count()
+    page.get_by_test_id("prompt").fill(text)
+    page.get_by_test_id("send").click()
+    expect(answers).to_have_count(before + 1, timeout=timeout)
+    expect(page.get_by_test_id("stop")).to_be_hidden(timeout=timeout)
+    return answers.nth(before)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_pages import new_page, screenshot, sign_in
+from e2e_pages import ask, new_page, screenshot, sign_in
 
 from conftest import CockpitServer, _new_home
 from emulator_fixture import build_inputs
@@ -32,18 +32,6 @@ def server(
     cockpit.stop()
 
 
-def _ask(page, text: str):
-    from playwright.sync_api import expect
-
-    answers = page.get_by_test_id("assistant-message")
-    before = answers.count()
-    page.get_by_test_id("prompt").fill(text)
-    page.get_by_test_id("send").click()
-    expect(answers).to_have_count(before + 1, timeout=90_000)
-    expect(page.get_by_test_id("stop")).to_be_hidden(timeout=90_000)
-    return answers.nth(before)
-
-
 def test_emulator_forecast_and_scorecard_in_the_chat(browser, server, tmp_path: Path):
     from playwright.sync_api import expect
 
@@ -64,7 +52,7 @@ def test_emulator_forecast_and_scorecard_in_the_chat(browser, server, tmp_path: 
     )
     screenshot(page, tmp_path, "emulator_forecast")
 
-    card = _ask(page, "How good is the emulator at day 1?")
+    card = ask(page, "How good is the emulator at day 1?")
     card_text = card.get_by_test_id("answer-text")
     expect(card_text).to_contain_text("persistence")
     expect(card_text).to_contain_text("climatology")

@@ -10,6 +10,7 @@ import pytest
 import torch
 import xarray as xr
 
+from products_fixture import tiny_detector
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.data.fields import open_fields
 from wxai.data.formats.netcdf import write_netcdf
@@ -26,8 +27,7 @@ from wxai.products.fronts import (
     save_detector,
     synthetic_cases,
 )
-from wxai.products.fronts.cases import ChannelStats, widen_labels
-from wxai.products.fronts.model import DetectorConfig
+from wxai.products.fronts.cases import widen_labels
 from wxai.products.fronts.onnx import export_onnx, onnx_parity
 from wxai.products.fronts.training import class_weights, front_loss
 
@@ -41,8 +41,7 @@ def cases() -> xr.Dataset:
 
 @pytest.fixture(scope="module")
 def detector(cases) -> FrontDetector:
-    torch.manual_seed(0)
-    return FrontDetector(ChannelStats.of(cases), DetectorConfig(base_channels=4)).eval()
+    return tiny_detector()
 
 
 def test_cases_hold_six_channels_and_front_bands(cases):

@@ -105,7 +105,7 @@ def front_detection(cfg: FrontDetectionConfig, ctx: LabContext) -> LabOutcome:
         write_front_masks,
         write_geojson,
     )
-    from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES
+    from wxai.products.fronts.cases import FRONT_CLASSES, channel_array
     from wxai.products.fronts.model import DetectorConfig, models_dir
     from wxai.products.fronts.onnx import export_onnx, onnx_parity
     from wxai.products.fronts.training import TrainingConfig
@@ -151,7 +151,7 @@ def front_detection(cfg: FrontDetectionConfig, ctx: LabContext) -> LabOutcome:
     gain = min(unet - base for _, unet, base, _, _ in rows)
 
     # ONNX: export, parity and speed on the held-out charts
-    x = np.stack([test[name].values for name in CHANNELS], axis=1).astype(np.float32)
+    x = channel_array(test)
     onnx_path = export_onnx(detector, ctx.run_dir / "front-detector.onnx", torch.from_numpy(x[:1]))
     parity = onnx_parity(detector, onnx_path, x)
     metrics |= {

@@ -22,8 +22,8 @@ from wxai.data.synthetic.atmosphere import FRONT_LABELS
 __all__ = [
     "CHANNELS",
     "FRONT_CLASSES",
-    "ChannelStats",
     "ChartGrid",
+    "channel_array",
     "synthetic_cases",
     "widen_labels",
 ]
@@ -135,16 +135,6 @@ def synthetic_cases(
     )
 
 
-@dataclass(frozen=True)
-class ChannelStats:
-    """Per-channel mean and standard deviation of the training cases, (C,) each."""
-
-    mean: np.ndarray
-    stdev: np.ndarray
-
-    @classmethod
-    def of(cls, cases: xr.Dataset) -> ChannelStats:
-        """Statistics of ``cases`` over cases and grid, in :data:`CHANNELS` order."""
-        mean = np.array([float(cases[c].mean()) for c in CHANNELS])
-        stdev = np.array([float(cases[c].std()) for c in CHANNELS])
-        return cls(mean=mean, stdev=np.where(stdev > 0, stdev, 1.0))
+def channel_array(charts: xr.Dataset) -> np.ndarray:
+    """The :data:`CHANNELS` of ``charts`` stacked as float32 ``(case|time, 6, H, W)``."""
+    return np.stack([charts[name].values for name in CHANNELS], axis=1).astype(np.float32)

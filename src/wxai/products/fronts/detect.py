@@ -21,10 +21,11 @@ from wxai.atmos.humidity import saturation_vapour_pressure
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.data.fields import find_variable, on_time_lat_lon
 from wxai.data.formats.netcdf import write_netcdf
-from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES
+from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES, channel_array
 from wxai.products.fronts.model import FrontDetector
 
 __all__ = ["chart_fields", "detect_fronts", "land_fraction", "write_front_masks"]
+
 
 def _canonical_units(name: str, da: xr.DataArray) -> xr.DataArray:
     """Pressure in Pa, temperature in K, humidity in %, from the usual alternatives."""
@@ -136,7 +137,7 @@ def detect_fronts(charts: xr.Dataset, detector: FrontDetector) -> xr.Dataset:
         CF flags) and ``front_probability`` (time, front_class, latitude, longitude);
         ``msl`` [Pa] is passed on for charts.
     """
-    x = np.stack([charts[name].values for name in CHANNELS], axis=1).astype(np.float32)
+    x = channel_array(charts)
     if not np.isfinite(x).all():
         raise DataFormatError("the charts hold NaNs or infinities; fronts need complete fields")
     padded, (h, w) = _padded(x, detector.multiple)

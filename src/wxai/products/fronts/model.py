@@ -20,7 +20,8 @@ from torch import nn
 from wxai.core.errors import DataFormatError
 from wxai.data.formats import atomic_path
 from wxai.nn.unet import UNet2d
-from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES, ChannelStats
+from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES
+from wxai.products.stats import ChannelStats
 
 __all__ = [
     "DETECTOR_FORMAT",
@@ -57,7 +58,7 @@ class FrontDetector(nn.Module):
             "mean", torch.tensor(stats.mean, dtype=torch.float32).view(1, -1, 1, 1)
         )
         self.register_buffer(
-            "stdev", torch.tensor(stats.stdev, dtype=torch.float32).view(1, -1, 1, 1)
+            "stdev", torch.tensor(stats.std, dtype=torch.float32).view(1, -1, 1, 1)
         )
         self.unet = UNet2d(
             len(CHANNELS),
@@ -75,7 +76,7 @@ class FrontDetector(nn.Module):
     def stats(self) -> ChannelStats:
         """The training statistics, (C,) each."""
         return ChannelStats(
-            mean=self.mean.flatten().cpu().numpy(), stdev=self.stdev.flatten().cpu().numpy()
+            mean=self.mean.flatten().cpu().numpy(), std=self.stdev.flatten().cpu().numpy()
         )
 
     def forward(self, fields: torch.Tensor) -> torch.Tensor:
@@ -146,7 +147,7 @@ def load_detector(path: str | os.PathLike) -> tuple[FrontDetector, dict[str, Any
     state = payload["state_dict"]
     stats = ChannelStats(
         mean=state["mean"].flatten().numpy().astype(np.float64),
-        stdev=state["stdev"].flatten().numpy().astype(np.float64),
+        std=state["stdev"].flatten().numpy().astype(np.float64),
     )
     detector = FrontDetector(stats, DetectorConfig(**payload["config"]))
     detector.load_state_dict(state)

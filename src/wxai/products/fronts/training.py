@@ -20,8 +20,9 @@ from torch.nn import functional as F  # noqa: N812
 from torch.utils.data import DataLoader, TensorDataset
 
 from wxai.core.errors import ConfigError
-from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES, ChannelStats
+from wxai.products.fronts.cases import FRONT_CLASSES, channel_array
 from wxai.products.fronts.model import DetectorConfig, FrontDetector
+from wxai.products.stats import ChannelStats
 
 __all__ = [
     "FitResult",
@@ -83,8 +84,8 @@ def front_loss(
 
 
 def _tensors(cases: xr.Dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    x = np.stack([cases[name].values for name in CHANNELS], axis=1).astype(np.float32)
-    return torch.from_numpy(x), torch.from_numpy(cases["front"].values.astype(np.int64))
+    x = torch.from_numpy(channel_array(cases))
+    return x, torch.from_numpy(cases["front"].values.astype(np.int64))
 
 
 def train_detector(
@@ -106,7 +107,7 @@ def train_detector(
     if config.epochs < 1:
         raise ConfigError(f"epochs must be >= 1, got {config.epochs}")
     torch.manual_seed(config.seed)
-    detector = FrontDetector(ChannelStats.of(train), detector_config)
+    detector = FrontDetector(ChannelStats.fit(channel_array(train)), detector_config)
     x_train, y_train = _tensors(train)
     x_val, y_val = _tensors(validation)
     weights = class_weights(y_train.numpy())
@@ -159,5 +160,4 @@ def predict_labels(detector: FrontDetector, cases: xr.Dataset) -> np.ndarray:
 
 
 def _fields_only(cases: xr.Dataset) -> torch.Tensor:
-    x = np.stack([cases[name].values for name in CHANNELS], axis=1).astype(np.float32)
-    return torch.from_numpy(x)
+    return torch.from_numpy(channel_array(cases))
