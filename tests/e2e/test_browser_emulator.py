@@ -38,7 +38,7 @@ def test_emulator_forecast_and_scorecard_in_the_chat(browser, server, tmp_path: 
     page, watch = new_page(browser)
     sign_in(page, server.first_link)
     page.get_by_test_id("new-session").click()
-    answer = _ask(
+    answer = ask(
         page, "Run the emulator from the latest analysis and show me 850 hPa temperature at day 3"
     )
     text = answer.get_by_test_id("answer-text")
