@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 import xarray as xr
 
 from wxai.core.paths import home_dir
 from wxai.labs.framework.runner import run_lab
-from wxai.products.fronts import find_front_model, load_detector
-from wxai.train.tracking import make_client
+from wxai.products.fronts import ChartGrid, find_front_model, load_detector, synthetic_cases
+from wxai.products.fronts.cases import channel_array
+from wxai.train.tracking import load_torch_model, make_client
 
 
 def test_front_detection_smoke():
@@ -39,5 +41,12 @@ def test_front_detection_smoke():
 
     found = find_front_model()  # the detector the CLI and the cockpit pick up
     assert found is not None and str(found).startswith(str(home_dir()))
-    _, meta = load_detector(found)
+    detector, meta = load_detector(found)
     assert meta["grid_step"] == 1.0 and meta["iou"]["iou_cold"] == m["iou_cold"]
+
+    # the registered model reloads for another batch size and grid than its example
+    registered = load_torch_model("models:/front-detector@champion", uri=result.tracking_uri)
+    charts = synthetic_cases([7, 8], [6.0], ChartGrid(step=1.0, n_lat=24, n_lon=32))
+    x = torch.from_numpy(channel_array(charts))
+    with torch.no_grad():
+        torch.testing.assert_close(registered(x), detector(x))

@@ -186,13 +186,16 @@ class MlflowTracker:
         status = self._client.get_run(self._run_id).info.status
         with _global_tracking_uri(self._client.tracking_uri), mlflow.start_run(self._run_id):
             # Explicit requirements: inferring them loads the model in a subprocess
-            # (seconds) and adds nothing for a plain torch module.
+            # (seconds) and adds nothing for a plain torch module. Pickled, not MLflow
+            # 3's default torch.export graph: that one reloads only for the example's
+            # shapes (a U-Net on another grid or batch fails its guards).
             info = mlflow.pytorch.log_model(
                 model,
                 name=name,
                 signature=signature,
                 input_example=input_example,
                 pip_requirements=_torch_requirements(),
+                serialization_format="pickle",
             )
         # Leaving ``start_run`` ends the run; put back the state it had.
         self._client.update_run(self._run_id, status=status)
