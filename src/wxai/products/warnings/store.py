@@ -1,13 +1,12 @@
 """Saving, registering and loading the warning diagnoser with everything it needs.
 
-MLflow 3 stores PyTorch models by default as exported programs (``pt2``): the
-reloaded module is a graph specialised to the example's shape and without the
-diagnoser's attributes (channels, levels, grid, statistics). So next to the
-registered model, :func:`log_diagnoser` logs a plain checkpoint
-(:data:`CHECKPOINT`, tensors and simple metadata only, loadable with
-``weights_only=True``), and :func:`load_diagnoser` rebuilds the diagnoser from
-the checkpoint of the run behind a ``models:/name@alias``, ``models:/name/version``
-or ``runs:/<run_id>/...`` URI, or from a local file.
+The registered MLflow model is a pickled module, and unpickling runs code from the
+file. So next to it, :func:`log_diagnoser` logs a plain checkpoint
+(:data:`CHECKPOINT`, tensors and simple metadata only, loaded with
+``weights_only=True``), and :func:`load_diagnoser` rebuilds the diagnoser from the
+checkpoint of the run behind a ``models:/name@alias``, ``models:/name/version`` or
+``runs:/<run_id>/...`` URI, or from a local file: the cockpit and the CLI never
+unpickle a model file.
 """
 
 from __future__ import annotations
@@ -21,7 +20,8 @@ import numpy as np
 import torch
 
 from wxai.core.errors import WxaiError
-from wxai.products.warnings.dataset import ChannelStats
+from wxai.data.formats import atomic_path
+from wxai.products.stats import ChannelStats
 from wxai.products.warnings.levels import WarningLevel
 from wxai.products.warnings.model import WarningDiagnoser
 
@@ -37,7 +37,6 @@ CHECKPOINT = "diagnoser/warning_diagnoser.pt"
 def save_diagnoser(model: WarningDiagnoser, path: str | Path) -> Path:
     """Write the diagnoser's weights and metadata to ``path`` (atomically)."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "channels": list(model.channels),
         "levels": [[lv.level, lv.event, lv.threshold, lv.severity] for lv in model.levels],
@@ -47,9 +46,8 @@ def save_diagnoser(model: WarningDiagnoser, path: str | Path) -> Path:
         "base_channels": int(model.net.head.in_channels),
         "state_dict": model.state_dict(),
     }
-    tmp = target.with_name(f".{target.name}.part")
-    torch.save(payload, tmp)
-    tmp.replace(target)
+    with atomic_path(target) as tmp:
+        torch.save(payload, tmp)
     return target
 
 
