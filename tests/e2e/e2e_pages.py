@@ -96,4 +96,5 @@ def ask(page: Any, text: str, timeout: float = 90_000) -> Any:
     page.get_by_test_id("send").click()
     expect(answers).to_have_count(before + 1, timeout=timeout)
     expect(page.get_by_test_id("stop")).to_be_hidden(timeout=timeout)
+    expect(page.get_by_test_id("send")).to_be_enabled()
     return answers.nth(before)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_pages import log_in, new_page, screenshot, sign_in
+from e2e_pages import ask, log_in, new_page, screenshot, sign_in
 
 from conftest import CockpitServer, _new_home
 
@@ -45,20 +45,6 @@ def as_user(browser: Any, server: CockpitServer, name: str) -> tuple[Any, Any]:
     page, watch = new_page(browser)
     log_in(page, server.url, name, PASSWORDS[name])
     return page, watch
-
-
-def ask(page: Any, text: str, timeout: float = 90_000) -> Any:
-    """Send ``text`` in the open session; the new answer, once the stream has ended."""
-    from playwright.sync_api import expect
-
-    answers = page.get_by_test_id("assistant-message")
-    before = answers.count()
-    page.get_by_test_id("prompt").fill(text)
-    page.get_by_test_id("send").click()
-    expect(answers).to_have_count(before + 1, timeout=timeout)
-    expect(page.get_by_test_id("stop")).to_be_hidden(timeout=timeout)
-    expect(page.get_by_test_id("send")).to_be_enabled()
-    return answers.nth(before)
 
 
 def image_loaded(locator: Any) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_pages import new_page, screenshot, sign_in
+from e2e_pages import ask, new_page, screenshot, sign_in
 
 from conftest import CockpitServer, _new_home
 
@@ -150,19 +150,6 @@ def server(
     cockpit = CockpitServer(_new_home(base, request), base / "server.log", env).start()
     yield cockpit
     cockpit.stop()
-
-
-def ask(page: Any, text: str) -> Any:
-    """Send ``text``; the new answer once its stream has ended."""
-    from playwright.sync_api import expect
-
-    answers = page.get_by_test_id("assistant-message")
-    before = answers.count()
-    page.get_by_test_id("prompt").fill(text)
-    page.get_by_test_id("send").click()
-    expect(answers).to_have_count(before + 1, timeout=30_000)
-    expect(page.get_by_test_id("stop")).to_be_hidden(timeout=30_000)
-    return answers.nth(before)
 
 
 def signed_in_page(browser: Any, server: CockpitServer) -> tuple[Any, Any]:
