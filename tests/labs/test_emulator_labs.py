@@ -42,7 +42,7 @@ def test_emulator_ensemble_lab_beats_its_control():
 
 
 def test_emulator_transfer_lab_starts_the_fine_mesh_ahead():
-    from wxai.labs.emulator_forecasts import steps_to_reach
+    from wxai.emulator.training.transfer import steps_to_reach
 
     assert steps_to_reach([0.5, 0.3, 0.2], 0.3, 10) == 20
     assert steps_to_reach([0.5, 0.4], 0.3, 10) == float("inf")

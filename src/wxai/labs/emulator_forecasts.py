@@ -1,4 +1,4 @@
-"""Emulator labs of day 5 (course unit U12): forecasts, ensembles, transfer, ICON grid.
+"""Emulator labs of day 5 (course unit U12): forecasts, ensembles, the ICON grid.
 
 They use the trained models of :mod:`wxai.labs.emulator` (the same datasets, graphs
 and training configuration) and the inference and verification of
@@ -64,6 +64,17 @@ def _trained_checkpoint(cfg: _TrainedModelLab) -> Path:
     return best
 
 
+def _trained_model(cfg: _TrainedModelLab, ctx: LabContext) -> tuple[Any, Any, Any]:
+    """The trained checkpoint, its training dataset and the validation period."""
+    from wxai.emulator.datasets.reader import open_dataset
+    from wxai.emulator.training.emulator import read_inference_checkpoint
+
+    ckpt = read_inference_checkpoint(_trained_checkpoint(cfg))
+    dataset = open_dataset(ckpt.data.provenance["path"])
+    validation = training_config(cfg, ctx.run_dir / "unused").dataset.validation
+    return ckpt, dataset, validation
+
+
 def _attention_figure(ckpt: Any, dataset: Any, init: Any) -> Any:
     """Last processor layer's attention of the hidden node nearest 45N 0E, one forward."""
     import numpy as np
@@ -96,20 +107,16 @@ def emulator_forecast(cfg: EmulatorForecastConfig, ctx: LabContext) -> LabOutcom
     """Roll a trained emulator out from validation dates and draw its scorecard."""
     import numpy as np
 
-    from wxai.emulator.datasets.reader import open_dataset
     from wxai.emulator.inference.forcings import ForcingProvider
     from wxai.emulator.inference.initial import initial_from_dataset
     from wxai.emulator.inference.rollout import rollout
     from wxai.emulator.inference.run import parse_lead
     from wxai.emulator.inference.scores import score_emulator
-    from wxai.emulator.training.emulator import read_inference_checkpoint
     from wxai.verify.spectra import zonal_power_spectrum
     from wxai.viz.emulator_panels import plot_cell_fields
     from wxai.viz.verification import plot_error_growth, plot_scorecard, plot_spectra
 
-    ckpt = read_inference_checkpoint(_trained_checkpoint(cfg))
-    dataset = open_dataset(ckpt.data.provenance["path"])
-    validation = training_config(cfg, ctx.run_dir / "unused").dataset.validation
+    ckpt, dataset, validation = _trained_model(cfg, ctx)
     steps = parse_lead(cfg.lead, ckpt.data.step)
     card = score_emulator(
         ckpt,
@@ -261,14 +268,10 @@ def emulator_ensemble(cfg: EmulatorEnsembleConfig, ctx: LabContext) -> LabOutcom
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from wxai.emulator.datasets.reader import open_dataset
     from wxai.emulator.inference.run import parse_lead
     from wxai.emulator.inference.scores import score_ensemble
-    from wxai.emulator.training.emulator import read_inference_checkpoint
 
-    ckpt = read_inference_checkpoint(_trained_checkpoint(cfg))
-    dataset = open_dataset(ckpt.data.provenance["path"])
-    validation = training_config(cfg, ctx.run_dir / "unused").dataset.validation
+    ckpt, dataset, validation = _trained_model(cfg, ctx)
     scores = score_ensemble(
         ckpt,
         dataset,
@@ -321,102 +324,6 @@ def emulator_ensemble(cfg: EmulatorEnsembleConfig, ctx: LabContext) -> LabOutcom
             f"{cfg.members} members from {len(scores.inits)} initial times: CRPS / control MAE "
             f"{value:.3f}; spread/skill {ratio[0].mean():.2f} at {leads[0]:g} h, "
             f"{ratio[-1].mean():.2f} at {leads[-1]:g} h (1 = calibrated)."
-        ),
-    )
-
-
-# --- emulator-transfer -------------------------------------------------------------------
-
-
-class EmulatorTransferConfig(EmulatorLab):
-    """Settings of ``emulator-transfer``."""
-
-    coarse_graph: str = Field(description="graph the first model trains on, e.g. ico2")
-    graph: str = Field(description="the finer graph both fine-mesh runs train on, e.g. ico3")
-    model: Literal["gnn", "graph_transformer"] = Field(description="the processor")
-    overrides: list[str] = Field(default_factory=list, description="Hydra overrides")
-    max_ratio: float = Field(
-        gt=0,
-        description="acceptance: full: steps of the transferred run to reach the from-scratch "
-        "run's final validation loss / the from-scratch run's steps; smoke: first-epoch "
-        "validation loss transferred / from scratch",
-    )
-
-
-def steps_to_reach(val_loss: list[float], target: float, steps_per_epoch: float) -> float:
-    """Training steps until the per-epoch validation loss first reaches ``target`` (inf: never)."""
-    for epoch, loss in enumerate(val_loss):
-        if loss <= target:
-            return (epoch + 1) * steps_per_epoch
-    return float("inf")
-
-
-@lab(
-    "emulator-transfer",
-    title="AICON-style transfer: a coarse-mesh emulator starts a finer-mesh one",
-    topic=U12,
-    day=5,
-    config=EmulatorTransferConfig,
-)
-def emulator_transfer(cfg: EmulatorTransferConfig, ctx: LabContext) -> LabOutcome:
-    """Train on a coarse mesh, then on a finer one from scratch and from the coarse weights."""
-    import matplotlib.pyplot as plt
-
-    from wxai.emulator.training.run import train
-
-    coarse = train(
-        training_config(cfg.model_copy(update={"graph": cfg.coarse_graph}), ctx.run_dir / "coarse")
-    )
-    scratch = train(training_config(cfg, ctx.run_dir / "scratch"))
-    source = ctx.run_dir / "coarse" / "inference-best.pt"
-    transfer_cfg = cfg.model_copy(
-        update={"overrides": [*cfg.overrides, f"training.transfer_from={source}"]}
-    )
-    transferred = train(training_config(transfer_cfg, ctx.run_dir / "transfer"))
-    per_epoch = scratch.steps / max(len(scratch.val_loss), 1)
-    target = scratch.val_loss[-1]
-    needed = steps_to_reach(transferred.val_loss, target, per_epoch)
-    ratio = needed / scratch.steps
-    head_start = transferred.val_loss[0] / scratch.val_loss[0]
-
-    fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
-    for label, run in (("fine mesh from scratch", scratch), ("fine mesh from coarse", transferred)):
-        steps = [per_epoch * (e + 1) for e in range(len(run.val_loss))]
-        ax.plot(steps, run.val_loss, marker="o", label=label)
-    ax.axhline(target, color="0.5", ls=":", label="from-scratch final loss")
-    ax.set(
-        xlabel="training steps",
-        ylabel="validation loss",
-        yscale="log",
-        title=f"{cfg.coarse_graph} -> {cfg.graph}: steps to the scratch run's loss "
-        f"{ratio:.2f} of its {scratch.steps}",
-    )
-    ax.legend(fontsize=8)
-    ctx.save_figure(fig, "transfer_learning_curves.png")
-    smoke = cfg.preset == "smoke"
-    value = head_start if smoke else ratio
-    return LabOutcome(
-        metrics={
-            "steps_ratio": ratio,
-            "first_epoch_loss_ratio": head_start,
-            "coarse_val_loss": coarse.val_loss[-1],
-            "scratch_val_loss": target,
-            "transfer_val_loss": transferred.val_loss[-1],
-            "reinitialised": float(len((transferred.transfer or {}).get("reinitialised", []))),
-        },
-        acceptance=Acceptance(
-            metric="first_epoch_loss_ratio" if smoke else "steps_ratio",
-            value=value,
-            comparison="<=",
-            threshold=cfg.max_ratio,
-            baseline="smoke: the transferred run starts ahead"
-            if smoke
-            else "issue 17: the scratch run's validation loss in at most a quarter of its steps",
-        ),
-        summary=(
-            f"{cfg.coarse_graph} -> {cfg.graph}: the transferred run reaches the from-scratch "
-            f"loss {target:.4f} after {needed:g} of {scratch.steps} steps (ratio {ratio:.2f}); "
-            f"first-epoch loss ratio {head_start:.2f}."
         ),
     )
 

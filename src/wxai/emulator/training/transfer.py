@@ -19,7 +19,7 @@ from torch import nn
 
 from wxai.core.errors import ConfigError, DataFormatError
 
-__all__ = ["GRAPH_DEPENDENT", "TransferReport", "transfer_weights"]
+__all__ = ["GRAPH_DEPENDENT", "TransferReport", "steps_to_reach", "transfer_weights"]
 
 #: Parameters whose shape follows the number of graph nodes.
 GRAPH_DEPENDENT = ("data_trainable", "hidden_trainable")
@@ -91,3 +91,11 @@ def transfer_weights(net: nn.Module, path: str | os.PathLike) -> TransferReport:
             + (f" and {len(mismatched) - 5} more" if len(mismatched) > 5 else "")
         )
     return report
+
+
+def steps_to_reach(val_loss: list[float], target: float, steps_per_epoch: float) -> float:
+    """Training steps until the per-epoch validation loss first reaches ``target`` (inf: never)."""
+    for epoch, loss in enumerate(val_loss):
+        if loss <= target:
+            return (epoch + 1) * steps_per_epoch
+    return float("inf")
