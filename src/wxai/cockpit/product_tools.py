@@ -61,9 +61,10 @@ def _fetch(
         origins.add(_ORIGINS.get(files.origin, files.origin))
         runs.append(f"{files.run:%Y-%m-%d %H} UTC +{files.lead_hours} h")
         notes += [n for n in files.notes if n not in notes]
+        opened = {p: open_fields(p) for p in {p for n in names for p in files.files[n]}}
         for name in names:
             for path in files.files[name]:
-                da = on_time_lat_lon(find_variable(open_fields(path), name, str(path)), name)
+                da = on_time_lat_lon(find_variable(opened[path], name, str(path)), name)
                 if "time" in da.dims:
                     target = choice.valid.replace(tzinfo=None)
                     da = da.sel(time=[target], method="nearest")

@@ -24,7 +24,7 @@ from wxai.data.formats.netcdf import write_netcdf
 from wxai.products.fronts.cases import CHANNELS, FRONT_CLASSES, channel_array
 from wxai.products.fronts.model import FrontDetector
 
-__all__ = ["chart_fields", "detect_fronts", "land_fraction", "write_front_masks"]
+__all__ = ["chart_fields", "detect_fronts", "land_fraction", "median_spacing", "write_front_masks"]
 
 
 def _canonical_units(name: str, da: xr.DataArray) -> xr.DataArray:
@@ -42,6 +42,15 @@ def _canonical_units(name: str, da: xr.DataArray) -> xr.DataArray:
     return values
 
 
+def median_spacing(values: np.ndarray) -> float:
+    """Median absolute spacing of a 1D coordinate [its units]; 0 for a single value.
+
+    Tolerant of Gaussian latitudes, which are not evenly spaced.
+    """
+    values = np.asarray(values, float)
+    return float(np.median(np.abs(np.diff(values)))) if values.size > 1 else 0.0
+
+
 def land_fraction(lat: np.ndarray, lon: np.ndarray, samples: int = 3) -> np.ndarray:
     """Land fraction (H, W) of the cells of a lat/lon grid from the packaged GSHHS shores.
 
@@ -49,8 +58,7 @@ def land_fraction(lat: np.ndarray, lon: np.ndarray, samples: int = 3) -> np.ndar
     """
     from wxai.viz.coastlines import is_land
 
-    dlat = float(np.median(np.abs(np.diff(lat)))) if lat.size > 1 else 1.0
-    dlon = float(np.median(np.abs(np.diff(lon)))) if lon.size > 1 else 1.0
+    dlat, dlon = median_spacing(lat) or 1.0, median_spacing(lon) or 1.0
     offsets = (np.arange(samples) + 0.5) / samples - 0.5
     sub_lat = (lat[:, None] + dlat * offsets[None, :]).ravel()
     sub_lon = (lon[:, None] + dlon * offsets[None, :]).ravel()

@@ -18,7 +18,12 @@ import numpy as np
 import xarray as xr
 
 from wxai.core.errors import ConfigError
-from wxai.products.fronts.detect import chart_fields, detect_fronts, write_front_masks
+from wxai.products.fronts.detect import (
+    chart_fields,
+    detect_fronts,
+    median_spacing,
+    write_front_masks,
+)
 from wxai.products.fronts.lines import FrontLine, front_lines, write_geojson
 from wxai.products.fronts.model import MODEL_ENV, find_front_model, load_detector
 
@@ -56,12 +61,8 @@ class FrontProducts:
         )
 
 
-def _step(values: np.ndarray) -> float:
-    return float(np.median(np.abs(np.diff(values)))) if values.size > 1 else 0.0
-
-
 def _on_model_spacing(charts: xr.Dataset, step: float | None) -> tuple[xr.Dataset, str]:
-    here = _step(charts["latitude"].values)
+    here = median_spacing(charts["latitude"].values)
     if not step or not here or abs(here - step) / step <= 0.25:
         return charts, ""
     lat, lon = charts["latitude"].values, charts["longitude"].values

@@ -155,9 +155,5 @@ def train_detector(
 @torch.no_grad()
 def predict_labels(detector: FrontDetector, cases: xr.Dataset) -> np.ndarray:
     """Most likely class per cell of labelled or unlabelled cases: (case, H, W) uint8."""
-    x, _ = _tensors(cases) if "front" in cases else (_fields_only(cases), None)
+    x = torch.from_numpy(channel_array(cases))
     return detector(x).argmax(dim=1).numpy().astype(np.uint8)
-
-
-def _fields_only(cases: xr.Dataset) -> torch.Tensor:
-    return torch.from_numpy(channel_array(cases))

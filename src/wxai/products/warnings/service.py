@@ -19,6 +19,7 @@ import xarray as xr
 
 from wxai.core.errors import ConfigError
 from wxai.data.fields import find_variable, on_time_lat_lon
+from wxai.products.geometry import grid_spacing
 from wxai.products.warnings.diagnose import diagnose, write_warnings
 
 __all__ = [
@@ -88,8 +89,7 @@ def warning_fields(ds: xr.Dataset, where: str = "the file") -> xr.Dataset:
 
 def _area_km2(mask: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> float:
     """Area [km2] of the cells of ``mask`` (H, W) on a regular lat/lon grid."""
-    dlat = np.deg2rad(float(np.median(np.abs(np.diff(lat)))))
-    dlon = np.deg2rad(float(np.median(np.abs(np.diff(lon)))))
+    dlat, dlon = np.deg2rad(grid_spacing(lat, lon))
     cell = 6371.0**2 * dlat * dlon * np.cos(np.deg2rad(lat))[:, None]
     return float((cell * mask).sum())
 
