@@ -82,19 +82,17 @@ def _detector(home: Path) -> tuple[Path, str]:
     found = find_front_model(home)
     if found is not None:
         return found, ""
-    from wxai.products.fronts import ChartGrid, save_detector, synthetic_cases, train_detector
-    from wxai.products.fronts.model import DetectorConfig
-    from wxai.products.fronts.training import TrainingConfig
+    from wxai.labs.framework.config import compose_config
+    from wxai.labs.framework.registry import get_lab
+    from wxai.labs.products_fronts import fit_front_detector, front_cases
+    from wxai.products.fronts import save_detector
 
-    grid = ChartGrid(lat_north=70.0, lon_west=-40.0, step=1.0, n_lat=40, n_lon=64)
-    fit = train_detector(
-        synthetic_cases(range(16), [0, 12, 24, 36], grid),
-        synthetic_cases(range(10_000, 10_004), [3, 27], grid),
-        TrainingConfig(epochs=15),
-        DetectorConfig(base_channels=8),
-    )
+    cfg, _ = compose_config(get_lab("front-detection"), ["preset=smoke"])
+    train, val, _ = front_cases(cfg, with_test=False)
+    fit = fit_front_detector(cfg, train, val)
     path = models_dir(home) / DEFAULT_DETECTOR / "front-detector.pt"
-    save_detector(fit.detector, path, {"grid_step": 1.0, "trained": "first use, smoke preset"})
+    meta = {"grid_step": cfg.grid.step, "trained": "first use, smoke preset"}
+    save_detector(fit.detector, path, meta)
     return path, (
         "No trained front detector was found, so a small one (the lab's smoke preset, "
         "1 degree charts) was trained now and kept; `wxai lab run front-detection` trains "

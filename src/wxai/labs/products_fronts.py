@@ -10,13 +10,14 @@ PyTorch; the held-out charts are written as NetCDF masks, GeoJSON lines and a fi
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from wxai.labs.framework import Acceptance, LabConfig, LabOutcome, lab
 from wxai.labs.framework.context import LabContext
 
-__all__ = ["FrontDetectionConfig", "front_detection"]
+__all__ = ["FrontDetectionConfig", "fit_front_detector", "front_cases", "front_detection"]
 
 U9 = "U9 Weather products"
 
@@ -61,7 +62,8 @@ class FrontDetectionConfig(LabConfig):
     torch_threads: int | None = Field(default=1)
 
 
-def _splits(cfg: FrontDetectionConfig):
+def front_cases(cfg: FrontDetectionConfig, *, with_test: bool = True) -> tuple[Any, Any, Any]:
+    """Training, validation and (unless ``with_test`` is False: None) held-out charts."""
     from wxai.products.fronts.cases import ChartGrid, synthetic_cases
 
     grid = ChartGrid(**cfg.grid.model_dump())
@@ -76,9 +78,31 @@ def _splits(cfg: FrontDetectionConfig):
     train = synthetic_cases(range(cfg.seed, cfg.seed + c.train_seeds), hours, grid, **kwargs)
     start = 10_000 + cfg.seed
     val = synthetic_cases(range(start, start + c.validation_seeds), offset, grid, **kwargs)
+    if not with_test:
+        return train, val, None
     start = 20_000 + cfg.seed
     test = synthetic_cases(range(start, start + c.test_seeds), offset, grid, **kwargs)
     return train, val, test
+
+
+def fit_front_detector(
+    cfg: FrontDetectionConfig, train: Any, val: Any, on_epoch: Any = None
+) -> Any:
+    """:func:`~wxai.products.fronts.training.train_detector` with the lab's settings."""
+    from wxai.products.fronts import train_detector
+    from wxai.products.fronts.model import DetectorConfig
+    from wxai.products.fronts.training import TrainingConfig
+
+    return train_detector(
+        train,
+        val,
+        TrainingConfig(
+            epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience,
+            seed=cfg.seed,
+        ),
+        DetectorConfig(base_channels=cfg.base_channels, depth=cfg.depth),
+        on_epoch=on_epoch,
+    )  # fmt: skip
 
 
 @lab(
@@ -100,36 +124,27 @@ def front_detection(cfg: FrontDetectionConfig, ctx: LabContext) -> LabOutcome:
         front_lines,
         predict_labels,
         save_detector,
-        train_detector,
         tune_tfp,
         write_front_masks,
         write_geojson,
     )
     from wxai.products.fronts.cases import FRONT_CLASSES, channel_array
-    from wxai.products.fronts.model import DetectorConfig, models_dir
+    from wxai.products.fronts.model import models_dir
     from wxai.products.fronts.onnx import export_onnx, onnx_parity
-    from wxai.products.fronts.training import TrainingConfig
     from wxai.verify.masks import class_iou, neighbourhood_scores
     from wxai.viz.fronts import plot_front_charts
     from wxai.viz.verification import plot_class_scores
 
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
-    train, val, test = _splits(cfg)
+    train, val, test = front_cases(cfg)
     ctx.progress(0.1, f"{train.sizes['case']} training charts")
     tfp, tfp_train_iou = tune_tfp(train)
     ctx.log_metrics({"tfp_train_iou": tfp_train_iou})
     ctx.progress(0.2, "TFP baseline tuned")
-    fit = train_detector(
-        train,
-        val,
-        TrainingConfig(
-            epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=cfg.patience,
-            seed=cfg.seed,
-        ),
-        DetectorConfig(base_channels=cfg.base_channels, depth=cfg.depth),
-        on_epoch=lambda epoch, metrics: ctx.log_metrics(metrics, step=epoch),
-    )  # fmt: skip
+    fit = fit_front_detector(
+        cfg, train, val, on_epoch=lambda epoch, metrics: ctx.log_metrics(metrics, step=epoch)
+    )
     detector = fit.detector
     ctx.progress(0.7, f"U-Net trained ({len(fit.val_loss)} epochs, best {fit.best_epoch + 1})")
 

@@ -2,7 +2,7 @@
 
 Colours follow the analysts' convention: warm fronts red, cold fronts blue, occluded
 fronts violet. Front masks are shaded, front lines (when given) drawn on top; isobars
-every 4 hPa, labelled.
+every 4 hPa, labelled. The figure is not attached to pyplot: nothing needs closing.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -67,7 +66,7 @@ def plot_front_charts(
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
     extent = (float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max()))
-    fig = plt.figure(figsize=(5.6 * ncols, 3.9 * nrows), layout="constrained")
+    fig = Figure(figsize=(5.6 * ncols, 3.9 * nrows), layout="constrained")
     cmap = ListedColormap([FRONT_COLOURS[k] for k in _KINDS])
     for i in range(n):
         ax = fig.add_subplot(nrows, ncols, i + 1, projection=_projection(extent))

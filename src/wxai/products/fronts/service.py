@@ -114,9 +114,6 @@ def fronts_for_charts(
         title=title or f"Fronts: {source}",
     )
     fig.savefig(out / "fronts.png", dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     paths["figure"] = out / "fronts.png"
     counts = {"warm": 0, "cold": 0, "occluded": 0}
     for lines in per_time:
