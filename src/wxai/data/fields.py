@@ -133,8 +133,8 @@ def on_time_lat_lon(da: xr.DataArray, name: str) -> xr.DataArray:
     for dim in extra:
         if da.sizes[dim] != 1:
             raise DataFormatError(
-                f"{name} has a dimension {dim!r} of size {da.sizes[dim]}; fronts need "
-                "single-level fields on (time, latitude, longitude)"
+                f"{name} has a dimension {dim!r} of size {da.sizes[dim]}; select one "
+                "level or member first: single-level fields on (time, latitude, longitude)"
             )
         da = da.squeeze(dim, drop=True)
     if "latitude" not in da.dims or "longitude" not in da.dims:
