@@ -42,6 +42,30 @@ def test_mended_triangles_do_not_span_the_dateline(n: int) -> None:
     np.testing.assert_array_equal(tri.face_values(values), values[tri.cell_index])
 
 
+def _covered(tri, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Whether each map point lies in at least one drawn triangle (barycentric test)."""
+    t = tri.triangulation
+    x, y = np.asarray(t.x)[t.triangles], np.asarray(t.y)[t.triangles]  # (m, 3)
+    e1x, e1y, e2x, e2y = x[:, 1] - x[:, 0], y[:, 1] - y[:, 0], x[:, 2] - x[:, 0], y[:, 2] - y[:, 0]
+    det = e1x * e2y - e1y * e2x
+    qx, qy = lon[:, None] - x[:, 0], lat[:, None] - y[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = (qx * e2y - qy * e2x) / det
+        v = (e1x * qy - e1y * qx) / det
+    eps = 1e-9
+    return ((u >= -eps) & (v >= -eps) & (u + v <= 1 + eps) & (det != 0)).any(axis=1)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_mended_triangles_cover_the_whole_map_polar_caps_included(n: int) -> None:
+    tri = triangulation(icosahedral_grid(n, radius=1.0))
+    lat = np.concatenate([np.linspace(-89.9, -80, 12), np.linspace(-79, 79, 40), [85, 89.9]])
+    lon, lat = np.meshgrid(np.linspace(-179.5, 179.5, 180), lat)
+    covered = _covered(tri, lon.ravel(), lat.ravel())
+    assert covered.all(), f"{(~covered).sum()} map points in no triangle"
+    assert tri.spans().max() <= 180.0
+
+
 def test_dateline_mending_by_hand() -> None:
     grid = IconGrid(
         clon=np.array([178.0, 0.0]),

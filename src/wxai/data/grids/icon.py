@@ -12,7 +12,9 @@ Dateline handling (:func:`triangulation`)
 ``dateline="mend"`` (default): each triangle's vertex longitudes are unwrapped
 relative to one of its non-polar vertices, so no triangle spans more than 180
 degrees; a pole vertex (longitude undefined) takes the mean longitude of the
-other two. Corners whose longitude changed become new nodes. A triangle reaching
+other two, and the triangle is drawn as the quad between those two corners and the
+map's top (bottom) edge, so the polar caps are covered. Corners whose longitude changed
+become new nodes. A triangle reaching
 beyond +180 (or -180) is duplicated shifted by -360 (+360), so both map edges are
 covered; ``cell_index`` maps every triangle back to its cell. ``"mask"`` keeps
 the original nodes and masks triangles spanning more than 180 degrees;
@@ -337,27 +339,63 @@ def triangulation(
     centre = unwrapped.mean(axis=1, keepdims=True)
     unwrapped -= 360.0 * np.floor((centre + 180.0) / 360.0)
 
-    changed = np.abs(unwrapped - lon) > 1e-12
+    polar = pole.sum(axis=1) == 1
+    ordinary = ~polar
+    changed = (np.abs(unwrapped - lon) > 1e-12) & ordinary[:, None]
     x = [grid.vlon, unwrapped[changed]]
     y = [grid.vlat, lat[changed]]
     triangles = tri.copy()
     triangles[changed] = grid.n_vertices + np.arange(int(changed.sum()))
     n_nodes = grid.n_vertices + int(changed.sum())
-    all_tris, all_cells = [triangles], [cells]
+    all_tris, all_cells = [triangles[ordinary]], [cells[ordinary]]
+    corner_x = [unwrapped[ordinary]]
+    corner_y = [lat[ordinary]]
+    if polar.any():  # a pole corner becomes the map's top (bottom) edge: a quad, 2 triangles
+        quad_x, quad_y = _polar_quads(unwrapped[polar], lat[polar], pole[polar])
+        k = quad_x.shape[0]
+        x.append(quad_x.ravel())
+        y.append(quad_y.ravel())
+        quad = n_nodes + 4 * np.arange(k)[:, None]
+        all_tris.append(np.concatenate([quad + np.array([0, 1, 2]), quad + np.array([0, 2, 3])]))
+        all_cells.append(np.tile(cells[polar], 2))
+        corner_x.append(np.concatenate([quad_x[:, [0, 1, 2]], quad_x[:, [0, 2, 3]]]))
+        corner_y.append(np.concatenate([quad_y[:, [0, 1, 2]], quad_y[:, [0, 2, 3]]]))
+        n_nodes += 4 * k
+    base_cells = np.concatenate(all_cells)
+    corner_x, corner_y = np.concatenate(corner_x), np.concatenate(corner_y)
     for side, shift in (
-        (unwrapped.max(axis=1) > 180.0, -360.0),
-        (unwrapped.min(axis=1) < -180.0, 360.0),
+        (corner_x.max(axis=1) > 180.0, -360.0),
+        (corner_x.min(axis=1) < -180.0, 360.0),
     ):
         if not side.any():
             continue
         k = int(side.sum())
-        x.append((unwrapped[side] + shift).ravel())
-        y.append(lat[side].ravel())
+        x.append((corner_x[side] + shift).ravel())
+        y.append(corner_y[side].ravel())
         all_tris.append(n_nodes + np.arange(3 * k).reshape(k, 3))
-        all_cells.append(cells[side])
+        all_cells.append(base_cells[side])
         n_nodes += 3 * k
     t = Triangulation(np.concatenate(x), np.concatenate(y), np.concatenate(all_tris))
     return IconTriangulation(t, np.concatenate(all_cells))
+
+
+def _polar_quads(
+    lon: np.ndarray, lat: np.ndarray, pole: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Corners of triangles with one pole corner as quads on the map, each ``(k, 4)``.
+
+    On a longitude/latitude map the pole is a line, so a triangle touching it covers the
+    strip between its other two corners' longitudes up to the pole: the quad
+    ``a, b, (lon_b, pole), (lon_a, pole)`` in the triangle's corner order.
+    """
+    rows = np.arange(lon.shape[0])[:, None]
+    p = np.argmax(pole, axis=1)[:, None]
+    order = (p + np.array([1, 2])) % 3  # the two ordinary corners, cyclic after the pole
+    a_b_lon, a_b_lat = lon[rows, order], lat[rows, order]
+    pole_lat = lat[rows[:, 0], p[:, 0]][:, None]
+    quad_x = np.concatenate([a_b_lon, a_b_lon[:, ::-1]], axis=1)
+    quad_y = np.concatenate([a_b_lat, np.repeat(pole_lat, 2, axis=1)], axis=1)
+    return quad_x, quad_y
 
 
 # ---------------------------------------------------------------------------
