@@ -89,8 +89,8 @@ def test_innovation_method_recovers_the_true_graph(scenario):
     for seed in range(2):
         graph = innovation_links(_series(scenario, seed), TAU_MAX, ALPHA, seed=seed)
         assert graph.links == SCENARIOS[scenario].cross_links, (seed, sorted(graph.links))
-        # The L1 step already drops most candidate cross-links before the final test.
-        assert len(graph.p_value) <= 4
+        # The L1 step already drops most of the 24 candidate cross-links before the test.
+        assert len(graph.p_value) <= 6
 
 
 def test_innovation_method_with_linear_autoregression_and_via_discover():

@@ -34,8 +34,6 @@ class CausalConfig(LabConfig):
     epochs: int = Field(ge=1, description="Adam steps of the autoregressive fit")
     lr: float = Field(gt=0, description="Adam learning rate")
     sparsity: float = Field(ge=0, description="L1 weight on cross-effects (standardised)")
-    sparse_epochs: int = Field(ge=1, description="proximal gradient steps of the L1 fit")
-    sparse_step: float = Field(gt=0, description="proximal gradient step size")
     plot_steps: int = Field(ge=10, description="leading time steps drawn")
     torch_threads: int | None = Field(ge=1, description="intra-op torch threads (None: leave)")
 
@@ -69,8 +67,6 @@ def causal_pt(cfg: CausalConfig, ctx: LabContext) -> LabOutcome:
             "epochs": cfg.epochs,
             "lr": cfg.lr,
             "sparsity": cfg.sparsity,
-            "sparse_epochs": cfg.sparse_epochs,
-            "sparse_step": cfg.sparse_step,
         },
     }
     scores = {s: dict.fromkeys(METHODS, LinkScore(0, 0, 0)) for s in SCENARIOS}

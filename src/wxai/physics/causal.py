@@ -325,18 +325,14 @@ def _lag_matrix(x: np.ndarray, tau_max: int) -> np.ndarray:
 
 class _StackedNetworks(torch.nn.Module):
     """``b`` independent networks ``n_in -> hidden -> 1`` (tanh), or linear maps if hidden
-    is 0, evaluated together: input ``(b, m, n_in)`` -> output ``(b, m)``.
+    is 0, evaluated together: input ``(b, m, n_in)`` -> output ``(b, m)``."""
 
-    ``first`` holds the input weights ``(b, width, n_in)``; column ``c`` of model ``k``
-    is ``first[k, :, c]``, the group of input ``c`` that the group lasso shrinks.
-    """
-
-    def __init__(self, b: int, n_in: int, hidden: int, *, zero: bool = False) -> None:
+    def __init__(self, b: int, n_in: int, hidden: int) -> None:
         super().__init__()
         width = hidden or 1
         bound = 1.0 / np.sqrt(n_in)
         first = torch.empty(b, width, n_in).uniform_(-bound, bound)
-        self.first = torch.nn.Parameter(first.zero_() if zero else first)
+        self.first = torch.nn.Parameter(first)
         self.first_bias = torch.nn.Parameter(torch.zeros(b, width, 1))
         self.hidden = hidden
         if hidden:
@@ -351,10 +347,6 @@ class _StackedNetworks(torch.nn.Module):
             h = self.last @ torch.tanh(h) + self.last_bias
         return h.squeeze(1)
 
-    def column_norms(self) -> torch.Tensor:
-        """Euclidean norm of every input column of the first layer: ``(b, n_in)``."""
-        return self.first.norm(dim=1)
-
 
 def _fit_least_squares(
     model: _StackedNetworks, inputs: torch.Tensor, target: torch.Tensor, *, epochs: int, lr: float
@@ -365,28 +357,6 @@ def _fit_least_squares(
         optimizer.zero_grad()
         torch.mean((model(inputs) - target) ** 2).backward()
         optimizer.step()
-
-
-def _fit_group_lasso(
-    model: _StackedNetworks,
-    inputs: torch.Tensor,
-    target: torch.Tensor,
-    *,
-    epochs: int,
-    step: float,
-    penalty: float,
-) -> None:
-    """Proximal gradient descent on ``MSE + penalty * sum of the first layer's column
-    norms``: a gradient step of size ``step``, then each column is shrunk towards zero by
-    ``step * penalty`` (set to zero when shorter)."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=step)
-    for _ in range(epochs):
-        optimizer.zero_grad()
-        torch.mean((model(inputs) - target) ** 2).backward()
-        optimizer.step()
-        with torch.no_grad():
-            norms = model.column_norms().clamp_min(1e-12).unsqueeze(1)
-            model.first.mul_(torch.clamp(1 - step * penalty / norms, min=0.0))
 
 
 def _partial_correlation_test(
@@ -411,8 +381,6 @@ def innovation_links(
     epochs: int = 300,
     lr: float = 0.02,
     sparsity: float = 0.1,
-    sparse_epochs: int = 300,
-    sparse_step: float = 0.1,
     seed: int = 0,
 ) -> DiscoveredGraph:
     """Neural innovation method: remove each variable's own past, explain the rest sparsely.
@@ -422,8 +390,8 @@ def innovation_links(
     1. an MLP ``g_j`` on the target's own lags ``x_j(t-1 .. t-tau_max)`` is fitted by least
        squares (Adam); the innovation is ``e_j(t) = x_j(t) - g_j(...)``;
     2. a linear model of the other variables' lags is fitted to ``e_j`` with an L1 penalty
-       ``sparsity * sum |w|`` (one weight per ``(source, lag)``) by proximal gradient
-       descent from zero; a weight left at zero drops its link;
+       ``sparsity * sum |w|`` (one weight per ``(source, lag)``, scikit-learn's Lasso);
+       a weight at zero drops its link;
     3. each surviving ``(source, lag)`` is kept if the partial correlation of ``e_j`` and
        ``source(t - lag)`` given the target's own lags and the other survivors has a
        p-value below ``alpha``. Conditioning on the own lags removes the memory that an
@@ -444,18 +412,15 @@ def innovation_links(
     sparsity:
         L1 weight of step 2 (dimensionless: the data are standardised). A weight stays at
         zero unless its input's covariance with the residual exceeds ``sparsity / 2``.
-    sparse_epochs, sparse_step:
-        Proximal gradient steps and their size in step 2.
     seed:
         Seed of the network initialisation (``torch.manual_seed``).
     """
     arrays, names = _validated(series, tau_max)
     _check_alpha(alpha)
-    if hidden < 0 or min(epochs, sparse_epochs) < 1 or min(lr, sparse_step) <= 0 or sparsity < 0:
+    if hidden < 0 or epochs < 1 or lr <= 0 or sparsity < 0:
         raise ConfigError(
-            "need hidden >= 0, epochs >= 1, sparse_epochs >= 1, lr > 0, sparse_step > 0 and "
-            f"sparsity >= 0; got hidden={hidden}, epochs={epochs}, sparse_epochs={sparse_epochs}"
-            f", lr={lr}, sparse_step={sparse_step}, sparsity={sparsity}"
+            "need hidden >= 0, epochs >= 1, lr > 0 and sparsity >= 0; got "
+            f"hidden={hidden}, epochs={epochs}, lr={lr}, sparsity={sparsity}"
         )
     torch.manual_seed(seed)
     z = [(arr - arr.mean()) / arr.std() for arr in arrays]
@@ -467,9 +432,7 @@ def innovation_links(
     ]
     crossed = np.stack([np.column_stack([own[s][:, lag - 1] for s, lag in o]) for o in others])
     innovation = _innovations(own, present, hidden=hidden, epochs=epochs, lr=lr)
-    survivors = _sparse_survivors(
-        crossed, innovation, epochs=sparse_epochs, step=sparse_step, penalty=sparsity
-    )
+    survivors = _sparse_survivors(crossed, innovation, sparsity)
     strength, p_value = {}, {}
     for j, target in enumerate(names):
         for k in survivors[j]:
@@ -500,16 +463,24 @@ def _innovations(
 
 
 def _sparse_survivors(
-    crossed: np.ndarray, innovation: np.ndarray, *, epochs: int, step: float, penalty: float
+    crossed: np.ndarray, innovation: np.ndarray, penalty: float
 ) -> list[list[int]]:
-    """Per target, the columns of ``crossed`` ``(k, m, c)`` with a non-zero L1 weight in a
-    sparse linear model of ``innovation`` ``(k, m)``."""
-    model = _StackedNetworks(crossed.shape[0], crossed.shape[2], 0, zero=True)
-    inputs = torch.as_tensor(crossed, dtype=torch.float32)
-    target = torch.as_tensor(innovation, dtype=torch.float32)
-    _fit_group_lasso(model, inputs, target, epochs=epochs, step=step, penalty=penalty)
-    norms = model.column_norms().detach().numpy()
-    return [[int(c) for c in np.flatnonzero(row > 0)] for row in norms]
+    """Per target, the columns of ``crossed`` ``(k, m, c)`` with a non-zero weight in an
+    L1-penalised linear model of ``innovation`` ``(k, m)`` (scikit-learn's Lasso).
+
+    The objective ``mean((e - X w)^2) + penalty * sum |w|`` is scikit-learn's with
+    ``alpha = penalty / 2``.
+    """
+    from sklearn.linear_model import Lasso
+
+    survivors = []
+    for inputs, target in zip(crossed, innovation, strict=True):
+        if penalty == 0:
+            survivors.append(list(range(inputs.shape[1])))
+            continue
+        weights = Lasso(alpha=penalty / 2, max_iter=10_000).fit(inputs, target).coef_
+        survivors.append([int(c) for c in np.flatnonzero(weights)])
+    return survivors
 
 
 #: The discovery methods by name; each takes ``(series, tau_max, alpha, **options)``.
