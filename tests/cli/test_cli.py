@@ -79,3 +79,39 @@ def test_doctor_reports_assets(tmp_path):
     assert all(c["status"] == "ok" for c in assets.values())
     failed = [c for c in checks if c["status"] == "fail"]
     assert out.returncode == (1 if failed else 0)
+
+
+@pytest.mark.e2e
+def test_serve_prints_a_first_login_link_to_the_port_it_serves(tmp_path):
+    import re
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:  # a free port, not the default 8000
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "WXAI_HOME": str(tmp_path), "MPLBACKEND": "Agg"}
+    env.pop("WXAI_PORT", None)
+    server = subprocess.Popen(
+        [*WXAI, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline, url = time.monotonic() + 120, None
+        while url is None and time.monotonic() < deadline:
+            line = server.stderr.readline()
+            assert line or server.poll() is None, "the server stopped before printing a link"
+            found = re.search(r"http://\S+/auth/link\?token=[\w-]+", line)
+            url = found.group(0) if found else None
+        assert url is not None and url.startswith(f"http://127.0.0.1:{port}/auth/link")
+        for _ in range(100):  # the link is printed during start-up, before uvicorn listens
+            try:
+                answer = httpx.get(url, follow_redirects=False, timeout=10)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.2)
+        assert answer.status_code in (302, 303) and "set-cookie" in answer.headers
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

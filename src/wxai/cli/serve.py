@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
@@ -42,12 +43,19 @@ def serve(
 
     from wxai.core.settings import get_settings
 
+    # The app (and every worker process) reads its settings from the environment: the
+    # options go there, so links printed to people name the address actually served.
+    if host:
+        os.environ["WXAI_HOST"] = host
+    if port:
+        os.environ["WXAI_PORT"] = str(port)
+    get_settings.cache_clear()
     settings = get_settings()
     config = uvicorn.Config(
         APP,
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         workers=workers,
         # uvicorn kills a worker whose health ping waits longer (default 5 s): a busy
         # process (chat threads holding the GIL) was killed with its open streams.
