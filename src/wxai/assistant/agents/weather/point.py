@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from wxai.atmos import wind as atmos_wind
 from wxai.core.errors import ConfigError, DataFormatError
 
 __all__ = [
@@ -176,9 +177,8 @@ def for_people(value: PointValue) -> PointValue:
 
 def wind_speed_direction(u: float, v: float) -> tuple[float, float]:
     """Speed [same units as u, v] and meteorological direction [degrees, wind FROM, 0 = N]."""
-    speed = float(np.hypot(u, v))
-    direction = float((np.degrees(np.arctan2(-u, -v)) + 360.0) % 360.0)
-    return speed, direction
+    speed, direction = atmos_wind.wind_speed_direction(u, v)
+    return float(speed), float(direction)
 
 
 @functools.lru_cache(maxsize=8)  # extract and draw read the same fields of one answer
