@@ -23,8 +23,8 @@ DAY_DATA = 1
 DAY_MULTIMODAL = 2
 
 
-class SampleLabConfig(LabConfig):
-    """Settings shared by the U2 labs: where the sample files come from."""
+class SampleFilesConfig(LabConfig):
+    """Settings of a lab that reads the sample files: where they come from."""
 
     data_dir: str | None = Field(
         default=None,
@@ -32,12 +32,17 @@ class SampleLabConfig(LabConfig):
         "None writes fresh samples into the run directory",
     )
     sample_seed: int = Field(default=0, ge=0, description="seed of freshly written samples")
+
+
+class SampleLabConfig(SampleFilesConfig):
+    """Settings shared by the U2 labs: the sample files and the coastline resolution."""
+
     coast_resolution: str = Field(
         default="auto", description="coastline resolution c, l, i or auto"
     )
 
 
-def sample_paths(cfg: SampleLabConfig, ctx: LabContext) -> tuple[dict[str, Path], int]:
+def sample_paths(cfg: SampleFilesConfig, ctx: LabContext) -> tuple[dict[str, Path], int]:
     """Paths of the sample files and the seed of the synthetic atmosphere they come from."""
     from wxai.data.synthetic.samples import find_samples, write_samples
 
