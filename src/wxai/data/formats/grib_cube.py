@@ -210,7 +210,7 @@ def _geography(
         lat_attrs = dict(COORD_ATTRS["latitude"])
         if lat[0] > lat[-1]:
             lat_attrs["stored_direction"] = "decreasing"
-        lon = np.array(ec.codes_get_array(h, "distinctLongitudes"), ndmin=1)
+        lon = _regular_longitudes(ec, h, shape[1])
         coords["latitude"] = xr.Variable(("latitude",), lat, lat_attrs)
         coords["longitude"] = xr.Variable(("longitude",), lon, COORD_ATTRS["longitude"])
         return ("latitude", "longitude"), shape, coords
@@ -225,6 +225,27 @@ def _geography(
         points = indexing.LazilyIndexedArray(GridPoints(path, message, name + "s", shape))
         coords[name] = xr.Variable(dims, points, COORD_ATTRS[name])
     return dims, shape, coords
+
+
+def _regular_longitudes(ec: Any, h: Any, nx: int) -> np.ndarray:
+    """Longitudes [degrees] of the columns of a regular grid, in the order of the data.
+
+    ecCodes' ``distinctLongitudes`` are sorted in [0, 360), which is the data's order
+    unless the grid crosses the Greenwich meridian from the west (first longitude 354,
+    last 2, as GRIB2 stores -6 .. 2): then its columns run 354, 356, 358, 0, 2 and the
+    sorted values would put 0 and 2 first. Where ecCodes' values disagree with the
+    columns' order, such a grid gets ``first - 360 .. last`` (-6 .. 2) instead; cfgrib
+    labels these columns with the sorted values.
+    """
+    distinct = np.array(ec.codes_get_array(h, "distinctLongitudes"), ndmin=1)
+    first = ec.codes_get_double(h, "longitudeOfFirstGridPointInDegrees")
+    last = ec.codes_get_double(h, "longitudeOfLastGridPointInDegrees")
+    eastward = not ec.codes_get_long(h, "iScansNegatively")
+    if not (eastward and nx > 1 and last < first and distinct.size == nx):
+        return distinct
+    in_order = np.linspace(first - 360.0, last, nx)
+    gap = np.abs((distinct - in_order + 180.0) % 360.0 - 180.0)
+    return distinct if gap.max() < 1e-6 else in_order
 
 
 class GridPoints(BackendArray):
