@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["wind_components", "wind_direction", "wind_speed_direction"]
+__all__ = [
+    "COMPASS_8",
+    "compass_index",
+    "compass_point",
+    "wind_components",
+    "wind_direction",
+    "wind_speed_direction",
+]
+
+#: 8-point compass names, clockwise from north, 45 degrees apart.
+COMPASS_8 = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 
 def wind_direction(u: np.ndarray | float, v: np.ndarray | float) -> np.ndarray:
@@ -34,3 +44,16 @@ def wind_speed_direction(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Speed [units of ``u``, ``v``] and meteorological direction [degrees]."""
     return np.hypot(u, v), wind_direction(u, v)
+
+
+def compass_index(direction: float) -> int:
+    """Index 0..7 (N, NE, ..., NW) of the 45-degree sector centred on ``direction`` [deg].
+
+    A direction half-way between two points (22.5) goes to the clockwise one.
+    """
+    return int(np.floor(np.mod(direction, 360.0) / 45.0 + 0.5)) % 8
+
+
+def compass_point(direction: float) -> str:
+    """8-point compass name of ``direction`` [degrees], e.g. 225 -> ``"SW"``."""
+    return COMPASS_8[compass_index(direction)]

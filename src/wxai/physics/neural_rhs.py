@@ -29,6 +29,7 @@ from wxai.core.errors import ConfigError, DataFormatError
 from wxai.core.typing import PrognosticModel
 from wxai.da.models import rk4_step
 from wxai.nn.mlp import MLP
+from wxai.physics.rollout import integrate
 from wxai.train.normalize import NormalizedRegressor, Normalizer
 
 __all__ = [
@@ -125,25 +126,6 @@ class StateBox:
         """The box with the same centre and ``factor`` times the width."""
         centre, half = (self.lower + self.upper) / 2, (self.upper - self.lower) / 2
         return StateBox(centre - factor * half, centre + factor * half)
-
-
-def integrate(
-    model: PrognosticModel, x0: np.ndarray, n_steps: int, dt: float, t0: float = 0.0
-) -> np.ndarray:
-    """States from ``x0`` ``(..., n)`` over ``n_steps`` model steps, ``(n_steps + 1, ..., n)``.
-
-    Members that overflow become non-finite and stay so; no warning is issued for them.
-    """
-    x = _states(x0, model.state_size, name="x0")
-    if n_steps < 0:
-        raise ConfigError(f"n_steps must be >= 0, got {n_steps}")
-    out = np.empty((n_steps + 1, *x.shape))
-    out[0] = x
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(n_steps):
-            x = model.step(x, t0 + k * dt, dt)
-            out[k + 1] = x
-    return out
 
 
 def trajectory(

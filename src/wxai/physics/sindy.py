@@ -31,6 +31,7 @@ import pysindy as ps
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.core.progress import null_progress, scaled
 from wxai.da.models import Lorenz63, rk4_step
+from wxai.physics.rollout import integrate
 from wxai.physics.smoothing import (
     Progress,
     SmootherSettings,
@@ -103,13 +104,8 @@ def lorenz63_trajectory(
     if state.shape != (3,):
         raise DataFormatError(f"x0 must have shape (3,), got {state.shape}")
     h = dt / substeps
-    for _ in range(round(spin_up / h)):
-        state = model.step(state, 0.0, h)
-    states = np.empty((n_samples, 3))
-    for i in range(n_samples):
-        states[i] = state
-        for _ in range(substeps):
-            state = model.step(state, 0.0, h)
+    start = integrate(model, state, round(spin_up / h), h)[-1]
+    states = integrate(model, start, (n_samples - 1) * substeps, h)[::substeps]
     return dt * np.arange(n_samples), states
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from wxai.atmos.wind import compass_index
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.nn.captioner import ImageCaptioner, WordTokenizer
 from wxai.products.descriptors.fields import SECTORS, WindCase, synthetic_wind_field
@@ -67,7 +68,7 @@ def direction_sector(direction: float) -> str:
     """Compass point of ``direction`` [degrees from]: the 45-degree sector centred on it."""
     if not np.isfinite(direction):
         raise ConfigError(f"direction must be a finite number of degrees, got {direction}")
-    return DIRECTION_NAMES[int(np.round(np.mod(direction, 360.0) / 45.0)) % 8]
+    return DIRECTION_NAMES[compass_index(direction)]
 
 
 def wind_caption(case: WindCase) -> str:

@@ -36,7 +36,7 @@ import numpy as np
 import xarray as xr
 from scipy.stats import circmean, circstd
 
-from wxai.atmos.wind import wind_speed_direction
+from wxai.atmos.wind import COMPASS_8, compass_point, wind_speed_direction
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.products.descriptors.fields import SECTORS, WindCase
 
@@ -73,9 +73,6 @@ INTENSITY_CLASSES: dict[str, tuple[int, ...]] = {
 
 #: Upper bounds of the coefficient of variation of speed for ``low`` and ``moderate``.
 VARIABILITY_BOUNDS = {"low": 0.15, "moderate": 0.30}
-
-#: 8-point compass names, clockwise from north, 45 degrees apart.
-COMPASS_8 = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 #: Adjective of a wind *from* each compass point.
 COMPASS_ADJECTIVES = dict(
@@ -189,7 +186,7 @@ def compass_name(direction: float) -> str:
     """8-point compass name of a direction [degrees]: sectors of 45° centred on N, NE, ..."""
     if not np.isfinite(direction):
         raise ConfigError(f"direction must be finite, got {direction}")
-    return COMPASS_8[int(np.floor(np.mod(direction, 360.0) / 45.0 + 0.5)) % 8]
+    return compass_point(direction)
 
 
 def _oriented(a: Any, name: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from typing import Any
 from wxai.assistant.agents.events import emit
 from wxai.assistant.agents.weather.point import PointValue
 from wxai.assistant.agents.weather.state import WeatherState
+from wxai.atmos.wind import compass_point
 
 __all__ = ["compose_answer"]
 
@@ -29,7 +30,6 @@ _ORIGIN = {
     "cache": "from the local cache of earlier downloads",
     "synthetic": "SYNTHETIC: wxai's synthetic atmosphere, not a real forecast",
 }
-_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 
 def _fmt(value: PointValue) -> str:
@@ -44,7 +44,7 @@ def _values_text(values: list[PointValue], state: WeatherState) -> str:
     if main.name == "wind_speed":
         text = f"wind {_fmt(main)} ({main.bilinear / 3.6:.1f} m/s)"
         if (d := by_name.get("wind_direction")) is not None:
-            text += f" from the {_COMPASS[round(d.bilinear / 45.0) % 8]} ({d.bilinear:.0f}°)"
+            text += f" from the {compass_point(d.bilinear)} ({d.bilinear:.0f}°)"
         if (g := by_name.get("gust")) is not None:
             text += f", gusts up to {_fmt(g)}"
         return text
