@@ -25,6 +25,7 @@ from wxai.assistant.agents.sandbox import (
     run_python,
     sandbox_status,
 )
+from wxai.assistant.agents.sandbox_outcome import error_line
 from wxai.core.errors import ConfigError, SandboxUnavailable
 
 SMALL = SandboxLimits(cpu_seconds=3, wall_seconds=10, max_processes=16, memory_bytes=1 << 30)
@@ -323,3 +324,21 @@ def test_no_sandbox_means_no_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 def test_sandbox_status_says_ok_here():
     assert sandbox_status().startswith("ok: bubblewrap")
+
+
+def test_the_error_line_survives_interleaved_tracebacks():
+    # What a fork bomb leaves on stderr: one process's traceback cut off by another's.
+    stderr = (
+        "Traceback (most recent call last):\n"
+        '  File "/sandbox/main.py", line 3, in <module>\n'
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable\n"
+        "Traceback (most recent call last):\n"
+        "Traceback (most recent call last):\n"
+        '  File "/sandbox/main.py", line 3, in <module>\n'
+    )
+    assert error_line(stderr) == "BlockingIOError: [Errno 11] Resource temporarily unavailable"
+    assert error_line("Traceback (most recent call last):\n  x\nKeyboardInterrupt\n") == (
+        "KeyboardInterrupt"
+    )
+    assert error_line("Traceback (most recent call last):\n  x\nfoo.Bar: odd\n") == "foo.Bar: odd"
+    assert error_line("no traceback here\n") == ""

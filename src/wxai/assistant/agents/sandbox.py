@@ -50,6 +50,7 @@ from wxai.assistant.agents.sandbox_outcome import (
     denial,
     disk_usage,
     ending,
+    error_line,
     exit_code_of,
     last_traceback,
     make_removable,
@@ -518,7 +519,7 @@ def _execute(
             pipe.close()
     exit_code = None if stopped else exit_code_of(status)
     trace = last_traceback(stderr)
-    error = trace.strip().splitlines()[-1] if trace.strip() else ""
+    error = error_line(stderr)
     limit, reason = ending(
         exit_code, error, stderr=stderr, duration=duration, limits=limits, stopped=stopped
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import stat
 import threading
@@ -66,6 +67,30 @@ def exit_code_of(status: int) -> int:
 def last_traceback(stderr: str) -> str:
     start = stderr.rfind("Traceback (most recent call last):")
     return stderr[start:].rstrip() + "\n" if start >= 0 else ""
+
+
+#: The closing line of a Python traceback: ``ValueError: ...``, ``KeyboardInterrupt``.
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b(: .*)?$")
+
+
+def error_line(stderr: str) -> str:
+    """The exception line that ended the run (``"MemoryError"``), or ``""``.
+
+    Normally the last line of the last traceback. When many processes die at once
+    their tracebacks interleave on one pipe and the last one may be cut mid-way, so
+    the last exception line anywhere after the first traceback is taken instead.
+    """
+    trace = last_traceback(stderr).strip()
+    if not trace:
+        return ""
+    last = trace.splitlines()[-1]
+    if _EXCEPTION_LINE.match(last):
+        return last
+    start = stderr.find("Traceback (most recent call last):")
+    for line in reversed(stderr[start:].splitlines()):
+        if _EXCEPTION_LINE.match(line):
+            return line
+    return last
 
 
 def ending(  # noqa: PLR0911 - one return per way a run can end
