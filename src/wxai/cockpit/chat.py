@@ -42,6 +42,8 @@ from wxai.cockpit.chat_rules import (
 )
 from wxai.cockpit.chat_tools import ChatToolbox
 from wxai.cockpit.conversations import ConversationStore, estimate_tokens
+from wxai.cockpit.image_tools import image_call
+from wxai.cockpit.radar_tools import radar_call
 from wxai.cockpit.rendering import render_markdown, render_partial
 from wxai.core.errors import WxaiError
 
@@ -55,6 +57,11 @@ FLUSH_INTERVAL_S = 0.5  # how often a streaming answer's text is written to the 
 CANCEL_INTERVAL_S = 0.5  # how often a caller's should_stop is asked
 STORE_ATTEMPTS = 5  # final writes of an answer, 1 s, 2 s, ... apart
 _PRIVATE = ("text", "figures", "citations", "markdown")
+_IMAGE_HINT = re.compile(
+    r"\.(png|jpe?g|h5|hdf5?|nc4?)\b|\b(image|picture|photo|screenshot|bild|foto|radar|"
+    r"satellite|cloud[- ]top|cth)\b",
+    re.IGNORECASE,
+)
 _FILE_HINT = re.compile(r"\.(nc|nc4|grib2?|grb2?)\b|\bfile\b", re.IGNORECASE)
 
 #: Questions about the user's own documents: answered from their dataspaces, cited.
@@ -170,6 +177,15 @@ def _data_file_rule(
     return data_file_call(text, data_files())
 
 
+def _image_rule(
+    text: str, data_files: Callable[[], Iterable[Any]]
+) -> tuple[str, dict[str, Any]] | None:
+    """A ``read_image`` call when ``text`` names an uploaded picture, radar or CTH file."""
+    if not _IMAGE_HINT.search(text):
+        return None  # cheap test first
+    return image_call(text, data_files())
+
+
 def _rule_call(
     text: str, data_files: Callable[[], Iterable[Any]]
 ) -> tuple[str, dict[str, Any]] | None:
@@ -180,10 +196,15 @@ def _rule_call(
 def _decided_call(
     decision: RouteDecision, text: str, data_files: Callable[[], Iterable[Any]]
 ) -> tuple[str, dict[str, Any]] | None:
-    """The tool call the rules decide: a request naming the emulator, fronts or wind
-    warnings first (they read like forecast questions to the router), then the router's
-    weather and report, then the cockpit's own rules."""
-    call = emulator_call(text) or product_call(text)
+    """The tool call the rules decide: a request naming an uploaded image, the emulator,
+    fronts, wind warnings or the radar first (they read like forecast questions to the
+    router), then the router's weather and report, then the cockpit's own rules."""
+    call = (
+        _image_rule(text, data_files)
+        or emulator_call(text)
+        or product_call(text)
+        or radar_call(text)
+    )
     if call is not None:
         return call
     if decision.action == "weather":

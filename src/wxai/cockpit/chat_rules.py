@@ -90,7 +90,10 @@ def data_file_call(text: str, files: Iterable[Any]) -> tuple[str, dict[str, Any]
     A map is drawn when the request asks for one or names no point; otherwise the
     value at the named place or coordinates is read.
     """
-    record = pick_file(text, files)
+    data = [f for f in files if field_of(f, "kind", "data") == "data"]
+    record = pick_file(
+        text, [f for f in data if (field_of(f, "summary") or {}).get("format") != "odim"]
+    )
     if record is None:
         return None
     variable = pick_variable(text, field_of(record, "summary"))

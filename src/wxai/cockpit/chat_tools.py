@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -26,6 +26,9 @@ from wxai.assistant.llm.tools.tool import Tool, ToolRegistry, tool
 from wxai.cockpit.accounts import Principal
 from wxai.cockpit.chat_rules import field_of as _attr
 from wxai.core.errors import ConfigError, DataFormatError, UnknownNameError, WxaiError
+
+if TYPE_CHECKING:
+    from wxai.cockpit.image_tools import VisionRoute
 
 __all__ = ["ChatToolbox", "FigureStore", "build_chat_tools", "chat_offline"]
 
@@ -416,10 +419,16 @@ def build_chat_tools(
     offline: bool | None = None,
     now: Callable[[], datetime] | None = None,
     timezone: str = "Europe/Berlin",
+    vision: VisionRoute | None = None,
 ) -> ChatToolbox:
-    """The registry of chat tools for ``principal`` (``app_state``: the app's ``state``)."""
-    from wxai.cockpit.emulator_tools import emulator_tools  # it builds on this module
+    """The registry of chat tools for ``principal`` (``app_state``: the app's ``state``).
+
+    ``vision`` is the session's model, which reads uploaded images when it can.
+    """
+    from wxai.cockpit.emulator_tools import emulator_tools  # they build on this module
+    from wxai.cockpit.image_tools import image_tools
     from wxai.cockpit.product_tools import product_tools
+    from wxai.cockpit.radar_tools import radar_tools
 
     figures = FigureStore(Path(home), principal.id)
     chosen = chat_offline() if offline is None else offline
@@ -431,5 +440,7 @@ def build_chat_tools(
         *_number_tools(),
         *emulator_tools(Path(home), figures),
         *product_tools(Path(home), figures, offline=chosen, now=now, timezone=timezone),
+        *image_tools(app_state, principal, figures, vision),
+        *radar_tools(figures, offline=chosen, now=now, vision=vision.provider if vision else None),
     ]
     return ChatToolbox(ToolRegistry(tools), figures, principal)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -58,7 +59,7 @@ from wxai.cockpit.accounts import (
 )
 from wxai.cockpit.db import Base, DatabaseStore, UTCDateTime, utcnow
 from wxai.cockpit.uploads import UploadError, atomic_write, safe_name, sniff
-from wxai.core.errors import UnknownNameError, WxaiError
+from wxai.core.errors import DataFormatError, UnknownNameError, WxaiError
 from wxai.core.locking import exclusive
 
 __all__ = [
@@ -202,6 +203,21 @@ class SearchHit:
     score: float
     page: int | None
     url: str
+
+
+def _image_summary(name: str, content: bytes) -> dict[str, Any]:
+    """Format and size of an uploaded PNG or JPEG, checked by Pillow (at most 20 MiB)."""
+    from PIL import Image
+
+    from wxai.assistant.read_image import check_image
+
+    try:
+        found = check_image(content)
+    except DataFormatError as exc:
+        raise UploadError(f"{name}: {exc}") from None
+    with Image.open(io.BytesIO(content)) as image:
+        width, height = image.size
+    return {"format": found.lower(), "width": width, "height": height}
 
 
 def _new_id() -> str:
@@ -629,7 +645,9 @@ class DataspaceStore(DatabaseStore):
             try:
                 atomic_write(staged, content)
                 summary = None
-                if sniffed.kind == "data":
+                if sniffed.kind == "image":
+                    summary = _image_summary(name, content)
+                elif sniffed.kind == "data":
                     try:
                         summary = describe_data_file(staged)
                     except (WxaiError, OSError, ValueError) as exc:
@@ -637,11 +655,12 @@ class DataspaceStore(DatabaseStore):
                         raise UploadError(
                             f"{name}: cannot be read as {sniffed.format}: {reason}"
                         ) from None
-                index = self._index(space.id, create=True)
-                assert index is not None
-                report = index.add_document(staged, name)
-                if report.failed:
-                    raise UploadError(f"{name}: {report.failed[0][1]}")
+                if sniffed.kind != "image":  # pictures have no text to retrieve
+                    index = self._index(space.id, create=True)
+                    assert index is not None
+                    report = index.add_document(staged, name)
+                    if report.failed:
+                        raise UploadError(f"{name}: {report.failed[0][1]}")
                 staged.replace(files / file_id)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -657,7 +676,7 @@ class DataspaceStore(DatabaseStore):
                 row.uploaded_by = principal.name
                 row.created_at = utcnow()
                 row.summary = json.dumps(summary) if summary is not None else None
-                row.index_status = "indexed"
+                row.index_status = "indexed" if sniffed.kind != "image" else "not indexed"
                 session.flush()
                 record = self._record(row, space.name)
         status = "added" if old_sha is None else "unchanged" if old_sha == sha else "updated"
@@ -759,8 +778,11 @@ class DataspaceStore(DatabaseStore):
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
 
-    def list_data_files(self, principal: Principal) -> list[FileRecord]:
-        """The GRIB and NetCDF files of every dataspace the caller may read."""
+    def list_data_files(
+        self, principal: Principal, kinds: tuple[str, ...] = ("data",)
+    ) -> list[FileRecord]:
+        """The GRIB, NetCDF and ODIM files (``kinds``: also ``"image"``) of every dataspace
+        the caller may read."""
         with self._session() as session:
             readable = self._readable_ids(session, principal)
             names = {
@@ -773,14 +795,16 @@ class DataspaceStore(DatabaseStore):
                 select(DataspaceFileRecord)
                 .where(
                     DataspaceFileRecord.dataspace_id.in_(readable),
-                    DataspaceFileRecord.kind == "data",
+                    DataspaceFileRecord.kind.in_(kinds),
                 )
                 .order_by(DataspaceFileRecord.name)
             )
             return [self._record(row, names[row.dataspace_id]) for row in rows]
 
-    def data_file(self, principal: Principal, ref: str) -> tuple[FileRecord, Path]:
-        """A data file the caller may read, by file id or display name.
+    def data_file(
+        self, principal: Principal, ref: str, kinds: tuple[str, ...] = ("data",)
+    ) -> tuple[FileRecord, Path]:
+        """A data file (``kinds``: or image) the caller may read, by file id or display name.
 
         Raises
         ------
@@ -789,12 +813,13 @@ class DataspaceStore(DatabaseStore):
         DataspaceError
             Several readable data files share the name (use the id).
         """
-        files = self.list_data_files(principal)
+        files = self.list_data_files(principal, kinds)
         matches = [f for f in files if f.id == ref] or [f for f in files if f.name == ref]
         if not matches:
             known = ", ".join(sorted({f.name for f in files})) or "none"
+            what = "data file" if kinds == ("data",) else "data file or image"
             raise DataspaceNotFound(
-                f"no data file {ref!r} in your dataspaces; the data files you can read: {known}"
+                f"no {what} {ref!r} in your dataspaces; the {what}s you can read: {known}"
             )
         if len(matches) > 1:
             places = ", ".join(f"{f.id} ({f.dataspace_name})" for f in matches)

@@ -1,9 +1,10 @@
 """Checking uploaded files: safe display names, content sniffing, atomic writes.
 
 An upload's name is metadata shown to people; it never becomes a path. Its type is
-read from the first bytes of the content (PDF, NetCDF classic, NetCDF4/HDF5, GRIB,
-UTF-8 text) and must agree with the name's suffix. A disk that fills up while an
-upload is written raises :class:`StorageFull`; the partial file is removed.
+read from the first bytes of the content (PDF, NetCDF classic, NetCDF4/HDF5, ODIM_H5
+radar composites, GRIB, PNG, JPEG, UTF-8 text) and must agree with the name's suffix.
+A disk that fills up while an upload is written raises :class:`StorageFull`; the
+partial file is removed.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wxai.assistant.rag.documents import SUFFIX_KINDS
-from wxai.assistant.rag.summaries import GRIB_SUFFIXES, NETCDF_SUFFIXES
+from wxai.assistant.rag.summaries import GRIB_SUFFIXES, NETCDF_SUFFIXES, ODIM_SUFFIXES
 from wxai.core.errors import DataFormatError, WxaiError
 
 __all__ = [
     "FULL_ERRNOS",
+    "IMAGE_SUFFIXES",
     "MAX_NAME_CHARS",
     "QuotaExceeded",
     "Sniffed",
@@ -39,6 +41,8 @@ MAX_NAME_CHARS = 120
 _TEXT_SUFFIXES = frozenset(
     suffix for suffix, kind in SUFFIX_KINDS.items() if kind in {"markdown", "text", "code", "html"}
 )
+IMAGE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+"""Image suffixes and the format their content must have."""
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 
 
@@ -98,7 +102,8 @@ def check_quota(name: str, used: int, adding: int, quota: int) -> None:
 
 @dataclass(frozen=True)
 class Sniffed:
-    """What an upload's content is: ``kind`` (document|data), media type and a format word."""
+    """What an upload's content is: ``kind`` (document|data|image), media type and a format
+    word (``pdf``, ``netcdf``, ``odim``, ``grib``, ``png``, ``jpeg``, ``html``, ``text``)."""
 
     kind: str
     media_type: str
@@ -131,7 +136,8 @@ def safe_name(name: str) -> str:
 
 
 def _accepted() -> str:
-    return ", ".join(sorted(_TEXT_SUFFIXES | NETCDF_SUFFIXES | GRIB_SUFFIXES | {".pdf"}))
+    data = NETCDF_SUFFIXES | GRIB_SUFFIXES | ODIM_SUFFIXES
+    return ", ".join(sorted(_TEXT_SUFFIXES | data | set(IMAGE_SUFFIXES) | {".pdf"}))
 
 
 def sniff(name: str, head: bytes) -> Sniffed:
@@ -152,17 +158,27 @@ def sniff(name: str, head: bytes) -> Sniffed:
     elif head[:4] in {b"CDF\x01", b"CDF\x02", b"CDF\x05"}:
         found = "a NetCDF (classic) file"
         sniffed, fits = Sniffed("data", "application/x-netcdf", "netcdf"), NETCDF_SUFFIXES
+    elif head.startswith(b"\x89HDF\r\n\x1a\n") and suffix in ODIM_SUFFIXES:
+        found = "an HDF5 file"  # an ODIM_H5 radar composite, checked when it is read
+        sniffed, fits = Sniffed("data", "application/x-hdf5", "odim"), ODIM_SUFFIXES
     elif head.startswith(b"\x89HDF\r\n\x1a\n"):
         found = "a NetCDF4/HDF5 file"
-        sniffed, fits = Sniffed("data", "application/x-netcdf", "netcdf"), NETCDF_SUFFIXES
+        sniffed = Sniffed("data", "application/x-netcdf", "netcdf")
+        fits = NETCDF_SUFFIXES | ODIM_SUFFIXES
     elif head.startswith(b"GRIB"):
         found = "a GRIB file"
         sniffed, fits = Sniffed("data", "application/x-grib", "grib"), GRIB_SUFFIXES
+    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+        found, sniffed = "a PNG image", Sniffed("image", "image/png", "png")
+        fits = {s for s, f in IMAGE_SUFFIXES.items() if f == "png"}
+    elif head.startswith(b"\xff\xd8\xff"):
+        found, sniffed = "a JPEG image", Sniffed("image", "image/jpeg", "jpeg")
+        fits = {s for s, f in IMAGE_SUFFIXES.items() if f == "jpeg"}
     else:
         if b"\x00" in head:
             raise UploadError(
-                f"{name}: found binary content that is not PDF, NetCDF or GRIB; "
-                f"accepted are {_accepted()}"
+                f"{name}: found binary content that is not PDF, NetCDF, ODIM_H5, GRIB, PNG or "
+                f"JPEG; accepted are {_accepted()}"
             )
         try:
             head.decode("utf-8")
@@ -178,7 +194,7 @@ def sniff(name: str, head: bytes) -> Sniffed:
             media = "text/markdown" if SUFFIX_KINDS.get(suffix) == "markdown" else "text/plain"
             found, sniffed, fits = "UTF-8 text", Sniffed("document", media, "text"), _TEXT_SUFFIXES
     if suffix not in fits:
-        if not suffix or suffix not in SUFFIX_KINDS:
+        if not suffix or (suffix not in SUFFIX_KINDS and suffix not in IMAGE_SUFFIXES):
             hint = f"end the name in one of {', '.join(sorted(fits))}"
         else:
             options = ", ".join(sorted(fits))

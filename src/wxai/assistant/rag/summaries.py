@@ -23,13 +23,16 @@ __all__ = [
     "DATA_SUFFIXES",
     "GRIB_SUFFIXES",
     "NETCDF_SUFFIXES",
+    "ODIM_SUFFIXES",
     "describe_data_file",
     "summarise_data_file",
 ]
 
 NETCDF_SUFFIXES = frozenset({".nc", ".nc4", ".netcdf", ".cdf"})
 GRIB_SUFFIXES = frozenset({".grib", ".grib1", ".grib2", ".grb", ".grb2"})
-DATA_SUFFIXES = NETCDF_SUFFIXES | GRIB_SUFFIXES
+ODIM_SUFFIXES = frozenset({".h5", ".hdf5", ".hdf"})
+"""Radar composites in ODIM_H5 (single-field, ``dataset1/data1``)."""
+DATA_SUFFIXES = NETCDF_SUFFIXES | GRIB_SUFFIXES | ODIM_SUFFIXES
 
 _GLOBAL_ATTRS = ("title", "summary", "institution", "source", "references", "comment")
 _MAX_VALUES = 12
@@ -59,7 +62,55 @@ def summarise_data_file(path: Path) -> str:
         return _summarise_grib(path)
     if suffix in NETCDF_SUFFIXES:
         return _summarise_netcdf(path)
-    raise DataFormatError(f"{path}: not a NetCDF or GRIB file name ({sorted(DATA_SUFFIXES)})")
+    if suffix in ODIM_SUFFIXES:
+        return _summarise_odim(path)
+    raise DataFormatError(
+        f"{path}: not a NetCDF, GRIB or ODIM_H5 file name ({sorted(DATA_SUFFIXES)})"
+    )
+
+
+def _summarise_odim(path: Path) -> str:
+    info = _describe_odim(path)
+    ((name, var),) = info["variables"].items()
+    grid = info["grid"]
+    return "\n".join([
+        f"File {path.name}: ODIM_H5 radar composite from {info['source'] or 'an unnamed source'}",
+        f"Variable {name}: {var['long_name']} [{var['units']}], "
+        f"{grid['dims']['y']} x {grid['dims']['x']} pixels",
+        f"Area: latitude {grid['latitude'][0]:.2f} to {grid['latitude'][1]:.2f}, "
+        f"longitude {grid['longitude'][0]:.2f} to {grid['longitude'][1]:.2f}",
+        f"Time: {info['times']['first']}",
+    ])  # fmt: skip
+
+
+def _describe_odim(path: Path) -> dict[str, Any]:
+    """Quantity, grid and time of an ODIM_H5 composite (its ``dataset1/data1``)."""
+    from wxai.data.formats.odim import read_odim
+
+    field = read_odim(path)
+    quantity = str(field.attrs.get("quantity", ""))
+    product = str(field.attrs.get("product", ""))
+    long_name = f"radar {quantity}" + (f" ({product})" if product else "")
+    lat, lon = field["lat"].values, field["lon"].values
+    stamp = str(np.datetime_as_string(field["time"].values, unit="m"))
+    return {
+        "format": "odim",
+        "source": str(field.attrs.get("source", "")),
+        "variables": {
+            str(field.name): {
+                "units": str(field.attrs.get("units", "")),
+                "long_name": long_name,
+                "dims": [str(d) for d in field.dims],
+                "quantity": quantity,
+            }
+        },
+        "grid": {
+            "dims": {str(k): int(v) for k, v in field.sizes.items()},
+            "latitude": [float(np.nanmin(lat)), float(np.nanmax(lat))],
+            "longitude": [float(np.nanmin(lon)), float(np.nanmax(lon))],
+        },
+        "times": {"first": stamp, "last": stamp, "count": 1},
+    }
 
 
 def _fmt_value(value: Any) -> str:
@@ -179,13 +230,16 @@ def _summarise_grib(path: Path) -> str:
 
 
 def describe_data_file(path: Path) -> dict[str, Any]:
-    """Variables (with units), grid and times of a NetCDF or GRIB file, as JSON-ready data.
+    """Variables (with units), grid and times of a NetCDF, GRIB or ODIM_H5 file, as JSON-ready
+    data.
 
     Raises
     ------
     DataFormatError
-        The file cannot be read as NetCDF or GRIB.
+        The file cannot be read as NetCDF, GRIB or ODIM_H5 (as its suffix says).
     """
+    if path.suffix.lower() in ODIM_SUFFIXES:
+        return _describe_odim(path)
     if path.suffix.lower() in GRIB_SUFFIXES:
         from wxai.data.formats.grib import list_messages
 
@@ -232,7 +286,7 @@ def describe_data_file(path: Path) -> dict[str, Any]:
                 grid[name] = [float(values.min()), float(values.max())]
         times: dict[str, Any] = {"count": 0}
         if "time" in ds.coords and ds["time"].size:
-            values = [str(v)[:19] for v in ds["time"].values]
+            values = [str(v)[:19] for v in np.atleast_1d(ds["time"].values)]  # may be scalar
             times = {"first": values[0], "last": values[-1], "count": len(values)}
         return {"format": "netcdf", "variables": variables, "grid": grid, "times": times}
     finally:

@@ -81,7 +81,7 @@ class FileOut(BaseModel):
     id: str
     dataspace_id: str
     name: str
-    kind: Literal["document", "data"]
+    kind: Literal["document", "data", "image"]
     media_type: str
     size: int
     sha256: str

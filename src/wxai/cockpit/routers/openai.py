@@ -325,10 +325,13 @@ def _wxai_turn(
     store = getattr(request.app.state, "dataspaces", None)
     parts = run_turn(
         conversations, user, info.id, text, alias=entry.alias,
-        toolbox=toolbox_for(request, user), provider_factory=_provider_factory(request),
+        toolbox=toolbox_for(request, user, entry.alias),
+        provider_factory=_provider_factory(request),
         now=getattr(request.app.state, "chat_now", None), budget_tokens=budget,
         max_tokens=max_tokens,
-        data_files=(lambda: store.list_data_files(user)) if store is not None else list,
+        data_files=(
+            (lambda: store.list_data_files(user, ("data", "image"))) if store is not None else list
+        ),
     )  # fmt: skip
     head: list[dict[str, Any]] = []
     for part in parts:  # up to the first answer, error or end: a failed turn is a 502

@@ -35,6 +35,7 @@ from wxai.cockpit.auth import ROUTINE_PARTS, AccountsDep, SignInWatch, UserDep
 from wxai.cockpit.chat import run_turn
 from wxai.cockpit.chat_tools import ChatToolbox, FigureStore, build_chat_tools
 from wxai.cockpit.conversations import ConversationStore, MessageInfo, SessionInfo
+from wxai.cockpit.image_tools import VisionRoute
 from wxai.cockpit.model_access import ModelNotAllowed, check_allowed, default_for
 from wxai.cockpit.rendering import render_markdown
 from wxai.cockpit.schemas import ErrorOut
@@ -226,13 +227,18 @@ def cancel_message(request: Request, user: UserDep, session_id: str, message_id:
     return MessageOut.of(_conversations(request).request_cancel(user, session_id, message_id))
 
 
-def toolbox_for(request: Request, user: Principal) -> ChatToolbox:
-    """The chat tools of ``user`` (``app.state.chat_toolbox(request, user)`` replaces them)."""
+def toolbox_for(request: Request, user: Principal, alias: str | None = None) -> ChatToolbox:
+    """The chat tools of ``user`` (``app.state.chat_toolbox(request, user)`` replaces them);
+    ``alias``: the session's model, which reads uploaded images if it can."""
     factory = getattr(request.app.state, "chat_toolbox", None)
     if factory is not None:
         return factory(request, user)
     now = getattr(request.app.state, "chat_now", None)
-    return build_chat_tools(request.app.state, user, request.app.state.settings.home, now=now)
+    providers = getattr(request.app.state, "chat_provider", None) or get_provider
+    vision = VisionRoute(alias, providers) if alias else None
+    return build_chat_tools(
+        request.app.state, user, request.app.state.settings.home, now=now, vision=vision
+    )
 
 
 def _sse(part: dict[str, Any]) -> str:
@@ -351,7 +357,7 @@ async def post_message(
     capabilities = get_model(alias).capabilities
     max_tokens = int(getattr(request.app.state, "chat_max_tokens", 384))
     budget = max(256, capabilities.context_length - max_tokens - 600)
-    toolbox = await run_in_threadpool(toolbox_for, request, user)
+    toolbox = await run_in_threadpool(toolbox_for, request, user, alias)
     turns = _turns(request.app)
     if not turns.slots.acquire(blocking=False):
         raise HTTPException(
@@ -401,9 +407,9 @@ async def post_message(
 
 
 def _data_files(request: Request, user: Principal) -> Callable[[], list[Any]]:
-    """The caller's readable GRIB/NetCDF files, listed only when a rule needs them."""
+    """The caller's readable data files and images, listed only when a rule needs them."""
     store = getattr(request.app.state, "dataspaces", None)
-    return (lambda: store.list_data_files(user)) if store is not None else list
+    return (lambda: store.list_data_files(user, ("data", "image"))) if store is not None else list
 
 
 @router.get(
