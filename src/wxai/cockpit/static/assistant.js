@@ -430,6 +430,13 @@
 
   // -- uploads: chosen file goes straight into the private dataspace -------------------
 
+  // A picture, radar composite or cloud-top height file: the chat reads it as an image.
+  function isPicture(file) {
+    const summary = file.summary || {};
+    if (file.kind === "image" || summary.format === "odim") return true;
+    return summary.format === "netcdf" && "CTH" in (summary.variables || {});
+  }
+
   uploadInput.addEventListener("change", async () => {
     const chosen = uploadInput.files[0];
     if (!chosen) return;
@@ -446,10 +453,18 @@
         (percent) => (uploadProgress.value = percent),
       );
       const file = stored.file;
-      const what = file.kind === "data" ? " (data file: ask for values or a map)" : "";
+      const picture = isPicture(file);
+      let what = file.kind === "data" ? " (data file: ask for values or a map)" : "";
+      if (picture) what = " (press Enter to have it read, or ask your own question about it)";
       uploadStatus.textContent = stored.status + " " + file.name + " in " + own.name + what;
       uploadStatus.dataset.state = "ok";
       prompt.placeholder = "Ask about " + file.name + " ...";
+      if (picture) {
+        // the question names the file: the chat's rule reads it and shows it inline
+        const asked = prompt.value.trim();
+        prompt.value = asked ? asked + " (" + file.name + ")" : "Describe " + file.name;
+        prompt.focus();
+      }
     } catch (err) {
       uploadStatus.textContent = "upload failed: " + err.message;
       uploadStatus.dataset.state = "error";
