@@ -1,6 +1,6 @@
 """Text summaries of weather data files, so that retrieval can find them too.
 
-A NetCDF or GRIB file is not text, but its metadata is: variables with their long
+A NetCDF, GRIB or ODIM_H5 radar file is not text, but its metadata is: variables with their long
 names and units, the grid, the levels, the time range. :func:`summarise_data_file`
 writes that metadata as a few lines of English that the embedding model and BM25
 can match against a question such as "where is the 2 m temperature forecast?";

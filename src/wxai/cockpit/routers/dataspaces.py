@@ -234,8 +234,9 @@ async def upload_file(
 ) -> UploadOut:
     """Store and index a file (editors and owners).
 
-    Accepted: PDF, UTF-8 text, Markdown, HTML, NetCDF and GRIB; the type is read from
-    the content and must match the name. A file that cannot be read (a corrupt PDF
+    Accepted: PDF, UTF-8 text, Markdown, HTML, NetCDF, GRIB, ODIM_H5 radar composites,
+    PNG and JPEG (at most 20 MiB); the type is read from the content and must match the
+    name. A file that cannot be read (a corrupt PDF
     or NetCDF file) answers 400 and keeps the previous version of the same name.
     """
     await run_in_threadpool(spaces.check, user, dataspace_id, "write")
