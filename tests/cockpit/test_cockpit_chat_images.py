@@ -214,3 +214,14 @@ def test_another_users_image_cannot_be_read(client):
     assert not any("/api/figures/" in json.dumps(p) for p in parts)
     error = next(p for p in parts if p["type"] == "error")
     assert "no data file or image 'secret.png' in your dataspaces" in error["message"]
+
+
+def test_the_chat_reads_the_radar_as_a_tool(client, monkeypatch):
+    monkeypatch.setenv("WXAI_OFFLINE", "1")  # no server: the cache, then the synthetic one
+    session = client.post("/api/sessions", json={"title": "radar now"}).json()
+    parts = _ask(client, session["id"], "What does the radar show now?")
+    call = next(p for p in parts if p["type"] == "tool_call")
+    assert call["name"] == "radar_reading" and call["arguments"] == {"when": "now"}
+    result = next(p for p in parts if p["type"] == "tool_result")
+    assert "SYNTHETIC radar" in result["html"] and "local-fast" in result["html"]
+    assert client.get(result["figures"][0]).content.startswith(PNG_MAGIC)

@@ -20,6 +20,7 @@ import pytest
 
 from wxai.assistant.llm.types import Capabilities, ChatResponse
 from wxai.cockpit.chat_tools import FigureStore
+from wxai.cockpit.image_tools import VisionRoute
 from wxai.cockpit.radar_tools import radar_call, radar_tools
 from wxai.core.errors import RequestNotUnderstood
 from wxai.data.formats.odim import read_odim, write_odim
@@ -134,6 +135,7 @@ def test_offline_tool_answers_with_the_synthetic_composite_labelled(wxai_home):
     assert (result["origin"], result["time"]) == ("synthetic", "2026-12-04T15:00")
     assert "**SYNTHETIC radar: no real radar data could be had.**" in result["text"]
     assert not result["used_vision"] and "no vision model was chosen" in result["text"]
+    assert "choose a model that reads images (`" in result["text"]
     (url,) = result["figures"]
     assert _figure_path(wxai_home, url).read_bytes()[:8] == PNG
     synthetic = wxai_home.home / "cache/synthetic/samples-s0" / result["file"]
@@ -145,7 +147,7 @@ def test_offline_tool_answers_with_the_synthetic_composite_labelled(wxai_home):
 def test_online_tool_reads_the_dwd_composite_with_a_vision_model(wxai_home, dwd_url, monkeypatch):
     monkeypatch.setenv("WXAI_DWD_RADAR_URL", dwd_url)
     eye = FakeVision()
-    made = _tool(wxai_home, offline=False, vision=lambda: eye)
+    made = _tool(wxai_home, offline=False, vision=VisionRoute("openai-fast", lambda alias: eye))
     result = made.invoke({"when": "now"})
     assert (result["origin"], result["file"]) == ("server", "composite_hx_202612041500.h5")
     assert result["used_vision"] and result["descriptors"]["cell_pixels"] == [9]
@@ -171,3 +173,12 @@ def test_tool_refuses_a_future_time(wxai_home):
         made.invoke({"when": "tomorrow"})
     with pytest.raises(RequestNotUnderstood, match="'yesterday'"):
         made.invoke({"when": "yesterday"})
+
+
+def test_a_session_model_without_vision_is_named_and_not_asked(wxai_home):
+    def refuse(alias):
+        raise AssertionError("a model without vision must not be made")
+
+    made = _tool(wxai_home, offline=True, vision=VisionRoute("local-fast", refuse))
+    result = made.invoke({})
+    assert not result["used_vision"] and "local-fast" in result["text"]

@@ -441,6 +441,6 @@ def build_chat_tools(
         *emulator_tools(Path(home), figures),
         *product_tools(Path(home), figures, offline=chosen, now=now, timezone=timezone),
         *image_tools(app_state, principal, figures, vision),
-        *radar_tools(figures, offline=chosen, now=now, vision=vision.provider if vision else None),
+        *radar_tools(figures, offline=chosen, now=now, vision=vision),
     ]
     return ChatToolbox(ToolRegistry(tools), figures, principal)

@@ -31,7 +31,14 @@ from wxai.cockpit.chat_rules import field_of, pick_point
 from wxai.cockpit.chat_tools import FigureStore, ToolUnavailable
 from wxai.core.errors import DataFormatError
 
-__all__ = ["DISPLAY_PIXELS", "VisionRoute", "image_call", "image_tools", "is_image_like"]
+__all__ = [
+    "DISPLAY_PIXELS",
+    "VisionRoute",
+    "image_call",
+    "image_tools",
+    "is_image_like",
+    "vision_advice",
+]
 
 DISPLAY_PIXELS = 1600
 """Longest side [pixels] of an uploaded picture as shown in the chat."""
@@ -168,14 +175,19 @@ def _picture(record: Any, path: Path) -> _Picture:
     )
 
 
+def vision_advice() -> str:
+    """Which aliases to choose to have images read (for answers without a vision model)."""
+    choices = ", ".join(f"`{a}`" for a in vision_aliases()) or "none in this server's models file"
+    return f"choose a model that reads images ({choices}) and ask again"
+
+
 def _who_read(reading: Any, route: VisionRoute | None) -> str:
     if reading.used_vision:
         return f"read by the vision model {reading.source}, given the measured values"
     model = f"the session's model `{route.alias}`" if route else "no model was chosen, so"
-    choices = ", ".join(f"`{a}`" for a in vision_aliases()) or "none in this server's models file"
     return (
         f"no vision model read it: {model} does not accept images. The text is what was "
-        f"measured; choose a model that reads images ({choices}) and ask again"
+        f"measured; {vision_advice()}"
     )
 
 

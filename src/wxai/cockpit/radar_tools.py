@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wxai.assistant.llm.tools.tool import Tool, tool
-from wxai.assistant.llm.types import LLMProvider
 from wxai.cockpit.chat_tools import FigureStore
+from wxai.cockpit.image_tools import VisionRoute, vision_advice
 
 __all__ = ["radar_call", "radar_tools"]
 
@@ -55,7 +55,7 @@ def radar_tools(
     *,
     offline: bool,
     now: Callable[[], datetime] | None = None,
-    vision: Callable[[], LLMProvider | None] | None = None,
+    vision: VisionRoute | None = None,
 ) -> list[Tool]:
     """The ``radar_reading`` tool for the user of ``figures``.
 
@@ -68,8 +68,8 @@ def radar_tools(
     now:
         The clock (default: the system's, UTC).
     vision:
-        Returns the model that reads the map (one with ``capabilities.vision``), or
-        None: then the answer is the measured descriptors' text, saying so.
+        The session's model: it reads the map when it accepts images; otherwise (or
+        None) the answer is the measured descriptors' text, saying so.
     """
 
     def current() -> datetime:
@@ -100,12 +100,14 @@ def radar_tools(
         """
         from wxai.assistant.agents.weather.radar import radar_reading as read_radar
 
-        provider = vision() if vision else None
+        provider = vision.provider() if vision else None
+        alias = vision.alias if vision and provider is None else None
         scratch = figures.scratch()
         try:
             made = read_radar(
-                when, now=current(), offline=offline, figure_dir=scratch, provider=provider
-            )
+                when, now=current(), offline=offline, figure_dir=scratch, provider=provider,
+                alias=alias,
+            )  # fmt: skip
             urls = [figures.adopt(made.figure)]
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -115,7 +117,8 @@ def radar_tools(
             "file": made.file,
             "descriptors": made.descriptors.as_dict(),
             "used_vision": made.reading.used_vision,
-            "text": made.markdown(),
+            "text": made.markdown()
+            + ("" if made.reading.used_vision else f"\n\n_{vision_advice()}_"),
             "figures": urls,
         }
 
