@@ -134,7 +134,7 @@ def test_offline_tool_answers_with_the_synthetic_composite_labelled(wxai_home):
     json.dumps(result)  # the chat streams it as JSON
     assert (result["origin"], result["time"]) == ("synthetic", "2026-12-04T15:00")
     assert "**SYNTHETIC radar: no real radar data could be had.**" in result["text"]
-    assert not result["used_vision"] and "no vision model was chosen" in result["text"]
+    assert not result["used_vision"] and "No vision model read the map." in result["text"]
     assert "choose a model that reads images (`" in result["text"]
     (url,) = result["figures"]
     assert _figure_path(wxai_home, url).read_bytes()[:8] == PNG
@@ -154,7 +154,7 @@ def test_online_tool_reads_the_dwd_composite_with_a_vision_model(wxai_home, dwd_
     (url,) = result["figures"]
     [messages] = eye.calls
     assert messages[-1].images == (_figure_path(wxai_home, url).read_bytes(),)
-    assert "[vision model fake (eye-1);" in result["text"]
+    assert "Read by the vision model fake (eye-1)" in result["text"]
     assert "A rain area in the north-west with one strong cell." in result["text"]
     assert "downloaded from the DWD open-data server" in result["text"]
     cached = wxai_home.home / "cache/dwd-radar/2026/12/04" / result["file"]

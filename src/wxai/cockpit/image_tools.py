@@ -37,6 +37,7 @@ __all__ = [
     "image_call",
     "image_tools",
     "is_image_like",
+    "no_vision_note",
     "vision_advice",
 ]
 
@@ -181,14 +182,18 @@ def vision_advice() -> str:
     return f"choose a model that reads images ({choices}) and ask again"
 
 
+def no_vision_note(route: VisionRoute | None) -> str:
+    """Why no model read an image, and which to choose."""
+    why = f"the session's model `{route.alias}` does not accept images" if route else (
+        "no model was chosen"
+    )  # fmt: skip
+    return f"no vision model read it: {why}; {vision_advice()}"
+
+
 def _who_read(reading: Any, route: VisionRoute | None) -> str:
     if reading.used_vision:
         return f"read by the vision model {reading.source}, given the measured values"
-    model = f"the session's model `{route.alias}`" if route else "no model was chosen, so"
-    return (
-        f"no vision model read it: {model} does not accept images. The text is what was "
-        f"measured; {vision_advice()}"
-    )
+    return f"{no_vision_note(route)}. The text above is what was measured"
 
 
 def image_tools(

@@ -17,7 +17,7 @@ from typing import Any
 
 from wxai.assistant.llm.tools.tool import Tool, tool
 from wxai.cockpit.chat_tools import FigureStore
-from wxai.cockpit.image_tools import VisionRoute, vision_advice
+from wxai.cockpit.image_tools import VisionRoute, no_vision_note
 
 __all__ = ["radar_call", "radar_tools"]
 
@@ -118,7 +118,7 @@ def radar_tools(
             "descriptors": made.descriptors.as_dict(),
             "used_vision": made.reading.used_vision,
             "text": made.markdown()
-            + ("" if made.reading.used_vision else f"\n\n_{vision_advice()}_"),
+            + ("" if made.reading.used_vision else f"\n\n_{no_vision_note(vision)}._"),
             "figures": urls,
         }
 

@@ -208,7 +208,7 @@ def test_newest_composite_from_server_then_cache(server, tmp_path):
         assert png.size == (900, 640)
     text = first.markdown()
     assert "at 2026-12-04 15:00 UTC" in text and "downloaded from the DWD open-data server" in text
-    assert "no vision model was chosen" in text and "SYNTHETIC" not in text
+    assert "No vision model read the map." in text and "SYNTHETIC" not in text
 
     again = _read("now", server.url, tmp_path)
     assert again.origin == "cache" and again.file == first.file
@@ -270,7 +270,7 @@ def test_vision_model_reads_the_map_with_the_descriptors(server, tmp_path):
     assert "DWD radar composite of 2026-12-04 15:00 UTC" in user.content
     assert reading.reading.used_vision and reading.reading.source == "fake (eye-1)"
     answer = reading.markdown()
-    assert "[vision model fake (eye-1);" in answer
+    assert "Read by the vision model fake (eye-1)" in answer
     assert "Rain over the north-west with one small convective cell." in answer
     blind = FakeVision(vision=False)
     plain = _read("now", server.url, tmp_path, provider=blind)

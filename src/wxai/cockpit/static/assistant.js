@@ -385,6 +385,7 @@
     const text = prompt.value.trim();
     if (!text || controller) return;
     prompt.value = "";
+    if (uploadStatus.dataset.state === "ok") uploadStatus.textContent = ""; // hint done
     ask(text);
   });
   prompt.addEventListener("keydown", (event) => {

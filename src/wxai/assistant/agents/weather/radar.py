@@ -130,7 +130,19 @@ class RadarReading:
                 "numbers below come from wxai's synthetic composite and show no real weather.",
                 "",
             ]
-        lines += [self.reading.labelled(), ""]
+        if self.reading.used_vision:
+            lines += [
+                f"Read by the vision model {self.reading.source}, given the measured values:",
+                "",
+                self.reading.text,
+                "",
+                self.reading.descriptors,
+                "",
+            ]
+        else:
+            lines += [self.reading.descriptors, "", "No vision model read the map.", ""]
+        lines.append("Where the data come from:")
+        lines.append("")
         lines.append(f"- data: DWD radar composite hx (max reflectivity), {ORIGINS[self.origin]}")
         lines.append(f"- file: {self.file}")
         lines += [f"- {note}" for note in self.notes]
