@@ -21,6 +21,7 @@ import pytest
 import xarray as xr
 from fastapi.testclient import TestClient
 
+from pg_vector_server import drop_database, new_database
 from wxai.cockpit.app import create_app
 from wxai.core.settings import Settings
 
@@ -120,10 +121,13 @@ class World:
 
 
 @contextmanager
-def open_world(root: Path) -> Iterator[World]:
+def open_world(root: Path, rag_url: str | None = None) -> Iterator[World]:
     """The app with the four users, the group and the three dataspaces (also for
-    :mod:`test_cockpit_access_matrix_chat`)."""
-    settings = Settings(home=root / "home", database_url=None, tracking_uri=None)
+    :mod:`test_cockpit_access_matrix_chat`); ``rag_url``: retrieval on PostgreSQL."""
+    settings = Settings(
+        home=root / "home", database_url=None, tracking_uri=None,
+        rag_backend="postgres" if rag_url else "files", rag_database_url=rag_url,
+    )  # fmt: skip
     with TestClient(create_app(settings, start_worker=False)) as client:
         accounts = client.app.state.accounts  # type: ignore[attr-defined]
         for name in ("alice", "bob", "eve", "dave"):
@@ -152,10 +156,16 @@ def open_world(root: Path) -> Iterator[World]:
         yield world
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Iterator[World]:
-    with open_world(tmp_path_factory.mktemp("matrix")) as built:
+@pytest.fixture(scope="module", params=["files", "postgres"])
+def world(request, tmp_path_factory) -> Iterator[World]:
+    """The world with each retrieval backend: on PostgreSQL the readable dataspaces are a
+    condition of the search's SQL itself."""
+    rag_url = new_database() if request.param == "postgres" else None
+    with open_world(tmp_path_factory.mktemp("matrix"), rag_url) as built:
+        assert built.client.app.state.dataspaces.backend == request.param  # type: ignore[attr-defined]
         yield built
+    if rag_url:
+        drop_database(rag_url)
 
 
 def _scratch_file(world: World, space: str) -> str:

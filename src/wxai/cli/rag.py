@@ -164,3 +164,58 @@ def stores_command() -> None:
 
     for name in list_stores():
         print(name)
+
+
+@app.command("migrate")
+def migrate_command(
+    to: Annotated[str, typer.Option("--to", help="Target backend (only `postgres`).")],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="PostgreSQL URL with pgvector; default WXAI_RAG_DATABASE_URL, else the "
+            "cockpit database (WXAI_DATABASE_URL).",
+        ),
+    ] = None,
+) -> None:
+    """Move the cockpit's dataspace indexes from files to PostgreSQL (no re-embedding).
+
+    Counts are compared per document afterwards; run it again after an interruption.
+    Then start the cockpit with WXAI_RAG_BACKEND=postgres (or auto).
+    """
+    from sqlalchemy import create_engine
+
+    from wxai.assistant.rag.backend import rag_database_url
+    from wxai.assistant.rag.migrate import dataspace_indexes, migrate_to_postgres
+    from wxai.core.errors import ConfigError
+    from wxai.core.settings import get_settings
+
+    if to != "postgres":
+        raise ConfigError(f"--to {to!r}: the only target is postgres")
+    settings = get_settings()
+    target = rag_database_url(
+        "postgres",
+        url or settings.resolved_database_url,
+        None if url else settings.rag_database_url,
+    )
+    assert target is not None
+    indexes = dataspace_indexes(settings.home / "dataspaces")
+    out = Console(highlight=False, soft_wrap=True)
+    if not indexes:
+        out.print(f"no dataspace indexes under {settings.home / 'dataspaces'}: nothing to move")
+        return
+    engine = create_engine(target)
+    try:
+        moved = migrate_to_postgres(
+            indexes, engine, progress=lambda space, i, n: out.print(f"[{i}/{n}] {space}")
+            if space else None,
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+    for row in moved:
+        out.print(
+            f"  {row.space}  {row.documents:5d} documents  {row.chunks:7d} chunks  "
+            f"{row.written:7d} written  verified"
+        )
+    total = sum(r.chunks for r in moved)
+    out.print(f"{len(moved)} dataspaces, {total} chunks in PostgreSQL; counts verified")

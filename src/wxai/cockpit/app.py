@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from wxai import __version__
+from wxai.assistant.rag.backend import rag_database_url
 from wxai.cockpit import quotas as quota_api
 from wxai.cockpit.accounts import AccountStore
 from wxai.cockpit.auth import GuardMiddleware, parse_hosts
@@ -73,7 +74,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     accounts = AccountStore(settings.resolved_database_url)
     accounts.create_tables()
     app.state.accounts = accounts
-    spaces = DataspaceStore(settings.resolved_database_url, settings.home / "dataspaces")
+    rag_url = rag_database_url(
+        settings.rag_backend, settings.resolved_database_url, settings.rag_database_url
+    )
+    spaces = DataspaceStore(
+        settings.resolved_database_url, settings.home / "dataspaces", rag_url=rag_url
+    )
     spaces.create_tables()
     app.state.dataspaces = spaces
     announce_first_login(accounts, settings)

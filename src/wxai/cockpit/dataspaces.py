@@ -46,9 +46,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, delete, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from wxai.assistant.rag.pg_store import PgRagStore, search_spaces
 from wxai.assistant.rag.store import RagStore
 from wxai.assistant.rag.summaries import describe_data_file
 from wxai.cockpit.accounts import (
@@ -241,21 +243,50 @@ class DataspaceStore(DatabaseStore):
         Directory of the dataspaces' files and indexes (``<WXAI home>/dataspaces``).
     max_bytes:
         Largest file :meth:`add_file` accepts (None: no limit here; the router checks).
+    rag_url:
+        PostgreSQL URL of the shared retrieval index (pgvector and full-text search,
+        :mod:`wxai.assistant.rag.pg_store`); None keeps one FAISS + SQLite index per
+        dataspace under ``root`` (see :func:`wxai.assistant.rag.backend.rag_database_url`).
     """
 
-    def __init__(self, url: str, root: Path, *, max_bytes: int | None = None) -> None:
+    def __init__(
+        self, url: str, root: Path, *, max_bytes: int | None = None, rag_url: str | None = None
+    ) -> None:
         super().__init__(url)
         self.root = Path(root)
         self.max_bytes = max_bytes
-        self._stores: dict[str, RagStore] = {}
+        self.rag_url = rag_url
+        self._rag_engine: Engine | None = None
+        self._embedder: Any = None
+        self._stores: dict[str, RagStore | PgRagStore] = {}
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+
+    @property
+    def backend(self) -> str:
+        """``"postgres"`` (one shared index) or ``"files"`` (an index per dataspace)."""
+        return "postgres" if self.rag_url else "files"
 
     def close(self) -> None:
         """Release the database connections and the open indexes."""
         with self._guard:
             self._stores.clear()
         self.engine.dispose()
+        if self._rag_engine is not None:
+            self._rag_engine.dispose()
+
+    def _shared_index(self) -> tuple[Engine, Any]:
+        """The retrieval engine and embedder of the PostgreSQL backend (made once)."""
+        from sqlalchemy import create_engine
+
+        from wxai.assistant.rag.embedding import Embedder
+
+        with self._guard:
+            if self._rag_engine is None:
+                assert self.rag_url is not None
+                self._rag_engine = create_engine(self.rag_url, pool_pre_ping=True)
+                self._embedder = Embedder()
+            return self._rag_engine, self._embedder
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Session]:
@@ -540,6 +571,10 @@ class DataspaceStore(DatabaseStore):
             )
             session.delete(space)
             space_id = space.id
+        if self.rag_url:
+            index = self._index(space_id, create=False)
+            assert isinstance(index, PgRagStore)
+            index.clear()
         with self._guard:
             self._stores.pop(space_id, None)
         shutil.rmtree(self.root / space_id, ignore_errors=True)
@@ -565,7 +600,15 @@ class DataspaceStore(DatabaseStore):
     def _files_dir(self, space_id: str) -> Path:
         return self.root / space_id / "files"
 
-    def _index(self, space_id: str, *, create: bool) -> RagStore | None:
+    def _index(self, space_id: str, *, create: bool) -> RagStore | PgRagStore | None:
+        if self.rag_url:
+            engine, embedder = self._shared_index()
+            with self._guard:
+                store = self._stores.get(space_id)
+                if store is None:
+                    store = PgRagStore(engine, space_id, embedder=embedder)
+                    self._stores[space_id] = store
+                return store
         with self._guard:
             store = self._stores.get(space_id)
             if store is not None:
@@ -740,10 +783,14 @@ class DataspaceStore(DatabaseStore):
                         raise _not_found(space_id)
                 readable = [s for s in readable if s in set(dataspace_ids)]
         candidates: list[tuple[str, Any]] = []
-        for space_id in readable:
-            index = self._index(space_id, create=False)
-            if index is not None:
-                candidates.extend((space_id, hit) for hit in index.search(query, k=k))
+        if self.rag_url:  # one query; the readable spaces are a condition of its SQL
+            engine, embedder = self._shared_index()
+            candidates = search_spaces(engine, readable, query, k, embedder=embedder)
+        else:
+            for space_id in readable:
+                index = self._index(space_id, create=False)
+                if index is not None:
+                    candidates.extend((space_id, hit) for hit in index.search(query, k=k))
         hits: list[SearchHit] = []
         with self._session() as session:
             allowed: dict[str, DataspaceRecord | None] = {}

@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the cockpit database (default: SQLite)."
     )
+    rag_backend: Literal["auto", "files", "postgres"] = Field(
+        default="auto",
+        description="Where dataspaces' passages are indexed: `files` (FAISS + SQLite per "
+        "dataspace, one machine), `postgres` (pgvector and full-text search in PostgreSQL, "
+        "shared by every worker), `auto` (postgres when the cockpit database is PostgreSQL "
+        "with the pgvector extension available, else files).",
+    )
+    rag_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the PostgreSQL database for retrieval "
+        "(default: the cockpit database).",
+    )
     device: DeviceChoice = Field(default="auto", description="Torch device for training.")
     seed: int = Field(default=42, description="Default random seed.")
     host: str = Field(default="127.0.0.1", description="Address `wxai serve` binds to.")

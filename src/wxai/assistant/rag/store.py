@@ -340,6 +340,26 @@ class RagStore:
             rows = db.execute("SELECT * FROM documents ORDER BY source").fetchall()
         return [dict(r) for r in rows]
 
+    def export_documents(self) -> Iterator[tuple[dict, list[Chunk], np.ndarray]]:
+        """Each document with its chunks (in order) and their embeddings, shape (n, dim).
+
+        For moving a store to another backend without embedding again
+        (``wxai rag migrate``).
+        """
+        for document in self.documents():
+            with self._connect() as db:
+                ids = [
+                    int(r[0])
+                    for r in db.execute(
+                        "SELECT id FROM chunks WHERE source = ? ORDER BY ordinal",
+                        (document["source"],),
+                    )
+                ]
+            rows = self.chunks(ids)
+            chunks = [rows[i][0] for i in ids]
+            vectors = np.stack([rows[i][1] for i in ids]) if ids else np.zeros((0, 0), np.float32)
+            yield document, chunks, vectors
+
     def __len__(self) -> int:
         """Number of chunks in the store."""
         with self._connect() as db:
