@@ -77,7 +77,9 @@ def test_every_service_has_an_image_that_exists(compose: dict[str, Any]) -> None
             assert (context / build["dockerfile"]).is_file(), name
     for name in WXAI_SERVICES:  # one image, built once, for all three
         assert services[name]["image"] == services["cockpit"]["image"]
-    assert services["postgres"]["image"].startswith("postgres:")
+    # PostgreSQL with pgvector: the dataspaces' retrieval index lives there too
+    assert services["postgres"]["image"].startswith("pgvector/pgvector:pg")
+    assert compose["x-wxai-env"]["WXAI_RAG_BACKEND"] == "postgres"
     assert services["nginx"]["image"].startswith("nginx:")
 
 
