@@ -26,8 +26,11 @@ names a server with the pgvector extension; the table is dropped at the end.
 
 Vectors scatter around ``--topics`` random topic centres (text embeddings cluster by
 topic; uniform noise on the sphere is unrealistically hard for any approximate
-index); queries are stored vectors moved by ``--query-noise`` and normalised; each
-chunk gets ``--words`` words of generated weather text, so rows have a realistic size.
+index), each topic varying in a random ``--subspace-dim``-dimensional subspace plus
+``--isotropic-noise`` (``--subspace-dim 0``: isotropic Gaussian clusters, where
+neighbours within a topic are hardly nearer than the rest of it); queries are stored
+vectors moved by ``--query-noise`` and normalised; each chunk gets ``--words`` words
+of generated weather text, so rows have a realistic size.
 """
 
 from __future__ import annotations
@@ -76,6 +79,57 @@ def topic_centres(rng: np.random.Generator, topics: int, dim: int) -> np.ndarray
     """Random unit topic centres, float32 (topics, dim)."""
     centres = rng.standard_normal((topics, dim), dtype=np.float32)
     return centres / np.linalg.norm(centres, axis=1, keepdims=True)
+
+
+def topic_bases(rng: np.random.Generator, topics: int, dim: int, sub: int) -> np.ndarray:
+    """An orthonormal basis of a random ``sub``-dimensional subspace per topic.
+
+    Returns float32 (topics, dim, sub).
+    """
+    gauss = rng.standard_normal((topics, dim, sub), dtype=np.float32)
+    return np.linalg.qr(gauss)[0].astype(np.float32)
+
+
+def subspace_unit_vectors(
+    rng: np.random.Generator,
+    n: int,
+    centres: np.ndarray,
+    bases: np.ndarray,
+    *,
+    spread: float,
+    noise: float,
+) -> np.ndarray:
+    """``n`` unit vectors, each a topic centre plus an offset of norm ~``spread`` inside
+    the topic's subspace plus isotropic noise of norm ~``noise``, float32 (n, dim).
+
+    Text embeddings vary along few directions within a topic (low intrinsic dimension),
+    so neighbours are distinctly nearer than the rest; drawn in blocks of 100,000.
+    """
+    topics, dim, sub = bases.shape
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        stop = min(start + 100_000, n)
+        topic = rng.integers(0, topics, stop - start)
+        z = rng.standard_normal((stop - start, sub), dtype=np.float32) * (spread / math.sqrt(sub))
+        x = centres[topic]
+        for t in np.unique(topic):
+            rows = topic == t
+            x[rows] += z[rows] @ bases[t].T
+        x += rng.standard_normal((stop - start, dim), dtype=np.float32) * (noise / math.sqrt(dim))
+        out[start:stop] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def make_vectors(
+    args: argparse.Namespace, n: int, centres: np.ndarray, bases: np.ndarray | None
+) -> np.ndarray:
+    """The ``n`` stored vectors of the run (seeded by ``--seed`` and ``n``), float32 (n, dim)."""
+    rng = np.random.default_rng([args.seed, n])
+    if bases is None:
+        return clustered_unit_vectors(rng, n, centres, args.spread, args.dim)
+    return subspace_unit_vectors(
+        rng, n, centres, bases, spread=args.spread, noise=args.isotropic_noise
+    )
 
 
 def queries_near(
@@ -501,12 +555,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--topics", type=int, default=300)
     parser.add_argument("--spread", type=float, default=2.0, help="scatter around a topic")
+    parser.add_argument(
+        "--subspace-dim", type=int, default=16,
+        help="dimensions a topic varies in (0: every one, isotropic Gaussian clusters)",
+    )  # fmt: skip
+    parser.add_argument("--isotropic-noise", type=float, default=0.2)
     parser.add_argument("--query-noise", type=float, default=0.5)
     parser.add_argument("--words", type=int, default=60, help="words of text per chunk")
     parser.add_argument("--nprobe", type=int, nargs="+", default=None, help="default: auto")
     parser.add_argument("--hnsw-m", type=int, default=16)
     parser.add_argument("--ef-construction", type=int, default=64)
-    parser.add_argument("--ef-search", type=int, nargs="+", default=[40, 100])
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[40, 100, 400])
     parser.add_argument("--maintenance-work-mem", default="2GB")
     parser.add_argument("--build-workers", type=int, default=2, help="parallel HNSW builders")
     parser.add_argument("--batch", type=int, default=10_000, help="rows per COPY transaction")
@@ -536,9 +595,16 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     ``index_used`` (pgvector: whether the plan used the HNSW index).
     """
     args = parse_args(argv)
-    centres = topic_centres(np.random.default_rng(args.seed), args.topics, args.dim)
+    topic_rng = np.random.default_rng(args.seed)
+    centres = topic_centres(topic_rng, args.topics, args.dim)
+    bases = None
+    shape = "isotropic Gaussian clusters"
+    if args.subspace_dim:
+        bases = topic_bases(topic_rng, args.topics, args.dim, args.subspace_dim)
+        shape = f"{args.subspace_dim}-d subspaces + noise {args.isotropic_noise}"
     print(
-        f"# {args.dim}-d unit vectors around {args.topics} topics (spread {args.spread}), "
+        f"# {args.dim}-d unit vectors around {args.topics} topics ({shape}, spread "
+        f"{args.spread}), "
         f"{args.words} words of text each; {args.queries} single queries (noise "
         f"{args.query_noise}), top-{args.k}; FAISS on {args.threads} thread(s)",
         flush=True,
@@ -548,9 +614,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         engine = vector_engine(url)
         try:
             for n in args.sizes:
-                rng = np.random.default_rng([args.seed, n])
                 clock = time.perf_counter()
-                data = clustered_unit_vectors(rng, n, centres, args.spread, args.dim)
+                data = make_vectors(args, n, centres, bases)
+                rng = np.random.default_rng([args.seed, n, 3])
                 queries = queries_near(rng, data, args.queries, args.query_noise)
                 print(
                     f"# N = {n:,}: {data.nbytes / 1e9:.2f} GB of vectors made in "

@@ -81,6 +81,11 @@ CASES: dict[str, Case] = {
         rf"^xllamacpp\s+\S+\s+1\s+{_NUMBER}\s+{_NUMBER}\s+{_NUMBER}\s+{_NUMBER}",
         ("xllamacpp",),
     ),
+    "rag_backends": Case(
+        ("--quick",),
+        rf"^\| 2,000 \| pgvector hnsw \|.*\| {_NUMBER} \| {_NUMBER} \|$",
+        ("faiss", "pgserver"),
+    ),
     "rag_scaling": Case(
         (
             "--sizes",
