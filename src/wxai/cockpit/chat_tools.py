@@ -15,7 +15,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -43,6 +43,12 @@ class ToolUnavailable(WxaiError, LookupError):
 def chat_offline() -> bool:
     """Whether the chat's weather tool uses only cached or synthetic data (``WXAI_OFFLINE=1``)."""
     return os.environ.get("WXAI_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def clock_now(now: Callable[[], datetime] | None) -> datetime:
+    """``now()`` (a test's fixed clock) or the system time, timezone-aware (naive = UTC)."""
+    moment = now() if now else datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

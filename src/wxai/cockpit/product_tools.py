@@ -16,12 +16,12 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from wxai.assistant.llm.tools.tool import Tool, tool
-from wxai.cockpit.chat_tools import FigureStore
+from wxai.cockpit.chat_tools import FigureStore, clock_now
 
 __all__ = ["DEFAULT_DETECTOR", "product_tools"]
 
@@ -123,8 +123,7 @@ def product_tools(
     """``weather_fronts`` and ``weather_warnings`` for the user of ``figures``."""
 
     def current() -> datetime:
-        moment = now() if now else datetime.now(UTC)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return clock_now(now)
 
     @tool(
         requests=(

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from wxai.assistant.llm.tools.tool import Tool, tool
-from wxai.cockpit.chat_tools import FigureStore
+from wxai.cockpit.chat_tools import FigureStore, clock_now
 from wxai.cockpit.image_tools import VisionRoute, no_vision_note
 
 __all__ = ["radar_call", "radar_tools"]
@@ -73,8 +73,7 @@ def radar_tools(
     """
 
     def current() -> datetime:
-        moment = now() if now else datetime.now(UTC)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return clock_now(now)
 
     @tool(
         requests=(

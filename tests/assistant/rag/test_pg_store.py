@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rag_small_corpus import DOCS
 from sqlalchemy import Engine, create_engine, event, text
 
 from pg_vector_server import drop_database, new_database
@@ -29,27 +30,6 @@ from wxai.assistant.rag.store import RagStore
 from wxai.assistant.rag.types import Retriever
 from wxai.core.errors import ConfigError, UnknownNameError
 
-DOCS = {
-    "radar.md": (
-        "# Radar\n"
-        "Weather radar measures reflectivity in dBZ from precipitation particles.\n"
-        "Heavy convective rain shows reflectivity above 45 dBZ.\n"
-    ),
-    "ensemble.md": (
-        "# Ensembles\n"
-        "An ensemble forecast runs the model many times from perturbed initial states.\n"
-        "The spread of the members estimates forecast uncertainty.\n"
-    ),
-    "soil.txt": (
-        "Soil moisture controls evaporation and the partition of surface energy fluxes.\n"
-        "Dry soils heat up faster during the day.\n"
-    ),
-    "units.py": (
-        "def kelvin_to_celsius(t):\n"
-        '    """Convert temperature from kelvin to degrees Celsius."""\n'
-        "    return t - 273.15\n"
-    ),
-}
 GERMAN = (
     "Die Niederschläge waren in den Alpen besonders stark, und der Wind drehte auf Nord.\n"
     "Das Hochdruckgebiet über Skandinavien wird sich nur langsam abschwächen.\n"

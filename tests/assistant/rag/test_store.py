@@ -7,37 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rag_small_corpus import DOCS
 
 from wxai.assistant.rag.embedding import Embedder
 from wxai.assistant.rag.store import RagStore, list_stores
 from wxai.assistant.rag.types import Retriever
 from wxai.core.errors import ConfigError, UnknownNameError
-
-DOCS = {
-    "radar.md": (
-        "# Radar\n"
-        "Weather radar measures reflectivity in dBZ from precipitation particles.\n"
-        "Heavy convective rain shows reflectivity above 45 dBZ.\n"
-    ),
-    "ensemble.md": (
-        "# Ensembles\n"
-        "An ensemble forecast runs the model many times from perturbed initial states.\n"
-        "The spread of the members estimates forecast uncertainty.\n"
-    ),
-    "soil.txt": (
-        "Soil moisture controls evaporation and the partition of surface energy fluxes.\n"
-        "Dry soils heat up faster during the day.\n"
-    ),
-    "units.py": (
-        "def kelvin_to_celsius(t):\n"
-        '    """Convert temperature from kelvin to degrees Celsius."""\n'
-        "    return t - 273.15\n"
-        "\n"
-        "def zq7_flux_helper(x):\n"
-        '    """Internal helper."""\n'
-        "    return 2 * x\n"
-    ),
-}
 
 
 def _corpus(root: Path) -> Path:

@@ -63,7 +63,7 @@ from wxai.assistant.rag.pg_schema import (
     server_name,
 )
 from wxai.assistant.rag.ranking import reciprocal_rank_fusion
-from wxai.assistant.rag.store import IngestReport, SearchMode, source_name
+from wxai.assistant.rag.store import IngestReport, SearchMode, stored_source
 from wxai.assistant.rag.types import Hit
 from wxai.core.errors import ConfigError, UnknownNameError, WxaiError
 
@@ -491,11 +491,7 @@ class PgRagStore:
             If this dataspace holds no such document.
         """
         known = self.sources()
-        if source not in known:
-            candidate = source_name(Path(source))
-            if candidate not in known:
-                raise UnknownNameError("document", source, known)
-            source = candidate
+        source = stored_source(source, known)
         with self._writer() as connection, connection.begin():
             self._lock_document(connection, source)
             if self._stored_sha(connection, source) is None:  # removed meanwhile

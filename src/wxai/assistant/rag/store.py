@@ -100,6 +100,22 @@ def _is_path(name_or_path: str | os.PathLike) -> bool:
     return "/" in text or os.sep in text
 
 
+def stored_source(source: str, known: Sequence[str]) -> str:
+    """``source`` as stored: itself, or the source name its path maps to.
+
+    Raises
+    ------
+    UnknownNameError
+        Neither is in ``known``.
+    """
+    if source in known:
+        return source
+    candidate = source_name(Path(source))
+    if candidate not in known:
+        raise UnknownNameError("document", source, list(known))
+    return candidate
+
+
 def source_name(path: Path) -> str:
     """The name a file is stored under: relative to the working directory if inside it."""
     resolved = path.resolve()
@@ -525,12 +541,7 @@ class RagStore:
         UnknownNameError
             If the store holds no such document.
         """
-        known = self.sources()
-        if source not in known:
-            candidate = source_name(Path(source))
-            if candidate not in known:
-                raise UnknownNameError("document", source, known)
-            source = candidate
+        source = stored_source(source, self.sources())
         with self._write_lock():
             index = self._load_index()
             with self._connect() as db:
