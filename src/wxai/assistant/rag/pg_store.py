@@ -26,7 +26,6 @@ a document and two writers of one document never duplicate its chunks.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -63,7 +62,7 @@ from wxai.assistant.rag.pg_schema import (
     server_name,
 )
 from wxai.assistant.rag.ranking import reciprocal_rank_fusion
-from wxai.assistant.rag.store import IngestReport, SearchMode, stored_source
+from wxai.assistant.rag.store import IngestReport, SearchMode, file_sha256, stored_source
 from wxai.assistant.rag.types import Hit
 from wxai.core.errors import ConfigError, UnknownNameError, WxaiError
 
@@ -252,14 +251,6 @@ def search_spaces(
 
 
 # ---------------------------------------------------------------------------------- store
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _failure_reason(exc: BaseException, file: Path) -> str:
     reason = str(exc)
     for prefix in (f"{file}: ", f"{file.resolve()}: "):
@@ -406,7 +397,7 @@ class PgRagStore:
         report = IngestReport()
         path = Path(file)
         try:
-            sha = _sha256(path)
+            sha = file_sha256(path)
             with self.engine.connect() as connection:
                 if self._stored_sha(connection, source) == sha:
                     report.skipped.append(source)

@@ -125,7 +125,8 @@ def source_name(path: Path) -> str:
         return resolved.as_posix()
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -468,7 +469,7 @@ class RagStore:
 
     def _add_file(self, index: VectorIndex, file: Path, source: str, report: IngestReport) -> None:
         try:
-            sha = _sha256(file)
+            sha = file_sha256(file)
             with self._connect() as db:
                 row = db.execute(
                     "SELECT sha256 FROM documents WHERE source=?", (source,)
