@@ -10,7 +10,7 @@ LOCK   := requirements/lock.txt
 PIP    := $(BIN)/python -m pip
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow lint install install-dev system-deps lock report clean
+.PHONY: run test test-slow lint install install-dev system-deps lock report docs docs-serve notebooks clean
 
 run: install
 	$(BIN)/wxai serve
@@ -66,6 +66,18 @@ lock:
 
 report: install
 	$(BIN)/wxai lab report
+
+# The documentation site (MkDocs + Material): built into site/, broken links fail it.
+docs: install-dev
+	$(BIN)/mkdocs build --strict
+
+docs-serve: install-dev
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+# The course notebooks: writes notebooks/*.ipynb from the jupytext files, starts JupyterLab
+# on 127.0.0.1 with a token (see docs/notebooks.md for use through an SSH tunnel).
+notebooks: install-dev
+	$(BIN)/wxai notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
