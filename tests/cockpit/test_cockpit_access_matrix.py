@@ -127,6 +127,7 @@ def open_world(root: Path, rag_url: str | None = None) -> Iterator[World]:
     settings = Settings(
         home=root / "home", database_url=None, tracking_uri=None,
         rag_backend="postgres" if rag_url else "files", rag_database_url=rag_url,
+        rag_ingest="request",  # indexed before the answer: the matrix tests access
     )  # fmt: skip
     with TestClient(create_app(settings, start_worker=False)) as client:
         accounts = client.app.state.accounts  # type: ignore[attr-defined]

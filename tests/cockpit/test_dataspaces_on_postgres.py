@@ -1,5 +1,5 @@
 """Dataspaces whose index lives in PostgreSQL (pgvector + full-text search): the backend
-chosen by configuration, two workers uploading at once, and `wxai rag migrate`."""
+chosen by configuration, two servers indexing uploads at once, and `wxai rag migrate`."""
 
 from __future__ import annotations
 
@@ -37,9 +37,12 @@ def pg_url() -> Iterator[str]:
 
 
 def _client(home: Path, rag_url: str | None) -> TestClient:
+    """An app on ``home``; uploads are indexed in the request (the task workers'
+    indexing is tested in test_dataspaces_indexed_by_workers.py)."""
     settings = Settings(
         home=home, database_url=None, tracking_uri=None,
         rag_backend="postgres" if rag_url else "files", rag_database_url=rag_url,
+        rag_ingest="request",
     )  # fmt: skip
     client = TestClient(create_app(settings, start_worker=False))
     client.__enter__()

@@ -20,12 +20,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from wxai import __version__
-from wxai.assistant.rag.backend import rag_database_url
 from wxai.cockpit import quotas as quota_api
 from wxai.cockpit.accounts import AccountStore
 from wxai.cockpit.auth import GuardMiddleware, parse_hosts
 from wxai.cockpit.conversations import ConversationStore
-from wxai.cockpit.dataspaces import DataspaceStore
+from wxai.cockpit.dataspaces import open_dataspaces
 from wxai.cockpit.docs import DOCS_URL, install_offline_docs, swagger_assets_dir
 from wxai.cockpit.errors import install_error_handlers
 from wxai.cockpit.jobs import TaskLimits, Worker
@@ -74,17 +73,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     accounts = AccountStore(settings.resolved_database_url)
     accounts.create_tables()
     app.state.accounts = accounts
-    rag_url = rag_database_url(
-        settings.rag_backend, settings.resolved_database_url, settings.rag_database_url
-    )
-    spaces = DataspaceStore(
-        settings.resolved_database_url, settings.home / "dataspaces", rag_url=rag_url
-    )
+    store = TaskStore(settings.resolved_database_url)
+    store.create_tables()
+    spaces = open_dataspaces(settings, index_tasks=store)
     spaces.create_tables()
     app.state.dataspaces = spaces
     announce_first_login(accounts, settings)
-    store = TaskStore(settings.resolved_database_url)
-    store.create_tables()
     lost = store.fail_lost(settings.worker_heartbeat_timeout)  # workers that are gone
     if lost:
         log.warning("marked %d task(s) of stopped workers as failed", lost)

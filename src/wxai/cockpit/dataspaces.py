@@ -25,6 +25,13 @@ On disk (``root`` is ``<WXAI home>/dataspaces``)::
     <root>/<dataspace id>/files/<file id>   the uploaded bytes (the name is metadata)
     <root>/<dataspace id>/index/            the dataspace's RagStore (opened by path)
     <root>/<dataspace id>/.lock             serialises uploads into one dataspace
+
+With the PostgreSQL retrieval backend the passages live in shared tables instead of
+``index/``, and uploads may be indexed by task workers (``WXAI_RAG_INGEST``): the
+upload checks that the file can be read, stores it as ``queued`` and adds a
+``dataspace-index`` task (:mod:`wxai.cockpit.dataspace_tasks`) that any worker runs
+through :meth:`DataspaceStore.index_file`. The file list shows ``queued``, then
+``indexed`` (or ``failed``); search finds the passages once they are indexed.
 """
 
 from __future__ import annotations
@@ -36,22 +43,25 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, delete, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from wxai.assistant.rag.backend import ingest_by_worker, rag_database_url
+from wxai.assistant.rag.documents import load_chunks
 from wxai.assistant.rag.pg_store import PgRagStore, search_spaces
-from wxai.assistant.rag.store import RagStore
+from wxai.assistant.rag.store import RagStore, file_sha256
 from wxai.assistant.rag.summaries import describe_data_file
 from wxai.cockpit.accounts import (
     AccountNotFound,
@@ -61,8 +71,12 @@ from wxai.cockpit.accounts import (
 )
 from wxai.cockpit.db import Base, DatabaseStore, UTCDateTime, utcnow
 from wxai.cockpit.uploads import UploadError, atomic_write, safe_name, sniff
-from wxai.core.errors import DataFormatError, UnknownNameError, WxaiError
+from wxai.core.errors import ConfigError, DataFormatError, UnknownNameError, WxaiError
 from wxai.core.locking import exclusive
+
+if TYPE_CHECKING:
+    from wxai.cockpit.storage import TaskStore
+    from wxai.core.settings import Settings
 
 __all__ = [
     "DataspaceError",
@@ -247,15 +261,27 @@ class DataspaceStore(DatabaseStore):
         PostgreSQL URL of the shared retrieval index (pgvector and full-text search,
         :mod:`wxai.assistant.rag.pg_store`); None keeps one FAISS + SQLite index per
         dataspace under ``root`` (see :func:`wxai.assistant.rag.backend.rag_database_url`).
+    index_tasks:
+        The task store whose workers index uploads (needs ``rag_url``); None indexes
+        each upload in :meth:`add_file` itself.
     """
 
     def __init__(
-        self, url: str, root: Path, *, max_bytes: int | None = None, rag_url: str | None = None
+        self,
+        url: str,
+        root: Path,
+        *,
+        max_bytes: int | None = None,
+        rag_url: str | None = None,
+        index_tasks: TaskStore | None = None,
     ) -> None:
         super().__init__(url)
+        if index_tasks is not None and not rag_url:
+            raise ConfigError("indexing by task workers needs the PostgreSQL retrieval backend")
         self.root = Path(root)
         self.max_bytes = max_bytes
         self.rag_url = rag_url
+        self.index_tasks = index_tasks
         self._rag_engine: Engine | None = None
         self._embedder: Any = None
         self._stores: dict[str, RagStore | PgRagStore] = {}
@@ -276,16 +302,20 @@ class DataspaceStore(DatabaseStore):
             self._rag_engine.dispose()
 
     def _shared_index(self) -> tuple[Engine, Any]:
-        """The retrieval engine and embedder of the PostgreSQL backend (made once)."""
+        """The retrieval engine and embedder of the PostgreSQL backend (made once, with
+        the tables, so a search before the first upload finds nothing rather than fails)."""
         from sqlalchemy import create_engine
 
         from wxai.assistant.rag.embedding import Embedder
+        from wxai.assistant.rag.pg_schema import ensure_schema
 
         with self._guard:
             if self._rag_engine is None:
                 assert self.rag_url is not None
-                self._rag_engine = create_engine(self.rag_url, pool_pre_ping=True)
+                engine = create_engine(self.rag_url, pool_pre_ping=True)
                 self._embedder = Embedder()
+                ensure_schema(engine, dim=self._embedder.dim, model=self._embedder.asset)
+                self._rag_engine = engine
             return self._rag_engine, self._embedder
 
     @contextlib.contextmanager
@@ -680,6 +710,7 @@ class DataspaceStore(DatabaseStore):
                 )
                 file_id = existing.id if existing is not None else _new_id()
                 old_sha = existing.sha256 if existing is not None else None
+                old_status = existing.index_status if existing is not None else None
             files = self._files_dir(space.id)
             files.mkdir(parents=True, exist_ok=True)
             staging = files / f".staging-{secrets.token_hex(8)}"
@@ -698,12 +729,13 @@ class DataspaceStore(DatabaseStore):
                         raise UploadError(
                             f"{name}: cannot be read as {sniffed.format}: {reason}"
                         ) from None
-                if sniffed.kind != "image":  # pictures have no text to retrieve
-                    index = self._index(space.id, create=True)
-                    assert index is not None
-                    report = index.add_document(staged, name)
-                    if report.failed:
-                        raise UploadError(f"{name}: {report.failed[0][1]}")
+                index_status = "not indexed"  # pictures have no text to retrieve
+                if sniffed.kind != "image":
+                    index_status = self._index_or_queue(staged, name, space.id)
+                known = old_sha == sha and old_status in {"indexed", "queued"}
+                queue_task = index_status == "queued" and not known
+                if index_status == "queued" and known:
+                    index_status = old_status  # indexed already, or its task is on its way
                 staged.replace(files / file_id)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -719,11 +751,108 @@ class DataspaceStore(DatabaseStore):
                 row.uploaded_by = principal.name
                 row.created_at = utcnow()
                 row.summary = json.dumps(summary) if summary is not None else None
-                row.index_status = "indexed" if sniffed.kind != "image" else "not indexed"
+                row.index_status = index_status
                 session.flush()
                 record = self._record(row, space.name)
+            if queue_task:
+                self._queue_index(principal, record)
         status = "added" if old_sha is None else "unchanged" if old_sha == sha else "updated"
         return record, status
+
+    def _index_or_queue(self, staged: Path, name: str, space_id: str) -> str:
+        """Index the staged upload now, or check it can be read and leave it to a worker.
+
+        Returns the file's index status, ``indexed`` or ``queued``; raises UploadError
+        for a file that cannot be read (the previous version stays).
+        """
+        if self.index_tasks is None:
+            index = self._index(space_id, create=True)
+            assert index is not None
+            report = index.add_document(staged, name)
+            if report.failed:
+                raise UploadError(f"{name}: {report.failed[0][1]}")
+            return "indexed"
+        try:  # reading is quick; embedding is the work the worker does
+            load_chunks(staged, source=name)
+        except (WxaiError, OSError, ValueError) as exc:
+            raise UploadError(f"{name}: {str(exc).replace(str(staged), name)}") from None
+        return "queued"
+
+    def _queue_index(self, principal: Principal, record: FileRecord) -> None:
+        """Add the ``dataspace-index`` task of this version of the file."""
+        from wxai.cockpit.dataspace_tasks import INDEX_TASK, index_task_data
+
+        assert self.index_tasks is not None
+        data = index_task_data(record.dataspace_id, record.id, record.sha256, record.name)
+        self.index_tasks.add(INDEX_TASK, data, owner_id=principal.id)
+
+    def index_file(
+        self,
+        dataspace_id: str,
+        file_id: str,
+        sha256: str,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> dict[str, Any]:
+        """Index one uploaded version of a file: the work of a ``dataspace-index`` task.
+
+        Idempotent: a version already in the index is left alone. A version that is no
+        longer the file's (a newer upload, or the file was deleted) is not written, even
+        when that is found only just before writing (under the document's lock).
+
+        Returns
+        -------
+        dict
+            ``file`` (name), ``status`` (``indexed``, ``unchanged``, ``superseded`` or
+            ``deleted``) and ``chunks`` (passages written).
+
+        Raises
+        ------
+        UploadError
+            The file cannot be read; its index status becomes ``failed``.
+        """
+        report = progress or (lambda fraction, message="": None)
+        with self._session() as session:
+            row = session.get(DataspaceFileRecord, file_id)
+            if row is None or row.dataspace_id != dataspace_id:
+                return {"file": file_id, "status": "deleted", "chunks": 0}
+            name, current_sha = row.name, row.sha256
+        outcome = {"file": name, "status": "superseded", "chunks": 0}
+        if current_sha != sha256:
+            return outcome
+        index = self._index(dataspace_id, create=True)
+        assert isinstance(index, PgRagStore), "indexing by workers needs the PostgreSQL backend"
+        with tempfile.TemporaryDirectory(prefix="wxai-index-") as staging:
+            staged = Path(staging) / name  # passages cite the file by this name
+            try:
+                shutil.copyfile(self._files_dir(dataspace_id) / file_id, staged)
+            except FileNotFoundError:
+                return {**outcome, "status": "deleted"}
+            if file_sha256(staged) != sha256:  # replaced by a newer upload meanwhile
+                return outcome
+            report(0.1, f"reading and embedding {name}")
+            done = index.add_document(
+                staged, name, still_current=lambda: self._is_version(file_id, sha256)
+            )
+        if done.superseded:
+            return outcome
+        if done.failed:
+            self._set_index_status(file_id, sha256, "failed")
+            raise UploadError(f"{name}: {done.failed[0][1]}")
+        self._set_index_status(file_id, sha256, "indexed")
+        status = "unchanged" if done.skipped else "indexed"
+        return {**outcome, "status": status, "chunks": done.n_chunks}
+
+    def _is_version(self, file_id: str, sha256: str) -> bool:
+        with self._session() as session:
+            row = session.get(DataspaceFileRecord, file_id)
+            return row is not None and row.sha256 == sha256
+
+    def _set_index_status(self, file_id: str, sha256: str, status: str) -> None:
+        """Record ``status`` on the file if ``sha256`` is still its version."""
+        with self._tx() as session:
+            row = session.get(DataspaceFileRecord, file_id)
+            if row is not None and row.sha256 == sha256:
+                row.index_status = status
 
     def open_file(
         self, principal: Principal, dataspace_id: str, file_id: str
@@ -873,3 +1002,21 @@ class DataspaceStore(DatabaseStore):
             raise DataspaceError(f"several data files are called {ref!r}; use one id: {places}")
         record = matches[0]
         return record, self._files_dir(record.dataspace_id) / record.id
+
+
+def open_dataspaces(settings: Settings, index_tasks: TaskStore | None = None) -> DataspaceStore:
+    """The dataspaces of a deployment, configured as its settings say.
+
+    Retrieval goes to PostgreSQL or files (``WXAI_RAG_BACKEND``); ``index_tasks`` is
+    used only when uploads are indexed by workers (``WXAI_RAG_INGEST``).
+    """
+    rag_url = rag_database_url(
+        settings.rag_backend, settings.resolved_database_url, settings.rag_database_url
+    )
+    by_worker = ingest_by_worker(settings.rag_ingest, rag_url)
+    return DataspaceStore(
+        settings.resolved_database_url,
+        settings.home / "dataspaces",
+        rag_url=rag_url,
+        index_tasks=index_tasks if by_worker else None,
+    )

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wxai.cockpit.dataspace_tasks import DataspaceIndexTask
 from wxai.cockpit.emulator_tasks import EmulatorForecastTask, EmulatorTrainTask
 from wxai.core.errors import ConfigError, UnknownNameError
 from wxai.core.progress import ProgressReporter
@@ -28,6 +29,9 @@ class TaskType(Protocol):
         The ``type`` clients put into ``POST /api/tasks``.
     params:
         Pydantic model of the ``params`` object; unknown keys should be rejected.
+
+    A type with a true class attribute ``internal`` is created by the server only
+    (:func:`is_internal`); ``POST /api/tasks`` refuses it.
     """
 
     name: str
@@ -59,9 +63,29 @@ def unregister_task_type(name: str) -> None:
     _TASK_TYPES.pop(name, None)
 
 
+def is_internal(task_type: TaskType) -> bool:
+    """Whether only the server creates tasks of this type (e.g. indexing an upload)."""
+    return bool(getattr(task_type, "internal", False))
+
+
 def task_type_names() -> list[str]:
     """Names of the registered task types, sorted."""
     return sorted(_TASK_TYPES)
+
+
+def client_task_type(name: str) -> TaskType:
+    """The task type ``name`` if clients may create it (``POST /api/tasks``).
+
+    Raises
+    ------
+    UnknownNameError
+        No such type, or an internal one; the message lists the types clients may use.
+    """
+    public = {n: t for n, t in _TASK_TYPES.items() if not is_internal(t)}
+    try:
+        return public[name]
+    except KeyError:
+        raise UnknownNameError("task type", name, public) from None
 
 
 def get_task_type(name: str) -> TaskType:
@@ -169,3 +193,4 @@ class LabTask:
 register_task_type(LabTask())
 register_task_type(EmulatorTrainTask())
 register_task_type(EmulatorForecastTask())
+register_task_type(DataspaceIndexTask())

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the PostgreSQL database for retrieval "
         "(default: the cockpit database).",
     )
+    rag_ingest: Literal["auto", "request", "worker"] = Field(
+        default="auto",
+        description="Who indexes an upload: `request` (the server, before it answers), "
+        "`worker` (a `dataspace-index` task run by any task worker; needs the postgres "
+        "backend), `auto` (worker with the postgres backend, else request).",
+    )
     device: DeviceChoice = Field(default="auto", description="Torch device for training.")
     seed: int = Field(default=42, description="Default random seed.")
     host: str = Field(default="127.0.0.1", description="Address `wxai serve` binds to.")

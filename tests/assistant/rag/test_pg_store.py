@@ -420,6 +420,26 @@ def test_two_writers_leave_a_consistent_index(pg_vector_url: str, corpus: Path):
         engine.dispose()
 
 
+def test_a_version_superseded_while_it_was_embedded_is_not_written(engine: Engine, tmp_path: Path):
+    """``still_current`` is asked under the document's lock, after embedding."""
+    store = PgRagStore(engine, "s", embedder=HashEmbedder())
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nThe first version of the forecaster's note.\n")
+    asked: list[str] = []
+
+    def replaced() -> bool:
+        asked.append("asked")
+        return False
+
+    report = store.add_document(note, "note.md", still_current=replaced)
+    assert report.superseded == ["note.md"] and not report.added and asked == ["asked"]
+    assert store.sources() == [] and store.chunk_counts() == {}
+    report = store.add_document(note, "note.md", still_current=lambda: True)
+    assert report.added == ["note.md"] and store.chunk_counts() == {"note.md": 1}
+    again = store.add_document(note, "note.md", still_current=replaced)
+    assert again.skipped == ["note.md"] and len(asked) == 1  # stored already: not asked
+
+
 # ------------------------------------------------------------------ recall gate
 @pytest.fixture(scope="module")
 def docs_pg_store() -> Iterator[PgRagStore]:

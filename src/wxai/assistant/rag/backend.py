@@ -20,7 +20,7 @@ import logging
 
 from wxai.core.errors import ConfigError
 
-__all__ = ["has_pgvector", "rag_database_url"]
+__all__ = ["has_pgvector", "ingest_by_worker", "rag_database_url"]
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +83,30 @@ def rag_database_url(backend: str, database_url: str, rag_url: str | None = None
         "(install it, e.g. Debian's postgresql-NN-pgvector, to share the index between workers)"
     )
     return None
+
+
+def ingest_by_worker(ingest: str, rag_url: str | None) -> bool:
+    """Whether uploads are indexed by task workers rather than in the upload request.
+
+    Parameters
+    ----------
+    ingest:
+        ``"auto"``, ``"request"`` or ``"worker"`` (``WXAI_RAG_INGEST``); ``auto`` means
+        workers when retrieval is in PostgreSQL.
+    rag_url:
+        The retrieval database from :func:`rag_database_url` (None: the file backend).
+
+    Raises
+    ------
+    ConfigError
+        An unknown mode, or ``worker`` with the file backend (a worker on another machine
+        cannot write this machine's index files).
+    """
+    if ingest not in {"auto", "request", "worker"}:
+        raise ConfigError(f"WXAI_RAG_INGEST={ingest!r}: choose auto, request or worker")
+    if ingest == "worker" and rag_url is None:
+        raise ConfigError(
+            "WXAI_RAG_INGEST=worker needs the postgres retrieval backend (WXAI_RAG_BACKEND): "
+            "the file index lives on the disk of one machine"
+        )
+    return ingest == "worker" or (ingest == "auto" and rag_url is not None)

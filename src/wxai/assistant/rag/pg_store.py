@@ -27,7 +27,7 @@ a document and two writers of one document never duplicate its chunks.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -385,7 +385,13 @@ class PgRagStore:
         connection.execute(delete(docs).where(docs.c.space == self.space, docs.c.source == source))
         return int(gone)
 
-    def add_document(self, file: str | os.PathLike, source: str) -> IngestReport:
+    def add_document(
+        self,
+        file: str | os.PathLike,
+        source: str,
+        *,
+        still_current: Callable[[], bool] | None = None,
+    ) -> IngestReport:
         """Index one file under the source name ``source``.
 
         As ``RagStore.add_document``: a file whose SHA-256 matches the stored one is
@@ -393,6 +399,11 @@ class PgRagStore:
         reported as failed. The document is written in one transaction under the
         (space, source) advisory lock: readers see the old or the new version, never a
         mix, and a second writer of the same version finds it stored and skips it.
+
+        ``still_current`` is asked under that lock, just before writing: False (a newer
+        version of the file was uploaded, or it was deleted) writes nothing and reports
+        the source as ``superseded``. Two workers indexing two versions of one file in
+        either order thus leave the newest version indexed.
         """
         report = IngestReport()
         path = Path(file)
@@ -415,6 +426,9 @@ class PgRagStore:
             stored = self._stored_sha(connection, source)
             if stored == sha:  # another writer stored this version meanwhile
                 report.skipped.append(source)
+                return report
+            if still_current is not None and not still_current():
+                report.superseded.append(source)
                 return report
             self._replace(connection, source, chunks, vectors, sha256=sha, kind=kind)
         (report.updated if stored is not None else report.added).append(source)
@@ -482,6 +496,8 @@ class PgRagStore:
             If this dataspace holds no such document.
         """
         known = self.sources()
+        if source not in known and Path(source).name == source:
+            known.append(source)  # maybe being written now: the lock below waits for it
         source = stored_source(source, known)
         with self._writer() as connection, connection.begin():
             self._lock_document(connection, source)

@@ -138,7 +138,8 @@ def file_sha256(path: Path) -> str:
 class IngestReport:
     """What :meth:`RagStore.add` did, per source.
 
-    ``failed`` holds ``(source, reason)`` pairs; ``n_chunks`` counts chunks written.
+    ``failed`` holds ``(source, reason)`` pairs; ``n_chunks`` counts chunks written;
+    ``superseded`` the sources not written because a newer version was uploaded meanwhile.
     """
 
     added: list[str] = field(default_factory=list)
@@ -146,6 +147,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     n_chunks: int = 0
+    superseded: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -88,7 +88,10 @@ class FileOut(BaseModel):
     uploaded_by: str
     created_at: datetime
     summary: dict[str, Any] | None
-    index_status: str
+    index_status: Literal["indexed", "queued", "failed", "not indexed"] = Field(
+        description="Whether search finds its passages: `queued` until a task worker has "
+        "embedded it (where workers index uploads), `not indexed` for pictures"
+    )
     url: str
 
 
@@ -238,6 +241,8 @@ async def upload_file(
     PNG and JPEG (at most 20 MiB); the type is read from the content and must match the
     name. A file that cannot be read (a corrupt PDF
     or NetCDF file) answers 400 and keeps the previous version of the same name.
+    Where task workers index uploads (``WXAI_RAG_INGEST``), the file's ``index_status``
+    is ``queued`` until one has embedded it (then ``indexed``, or ``failed``).
     """
     await run_in_threadpool(spaces.check, user, dataspace_id, "write")
     settings = request.app.state.settings
@@ -267,6 +272,8 @@ async def upload_file(
             "the server's disk is full: the upload was not stored and the dataspace's "
             "other files are unchanged; try again later and tell the administrator",
         ) from None
+    if record.index_status == "queued":
+        request.app.state.worker.wake()  # this server's worker, if it runs one
     if state != "added":
         response.status_code = status.HTTP_200_OK
     return UploadOut(file=_file_out(record), status=state)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from wxai.cockpit.deps import StoreDep, WorkerDep
 from wxai.cockpit.errors import format_validation_errors
 from wxai.cockpit.schemas import ErrorOut, TaskAction, TaskCreate, TaskOut
 from wxai.cockpit.storage import TaskNotFoundError, TaskRecord, TaskState, TaskStore
-from wxai.cockpit.task_types import get_task_type
+from wxai.cockpit.task_types import client_task_type
 from wxai.core.errors import UnknownNameError
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
@@ -51,7 +51,7 @@ def create_task(body: TaskCreate, user: UserDep, store: StoreDep, worker: Worker
     or ``failed`` with the reason).
     """
     try:
-        task_type = get_task_type(body.type)
+        task_type = client_task_type(body.type)  # internal types (indexing) are not offered
     except UnknownNameError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
     try:

@@ -98,9 +98,17 @@
     }
   }
 
+  // While a task worker has files to index (index_status "queued"), look again every 3 s.
+  let indexPoll = null;
+
   async function loadFiles() {
     const rows = await wx.api("GET", "/api/dataspaces/" + current.id + "/files");
     files.textContent = "";
+    clearTimeout(indexPoll);
+    if (rows.some((file) => file.index_status === "queued")) {
+      const shown = current.id;
+      indexPoll = setTimeout(() => { if (current && current.id === shown) loadFiles(); }, 3000);
+    }
     if (!rows.length) {
       const row = wx.el("tr", { class: "placeholder" });
       const cell = wx.el("td", {}, "No files yet.");
@@ -117,7 +125,12 @@
         name.appendChild(wx.el("div", { class: "muted" }, vars));
       }
       row.appendChild(name);
-      row.appendChild(wx.el("td", {}, file.kind + " · " + file.media_type));
+      const type = wx.el("td", {}, file.kind + " · " + file.media_type);
+      if (file.index_status === "queued" || file.index_status === "failed") {
+        const note = file.index_status === "queued" ? "queued for indexing" : "indexing failed";
+        type.appendChild(wx.el("div", { class: "muted", "data-index": file.index_status }, note));
+      }
+      row.appendChild(type);
       row.appendChild(wx.el("td", {}, wx.size(file.size)));
       row.appendChild(wx.el("td", {}, wx.when(file.created_at)));
       const cell = wx.el("td");
@@ -147,7 +160,8 @@
         progress.value = p;
         if (p >= 100) uploadStatus.textContent = "indexing " + chosen.name + " ...";
       });
-      uploadStatus.textContent = stored.status + ": " + stored.file.name;
+      uploadStatus.textContent = stored.status + ": " + stored.file.name +
+        (stored.file.index_status === "queued" ? " (queued for indexing)" : "");
       uploadStatus.dataset.state = "ok";
       loadFiles();
     } catch (err) {
