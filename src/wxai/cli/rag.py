@@ -219,3 +219,65 @@ def migrate_command(
         )
     total = sum(r.chunks for r in moved)
     out.print(f"{len(moved)} dataspaces, {total} chunks in PostgreSQL; counts verified")
+
+
+@app.command("reindex")
+def reindex_command(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="PostgreSQL URL with pgvector; default WXAI_RAG_DATABASE_URL, else the "
+            "cockpit database (WXAI_DATABASE_URL).",
+        ),
+    ] = None,
+    m: Annotated[
+        int | None, typer.Option("--m", help="Links per node; default WXAI_RAG_HNSW_M.")
+    ] = None,
+    ef_construction: Annotated[
+        int | None,
+        typer.Option(
+            "--ef-construction",
+            help="Candidate list while building; default WXAI_RAG_HNSW_EF_CONSTRUCTION.",
+        ),
+    ] = None,
+) -> None:
+    """Rebuild the PostgreSQL vector (HNSW) index of the dataspaces with new parameters.
+
+    Searches are exact, and slower, while it builds; uploads wait for it.
+    """
+    from sqlalchemy import create_engine, text
+
+    from wxai.assistant.rag.backend import rag_database_url
+    from wxai.assistant.rag.pg_schema import HnswParams, hnsw_in_use, rebuild_hnsw
+    from wxai.cockpit.dataspaces import hnsw_params
+    from wxai.core.settings import get_settings
+
+    settings = get_settings()
+    target = rag_database_url(
+        "postgres",
+        url or settings.resolved_database_url,
+        None if url else settings.rag_database_url,
+    )
+    assert target is not None
+    configured = hnsw_params(settings)
+    wanted = HnswParams(
+        m=m or configured.m, ef_construction=ef_construction or configured.ef_construction
+    )
+    out = Console(highlight=False, soft_wrap=True)
+    engine = create_engine(target)
+    try:
+        before = hnsw_in_use(engine)
+        if before is None:
+            out.print("no retrieval tables in this database yet: nothing to rebuild")
+            return
+        seconds = rebuild_hnsw(engine, wanted)
+        with engine.connect() as connection:
+            n_chunks = connection.scalar(text("SELECT count(*) FROM rag_chunks"))
+    finally:
+        engine.dispose()
+    out.print(
+        f"HNSW index rebuilt over {n_chunks} chunks in {seconds:.1f} s: "
+        f"m {before.m} -> {wanted.m}, ef_construction {before.ef_construction} -> "
+        f"{wanted.ef_construction}"
+    )

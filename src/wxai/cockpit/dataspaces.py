@@ -60,6 +60,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wxai.assistant.rag.backend import ingest_by_worker, rag_database_url
 from wxai.assistant.rag.documents import load_chunks
+from wxai.assistant.rag.pg_schema import HnswParams
 from wxai.assistant.rag.pg_store import PgRagStore, search_spaces
 from wxai.assistant.rag.store import RagStore, file_sha256
 from wxai.assistant.rag.summaries import describe_data_file
@@ -264,6 +265,8 @@ class DataspaceStore(DatabaseStore):
     index_tasks:
         The task store whose workers index uploads (needs ``rag_url``); None indexes
         each upload in :meth:`add_file` itself.
+    hnsw:
+        Vector-index parameters of the PostgreSQL backend (default :class:`HnswParams`).
     """
 
     def __init__(
@@ -274,8 +277,10 @@ class DataspaceStore(DatabaseStore):
         max_bytes: int | None = None,
         rag_url: str | None = None,
         index_tasks: TaskStore | None = None,
+        hnsw: HnswParams | None = None,
     ) -> None:
         super().__init__(url)
+        self.hnsw = hnsw or HnswParams()
         if index_tasks is not None and not rag_url:
             raise ConfigError("indexing by task workers needs the PostgreSQL retrieval backend")
         self.root = Path(root)
@@ -314,7 +319,8 @@ class DataspaceStore(DatabaseStore):
                 assert self.rag_url is not None
                 engine = create_engine(self.rag_url, pool_pre_ping=True)
                 self._embedder = Embedder()
-                ensure_schema(engine, dim=self._embedder.dim, model=self._embedder.asset)
+                dim, model = self._embedder.dim, self._embedder.asset
+                ensure_schema(engine, dim=dim, model=model, hnsw=self.hnsw)
                 self._rag_engine = engine
             return self._rag_engine, self._embedder
 
@@ -636,7 +642,7 @@ class DataspaceStore(DatabaseStore):
             with self._guard:
                 store = self._stores.get(space_id)
                 if store is None:
-                    store = PgRagStore(engine, space_id, embedder=embedder)
+                    store = PgRagStore(engine, space_id, embedder=embedder, hnsw=self.hnsw)
                     self._stores[space_id] = store
                 return store
         with self._guard:
@@ -914,7 +920,9 @@ class DataspaceStore(DatabaseStore):
         candidates: list[tuple[str, Any]] = []
         if self.rag_url:  # one query; the readable spaces are a condition of its SQL
             engine, embedder = self._shared_index()
-            candidates = search_spaces(engine, readable, query, k, embedder=embedder)
+            candidates = search_spaces(
+                engine, readable, query, k, embedder=embedder, ef_search=self.hnsw.ef_search
+            )
         else:
             for space_id in readable:
                 index = self._index(space_id, create=False)
@@ -1019,4 +1027,15 @@ def open_dataspaces(settings: Settings, index_tasks: TaskStore | None = None) ->
         settings.home / "dataspaces",
         rag_url=rag_url,
         index_tasks=index_tasks if by_worker else None,
+        hnsw=hnsw_params(settings),
+    )
+
+
+def hnsw_params(settings: Settings) -> HnswParams:
+    """The vector-index parameters set by ``WXAI_RAG_HNSW_M``, ``_EF_CONSTRUCTION``,
+    ``_EF_SEARCH``."""
+    return HnswParams(
+        m=settings.rag_hnsw_m,
+        ef_construction=settings.rag_hnsw_ef_construction,
+        ef_search=settings.rag_hnsw_ef_search,
     )

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the PostgreSQL database for retrieval "
         "(default: the cockpit database).",
     )
+    rag_hnsw_m: int = Field(
+        default=16, ge=2, le=100, description="HNSW links per node of a new vector index."
+    )
+    rag_hnsw_ef_construction: int = Field(
+        default=64, ge=4, le=1000, description="HNSW candidate list while building the index."
+    )
+    rag_hnsw_ef_search: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Least HNSW candidate list while searching (default: twice the depth).",
+    )
     rag_ingest: Literal["auto", "request", "worker"] = Field(
         default="auto",
         description="Who indexes an upload: `request` (the server, before it answers), "

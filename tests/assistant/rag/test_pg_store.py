@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from pg_vector_server import drop_database, new_database
 from wxai.assistant.rag.documents import load_chunks
 from wxai.assistant.rag.embedding import Embedder
+from wxai.assistant.rag.pg_schema import HnswParams, hnsw_in_use
 from wxai.assistant.rag.pg_store import (
     PgRagStore,
     chunk_language,
@@ -438,6 +439,41 @@ def test_a_version_superseded_while_it_was_embedded_is_not_written(engine: Engin
     assert report.added == ["note.md"] and store.chunk_counts() == {"note.md": 1}
     again = store.add_document(note, "note.md", still_current=replaced)
     assert again.skipped == ["note.md"] and len(asked) == 1  # stored already: not asked
+
+
+def test_hnsw_parameters_are_checked_used_and_rebuilt(pg_vector_url: str, corpus: Path, caplog):
+    from typer.testing import CliRunner
+
+    from wxai.cli.app import app as cli
+
+    with pytest.raises(ConfigError, match="at least 2 m = 64"):
+        HnswParams(m=32, ef_construction=50)
+    with pytest.raises(ConfigError, match="1 to 1000"):
+        HnswParams(ef_search=0)
+    engine = create_engine(pg_vector_url)
+    params = HnswParams(m=8, ef_construction=32, ef_search=300)
+    store = PgRagStore(engine, "s", embedder=HashEmbedder(), hnsw=params)
+    store.add_document(corpus / "radar.md", "radar.md")
+    assert hnsw_in_use(engine) == HnswParams(m=8, ef_construction=32)
+    sent: list[object] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[3]))
+    assert store.search("radar reflectivity", k=2)[0].chunk.source == "radar.md"
+    assert any("300" in str(p) and "hnsw.ef_search" in str(p) for p in sent), sent
+
+    other = create_engine(pg_vector_url)  # another process whose settings differ
+    with caplog.at_level("WARNING", logger="wxai.assistant.rag.pg_schema"):
+        ensure_schema(other, model="hash-words", hnsw=HnswParams(m=12, ef_construction=48))
+    assert "built with m=8, ef_construction=32" in caplog.text and "wxai rag reindex" in caplog.text
+    assert hnsw_in_use(other) == HnswParams(m=8, ef_construction=32)  # kept until rebuilt
+    result = CliRunner().invoke(
+        cli, ["rag", "reindex", "--url", pg_vector_url, "--m", "12", "--ef-construction", "48"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "m 8 -> 12, ef_construction 32 -> 48" in result.output
+    assert hnsw_in_use(engine) == HnswParams(m=12, ef_construction=48)
+    assert store.search("radar reflectivity", k=2)[0].chunk.source == "radar.md"
+    other.dispose()
+    engine.dispose()
 
 
 # ------------------------------------------------------------------ recall gate

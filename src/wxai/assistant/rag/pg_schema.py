@@ -3,15 +3,19 @@ text-search language (used by :mod:`wxai.assistant.rag.pg_store`).
 
 :func:`ensure_schema` creates the pgvector extension, the tables and the indexes once per
 database (idempotent, serialised by an advisory lock) and checks that the stored
-embedding model and dimension are the caller's.
+embedding model and dimension are the caller's. The HNSW index's build parameters
+(:class:`HnswParams`, ``WXAI_RAG_HNSW_*``) apply when the index is made; an index built
+with others is kept, with a warning naming :func:`rebuild_hnsw` (``wxai rag reindex``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Literal, Protocol
 
@@ -43,14 +47,20 @@ from wxai.core.errors import ConfigError
 __all__ = [
     "CHUNK_FIELDS",
     "EMBEDDING_DIM",
+    "HNSW_INDEX",
     "WORD",
     "Encoder",
+    "HnswParams",
     "Language",
     "chunk_language",
     "ensure_schema",
+    "hnsw_in_use",
     "rag_tables",
+    "rebuild_hnsw",
     "server_name",
 ]
+
+log = logging.getLogger(__name__)
 
 Language = Literal["english", "german"]
 #: Dimension of the default embedding model (MiniLM-L6).
@@ -77,6 +87,42 @@ _GERMAN_STOP = frozenset(
         "haben diese dieser dieses welche"
     )
 )
+
+
+@dataclass(frozen=True)
+class HnswParams:
+    """Parameters of the HNSW vector index (pgvector's names and defaults).
+
+    Attributes
+    ----------
+    m:
+        Links per node and layer (2..100). More links: better recall, a larger index,
+        a slower build.
+    ef_construction:
+        Candidate list while building (at least ``2 m``, at most 1000).
+    ef_search:
+        Least candidate list while searching (1..1000); None: twice the ranking depth
+        (at least 40). Higher: better recall, slower queries.
+
+    ``benchmarks/rag_backends.py`` measures the trade-off: at 10^6 chunks the defaults
+    reach recall@10 0.938; ``m=32, ef_construction=128, ef_search=400`` reaches 0.954
+    at 16 ms (docs/retrieval.md).
+    """
+
+    m: int = 16
+    ef_construction: int = 64
+    ef_search: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.m <= 100:
+            raise ConfigError(f"HNSW m={self.m}: pgvector accepts 2 to 100")
+        if not 2 * self.m <= self.ef_construction <= 1000:
+            raise ConfigError(
+                f"HNSW ef_construction={self.ef_construction}: pgvector needs at least "
+                f"2 m = {2 * self.m} and at most 1000"
+            )
+        if self.ef_search is not None and not 1 <= self.ef_search <= 1000:
+            raise ConfigError(f"HNSW ef_search={self.ef_search}: pgvector accepts 1 to 1000")
 
 
 class Encoder(Protocol):
@@ -118,9 +164,14 @@ _TSV_SQL = (
 )
 
 
+#: Name of the HNSW index on ``rag_chunks.embedding``.
+HNSW_INDEX = "rag_chunks_embedding_hnsw"
+
+
 @lru_cache(maxsize=8)
-def rag_tables(dim: int) -> tuple[MetaData, Table, Table, Table]:
-    """The metadata and the info, documents and chunks tables for ``dim``-wide vectors."""
+def rag_tables(dim: int, hnsw: HnswParams = HnswParams()) -> tuple[MetaData, Table, Table, Table]:
+    """The metadata and the info, documents and chunks tables for ``dim``-wide vectors
+    (``hnsw``: the vector index's build parameters)."""
     from sqlalchemy.dialects.postgresql import TSVECTOR
 
     metadata = MetaData()
@@ -161,15 +212,16 @@ def rag_tables(dim: int) -> tuple[MetaData, Table, Table, Table]:
     Index("rag_chunks_space_source", chunks.c.space, chunks.c.source)
     Index("rag_chunks_tsv", chunks.c.tsv, postgresql_using="gin")
     Index(
-        "rag_chunks_embedding_hnsw",
+        HNSW_INDEX,
         chunks.c.embedding,
         postgresql_using="hnsw",
         postgresql_ops={"embedding": "vector_cosine_ops"},
+        postgresql_with={"m": hnsw.m, "ef_construction": hnsw.ef_construction},
     )
     return metadata, info, documents, chunks
 
 
-_ensured: weakref.WeakKeyDictionary[Engine, set[tuple[int, str | None]]] = (
+_ensured: weakref.WeakKeyDictionary[Engine, set[tuple[int, str | None, HnswParams]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -223,7 +275,13 @@ def _check_info(connection: Connection, info: Table, dim: int, model: str | None
         )
 
 
-def ensure_schema(engine: Engine, *, dim: int = EMBEDDING_DIM, model: str | None = None) -> None:
+def ensure_schema(
+    engine: Engine,
+    *,
+    dim: int = EMBEDDING_DIM,
+    model: str | None = None,
+    hnsw: HnswParams | None = None,
+) -> None:
     """Create the pgvector extension, the ``rag_*`` tables and their indexes if missing.
 
     Idempotent; several processes may call it at once (they serialise on a transaction-level
@@ -238,6 +296,9 @@ def ensure_schema(engine: Engine, *, dim: int = EMBEDDING_DIM, model: str | None
     model:
         Embedding model name (``Embedder.asset``), recorded on first use; None checks
         nothing.
+    hnsw:
+        Build parameters of a new vector index (default :class:`HnswParams`); an
+        existing index built with others is kept and a warning says how to rebuild it.
 
     Raises
     ------
@@ -250,13 +311,59 @@ def ensure_schema(engine: Engine, *, dim: int = EMBEDDING_DIM, model: str | None
             f"the PostgreSQL retrieval backend needs a PostgreSQL database, not "
             f"{engine.dialect.name} ({server_name(engine)})"
         )
+    hnsw = hnsw or HnswParams()
     done = _ensured.setdefault(engine, set())
-    if (dim, model) in done:
+    if (dim, model, hnsw) in done:
         return
-    metadata, info, _, _ = rag_tables(dim)
+    metadata, info, _, _ = rag_tables(dim, hnsw)
     with engine.begin() as connection:
         connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
         _create_extension(connection, server_name(engine))
         metadata.create_all(connection, checkfirst=True)
         _check_info(connection, info, dim, model)
-    done.add((dim, model))
+        built = _hnsw_of(connection)
+    if built is not None and (built.m, built.ef_construction) != (hnsw.m, hnsw.ef_construction):
+        log.warning(
+            "the HNSW index of %s was built with m=%d, ef_construction=%d; the settings ask "
+            "for m=%d, ef_construction=%d: run `wxai rag reindex` to rebuild it",
+            server_name(engine), built.m, built.ef_construction, hnsw.m, hnsw.ef_construction,
+        )  # fmt: skip
+    done.add((dim, model, hnsw))
+
+
+def _hnsw_of(connection: Connection) -> HnswParams | None:
+    """The build parameters of the existing vector index, None if there is none."""
+    definition = connection.execute(
+        text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": HNSW_INDEX}
+    ).scalar()
+    if definition is None:
+        return None
+    found = dict(re.findall(r"(m|ef_construction)\s*=\s*'?(\d+)'?", definition))
+    defaults = HnswParams()
+    return HnswParams(
+        m=int(found.get("m", defaults.m)),
+        ef_construction=int(found.get("ef_construction", defaults.ef_construction)),
+    )
+
+
+def hnsw_in_use(engine: Engine) -> HnswParams | None:
+    """Build parameters of the vector index in ``engine``'s database (None: no index)."""
+    with engine.connect() as connection:
+        return _hnsw_of(connection)
+
+
+def rebuild_hnsw(engine: Engine, hnsw: HnswParams, *, dim: int = EMBEDDING_DIM) -> float:
+    """Drop the vector index and build it again with ``hnsw``; return the build time in s.
+
+    Searches fall back to exact (sequential) scans while it builds; writers wait for
+    it. For 10^6 chunks at ``m=32`` expect tens of minutes on 2 cores.
+    """
+    _, _, _, chunks = rag_tables(dim, hnsw)
+    index = next(i for i in chunks.indexes if i.name == HNSW_INDEX)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+        connection.execute(text(f"DROP INDEX IF EXISTS {HNSW_INDEX}"))
+        index.create(connection)
+    _ensured.pop(engine, None)
+    return time.perf_counter() - started

@@ -55,6 +55,7 @@ from wxai.assistant.rag.pg_schema import (
     EMBEDDING_DIM,
     WORD,
     Encoder,
+    HnswParams,
     Language,
     chunk_language,
     ensure_schema,
@@ -114,16 +115,23 @@ def _spaces_param(spaces: Sequence[str]) -> Any:
 
 
 def _vector_ranking(
-    connection: Connection, chunks: Table, spaces: Sequence[str], qv: np.ndarray, depth: int
+    connection: Connection,
+    chunks: Table,
+    spaces: Sequence[str],
+    qv: np.ndarray,
+    depth: int,
+    *,
+    ef_search: int | None = None,
 ) -> list[int]:
     """Ids of the ``depth`` chunks nearest to ``qv`` (cosine) in ``spaces``, nearest first.
 
-    Through the HNSW index with ``ef_search = clip(2 depth, 40, 1000)``. pgvector 0.6
+    Through the HNSW index with ``ef_search = clip(2 depth, 40, 1000)``, or the given
+    ``ef_search`` where that is larger. pgvector 0.6
     filters the index's candidates afterwards, so few readable rows among many others
     can leave fewer than ``depth``: then the ranking is recomputed exactly (index scans
     off), which costs a scan of those spaces' rows.
     """
-    ef = min(_EF_MAX, max(_EF_MIN, 2 * depth))
+    ef = min(_EF_MAX, max(_EF_MIN, 2 * depth, ef_search or 0))
     connection.execute(select(func.set_config("hnsw.ef_search", str(ef), True)))
     distance = chunks.c.embedding.cosine_distance(qv)
     query = (
@@ -193,6 +201,7 @@ def search_spaces(
     *,
     embedder: Encoder,
     mode: SearchMode = "hybrid",
+    ef_search: int | None = None,
 ) -> list[tuple[str, Hit]]:
     """The ``k`` chunks of ``spaces`` most relevant to ``query``, with their space.
 
@@ -216,6 +225,8 @@ def search_spaces(
         ``"hybrid"`` fuses the vector and the text-search rankings (each ``max(4k, 20)``
         long) by reciprocal rank; ``"vector"`` and ``"bm25"`` use one ranking (``"bm25"``
         names the keyword ranking, here PostgreSQL full-text search).
+    ef_search:
+        Least HNSW candidate list (``HnswParams.ef_search``); None: twice the depth.
 
     Returns
     -------
@@ -241,7 +252,8 @@ def search_spaces(
     with reader as connection, connection.begin():
         rankings: list[list[int]] = []
         if mode in ("hybrid", "vector"):
-            rankings.append(_vector_ranking(connection, chunks, spaces, qv, depth))
+            ranking = _vector_ranking(connection, chunks, spaces, qv, depth, ef_search=ef_search)
+            rankings.append(ranking)
         if mode in ("hybrid", "bm25") and words:
             rankings.append(_keyword_ranking(connection, chunks, spaces, words, depth))
         fused = reciprocal_rank_fusion(rankings)[:k]
@@ -272,6 +284,8 @@ class PgRagStore:
         (MiniLM). The tables remember their model and refuse another one.
     chunk_chars, overlap_chars:
         Chunking of new documents (as ``RagStore``).
+    hnsw:
+        Parameters of the vector index (default :class:`HnswParams`).
 
     Raises
     ------
@@ -287,6 +301,7 @@ class PgRagStore:
         embedder: Encoder | None = None,
         chunk_chars: int = 1200,
         overlap_chars: int = 200,
+        hnsw: HnswParams | None = None,
     ) -> None:
         if not space:
             raise ConfigError("a PgRagStore needs a non-empty dataspace id")
@@ -301,7 +316,8 @@ class PgRagStore:
         self.chunk_chars = chunk_chars
         self.overlap_chars = overlap_chars
         self.dim = int(embedder.dim)
-        ensure_schema(engine, dim=self.dim, model=embedder.asset)
+        self.hnsw = hnsw or HnswParams()
+        ensure_schema(engine, dim=self.dim, model=embedder.asset, hnsw=self.hnsw)
         _, _, self._documents, self._chunks = rag_tables(self.dim)
 
     # ------------------------------------------------------------------ contents
@@ -520,7 +536,13 @@ class PgRagStore:
         See :func:`search_spaces` (``Hit.bm25_score`` is the ``ts_rank``).
         """
         found = search_spaces(
-            self.engine, [self.space], query, k, embedder=self.embedder, mode=mode
+            self.engine,
+            [self.space],
+            query,
+            k,
+            embedder=self.embedder,
+            mode=mode,
+            ef_search=self.hnsw.ef_search,
         )
         return [hit for _, hit in found]
 
