@@ -69,10 +69,10 @@ report: install
 
 # The documentation site (MkDocs + Material): built into site/, broken links fail it.
 docs: install-dev
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 docs-serve: install-dev
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 # The course notebooks: writes notebooks/*.ipynb from the jupytext files, starts JupyterLab
 # on 127.0.0.1 with a token (see docs/notebooks.md for use through an SSH tunnel).
