@@ -24,8 +24,8 @@ test-slow: install-dev system-deps
 	$(BIN)/python -m pytest -m slow --timeout=3600 $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/ruff format --check src tests benchmarks notebooks
 	$(BIN)/lint-imports
 	$(BIN)/hadolint deploy/Dockerfile
 	$(BIN)/actionlint .github/workflows/*.yml
@@ -75,7 +75,7 @@ docs-serve: install-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 # The course notebooks: writes notebooks/*.ipynb from the jupytext files, starts JupyterLab
-# on 127.0.0.1 with a token (see docs/notebooks.md for use through an SSH tunnel).
+# on 127.0.0.1 with a token (see docs/course-notebooks.md for use through an SSH tunnel).
 notebooks: install-dev
 	$(BIN)/wxai notebooks
 

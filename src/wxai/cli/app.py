@@ -1,4 +1,5 @@
-"""Entry point of the ``wxai`` command: doctor, lab, data, llm, rag, agent, serve, worker, users.
+"""Entry point of the ``wxai`` command: doctor, lab, data, llm, rag, agent, emulator, products,
+notebooks, serve, worker, users, db.
 
 Errors and exit codes
 ---------------------
@@ -31,6 +32,7 @@ from wxai.cli import (
     emulator,
     lab,
     llm,
+    notebooks,
     products,
     rag,
     serve,
@@ -138,6 +140,7 @@ app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.add_typer(users.app, name="users")
 app.add_typer(db.app, name="db")
+app.command("notebooks")(notebooks.notebooks)
 
 
 def _version(value: bool) -> None:
