@@ -373,6 +373,10 @@ def build_dataset(
 ) -> Path:
     """Build (or resume, or extend) the dataset of ``recipe`` at ``output``.
 
+    ``<output>.partial`` present -> resume it (same recipe required); ``output``
+    present -> append the recipe's later dates (only ``dates.end`` may differ;
+    nothing to do if it is the same); otherwise a new build.
+
     Parameters
     ----------
     recipe:
@@ -382,10 +386,6 @@ def build_dataset(
     progress:
         Called as ``progress(dates_done, dates_total)`` at the start and after
         every block.
-
-    Behaviour: ``<output>.partial`` present -> resume it (same recipe required);
-    ``output`` present -> append the recipe's later dates (only ``dates.end`` may
-    differ; nothing to do if it is the same); otherwise a new build.
 
     Returns
     -------

@@ -9,7 +9,7 @@ from pathlib import Path
 from wxai import __version__
 from wxai.core.paths import ensure_dir, home_dir
 from wxai.core.settings import get_settings
-from wxai.labs.framework.registry import list_labs
+from wxai.labs.framework.registry import LabSpec, list_labs
 from wxai.labs.framework.result import LabResult
 from wxai.labs.framework.store import latest_results
 
@@ -22,6 +22,20 @@ def run_link(result: LabResult) -> str | None:
     return f"{base.rstrip('/')}/#/experiments/{result.experiment_id}/runs/{result.run_id}"
 
 
+def lab_entries() -> list[tuple[LabSpec, LabResult | None]]:
+    """Every registered lab (by day and name) with its latest stored result, or None.
+
+    The one source of this report and of the docs site's lab gallery.
+    """
+    results = latest_results()
+    return [(spec, results.get(spec.name)) for spec in list_labs()]
+
+
+def figure_files(result: LabResult) -> list[Path]:
+    """The figures of ``result`` that still exist on disk, in the order the lab wrote them."""
+    return [path for path in map(Path, result.figures) if path.is_file()]
+
+
 def build_report(out_dir: Path | None = None) -> Path:
     """Write the gallery to ``out_dir`` (default ``<wxai home>/report``); return index.html.
 
@@ -30,18 +44,14 @@ def build_report(out_dir: Path | None = None) -> Path:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     out = ensure_dir(out_dir or home_dir() / "report")
-    results = latest_results()
     entries = []
-    for spec in list_labs():
-        result = results.get(spec.name)
+    for spec, result in lab_entries():
         figures = []
         if result is not None:
             target = ensure_dir(out / "figures" / spec.name)
-            for figure in result.figures:
-                source = Path(figure)
-                if source.is_file():
-                    shutil.copy2(source, target / source.name)
-                    figures.append(f"figures/{spec.name}/{source.name}")
+            for source in figure_files(result):
+                shutil.copy2(source, target / source.name)
+                figures.append(f"figures/{spec.name}/{source.name}")
         entries.append(
             {
                 "spec": spec,

@@ -1,5 +1,7 @@
 """A ``Tool``: a typed Python function with the JSON Schema a model sees, and a registry.
 
+Examples
+--------
 >>> @tool
 ... def wind_chill(temperature_c: float, wind_speed_kmh: float) -> float:
 ...     '''Felt temperature in wind [degC].'''
