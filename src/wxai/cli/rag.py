@@ -166,17 +166,35 @@ def stores_command() -> None:
         print(name)
 
 
+PgUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="PostgreSQL URL with pgvector; default WXAI_RAG_DATABASE_URL, else the "
+        "cockpit database (WXAI_DATABASE_URL).",
+    ),
+]
+
+
+def _postgres_url(url: str | None) -> str:
+    """The retrieval database: ``--url``, else the settings' (ConfigError if not PostgreSQL)."""
+    from wxai.assistant.rag.backend import rag_database_url
+    from wxai.core.settings import get_settings
+
+    settings = get_settings()
+    target = rag_database_url(
+        "postgres",
+        url or settings.resolved_database_url,
+        None if url else settings.rag_database_url,
+    )
+    assert target is not None
+    return target
+
+
 @app.command("migrate")
 def migrate_command(
     to: Annotated[str, typer.Option("--to", help="Target backend (only `postgres`).")],
-    url: Annotated[
-        str | None,
-        typer.Option(
-            "--url",
-            help="PostgreSQL URL with pgvector; default WXAI_RAG_DATABASE_URL, else the "
-            "cockpit database (WXAI_DATABASE_URL).",
-        ),
-    ] = None,
+    url: PgUrlOption = None,
 ) -> None:
     """Move the cockpit's dataspace indexes from files to PostgreSQL (no re-embedding).
 
@@ -185,7 +203,6 @@ def migrate_command(
     """
     from sqlalchemy import create_engine
 
-    from wxai.assistant.rag.backend import rag_database_url
     from wxai.assistant.rag.migrate import dataspace_indexes, migrate_to_postgres
     from wxai.core.errors import ConfigError
     from wxai.core.settings import get_settings
@@ -193,12 +210,7 @@ def migrate_command(
     if to != "postgres":
         raise ConfigError(f"--to {to!r}: the only target is postgres")
     settings = get_settings()
-    target = rag_database_url(
-        "postgres",
-        url or settings.resolved_database_url,
-        None if url else settings.rag_database_url,
-    )
-    assert target is not None
+    target = _postgres_url(url)
     indexes = dataspace_indexes(settings.home / "dataspaces")
     out = Console(highlight=False, soft_wrap=True)
     if not indexes:
@@ -223,14 +235,7 @@ def migrate_command(
 
 @app.command("reindex")
 def reindex_command(
-    url: Annotated[
-        str | None,
-        typer.Option(
-            "--url",
-            help="PostgreSQL URL with pgvector; default WXAI_RAG_DATABASE_URL, else the "
-            "cockpit database (WXAI_DATABASE_URL).",
-        ),
-    ] = None,
+    url: PgUrlOption = None,
     m: Annotated[
         int | None, typer.Option("--m", help="Links per node; default WXAI_RAG_HNSW_M.")
     ] = None,
@@ -248,19 +253,12 @@ def reindex_command(
     """
     from sqlalchemy import create_engine, text
 
-    from wxai.assistant.rag.backend import rag_database_url
     from wxai.assistant.rag.pg_schema import HnswParams, hnsw_in_use, rebuild_hnsw
     from wxai.cockpit.dataspaces import hnsw_params
     from wxai.core.settings import get_settings
 
-    settings = get_settings()
-    target = rag_database_url(
-        "postgres",
-        url or settings.resolved_database_url,
-        None if url else settings.rag_database_url,
-    )
-    assert target is not None
-    configured = hnsw_params(settings)
+    target = _postgres_url(url)
+    configured = hnsw_params(get_settings())
     wanted = HnswParams(
         m=m or configured.m, ef_construction=ef_construction or configured.ef_construction
     )
