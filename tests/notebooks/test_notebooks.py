@@ -25,6 +25,8 @@ from wxai.labs.notebooks import (
     api_status,
     execute_notebook,
     free_port,
+    lab_command,
+    lab_settings_dir,
     notebook_sources,
     notebooks_dir,
     read_notebook,
@@ -222,6 +224,21 @@ def test_wxai_notebooks_serves_jupyterlab_on_loopback_with_a_token(tmp_path: Pat
         process.send_signal(signal.SIGINT)  # as Ctrl-C: the command stops JupyterLab
         process.wait(timeout=30)
     assert not _port_accepts(port), "JupyterLab still listens after the command ended"
+
+
+def test_jupyterlab_gets_settings_without_news_and_keeps_the_users_own(
+    tmp_path: Path, _isolated_wxai_home: Path
+) -> None:
+    settings = lab_settings_dir()
+    assert settings.is_relative_to(_isolated_wxai_home)
+    notification = settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+    assert '"fetchNews": "false"' in notification.read_text()
+    command = lab_command(tmp_path, 8899, settings)
+    assert f"--LabApp.user_settings_dir={settings}" in command
+    assert "--ServerApp.ip=127.0.0.1" in command and "--LabApp.news_url=None" in command
+    notification.write_text('{"fetchNews": "true"}')  # the user's choice in JupyterLab
+    lab_settings_dir()
+    assert notification.read_text() == '{"fetchNews": "true"}'
 
 
 def test_wxai_notebooks_without_a_folder_fails_with_one_line(tmp_path: Path) -> None:

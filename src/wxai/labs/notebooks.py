@@ -397,12 +397,37 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def lab_command(root: Path, port: int) -> list[str]:
+#: JupyterLab's own settings for wxai's server: no news (nor the prompt asking for it).
+_LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": (
+        '{"fetchNews": "false", "checkForUpdates": false}\n'
+    ),
+}
+
+
+def lab_settings_dir() -> Path:
+    """JupyterLab's user-settings folder under the wxai home, with news turned off.
+
+    Written once; what the user changes in JupyterLab afterwards is kept.
+    """
+    from wxai.core.paths import ensure_dir, home_dir
+
+    root = ensure_dir(home_dir() / "notebooks" / "lab-settings")
+    for name, content in _LAB_SETTINGS.items():
+        path = root / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+    return root
+
+
+def lab_command(root: Path, port: int, settings: Path | None = None) -> list[str]:
     """The JupyterLab command line: loopback only, no browser, nothing fetched from the web.
 
     No news feed, no update check, and the read-only extension manager (the default one
-    searches PyPI). ``--allow-root`` only where this process already runs as root
-    (containers), since JupyterLab refuses root otherwise.
+    searches PyPI). ``settings``: JupyterLab's user-settings folder
+    (:func:`lab_settings_dir`). ``--allow-root`` only where this process already runs as
+    root (containers), since JupyterLab refuses root otherwise.
     """
     command = [
         sys.executable, "-m", "jupyterlab",
@@ -415,6 +440,8 @@ def lab_command(root: Path, port: int) -> list[str]:
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
     ]  # fmt: skip
+    if settings is not None:
+        command.append(f"--LabApp.user_settings_dir={settings}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     return command
@@ -468,7 +495,7 @@ def start_jupyterlab(
     log_path.chmod(0o600)
     with os.fdopen(descriptor, "ab") as sink:
         process = subprocess.Popen(
-            lab_command(root, port),
+            lab_command(root, port, lab_settings_dir()),
             cwd=root,
             env=server_env,
             stdin=subprocess.DEVNULL,
