@@ -18,15 +18,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from wxai.labs.jupyter import api_status, free_port, lab_command, lab_settings_dir
 from wxai.labs.notebooks import (
     INJECTED_TAG,
     NOTEBOOK_NAMES,
     NotebookError,
-    api_status,
     execute_notebook,
-    free_port,
-    lab_command,
-    lab_settings_dir,
     notebook_sources,
     notebooks_dir,
     read_notebook,

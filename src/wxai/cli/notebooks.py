@@ -96,7 +96,7 @@ def _execute(
 
 def _serve(console: Console, directory: Path | None, port: int) -> None:
     """Start JupyterLab, print its URL once and wait until Ctrl-C."""
-    from wxai.labs.notebooks import start_jupyterlab
+    from wxai.labs.jupyter import start_jupyterlab
 
     console.print("starting JupyterLab on 127.0.0.1 ...")
     server = start_jupyterlab(directory, port=port)
