@@ -2,11 +2,15 @@
 
 Each notebook is executed with nbclient (through jupytext) in a fresh kernel whose
 ``WXAI_HOME`` is the test's temporary home (set in the environment before the kernel
-starts). Smoke mode runs in the default lane, the full presets in the slow lane.
+starts). One notebook runs in smoke mode in the default lane and every notebook's code is
+checked against the library there; the others' smoke runs and all full presets are in
+the slow lane.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
 import os
 import select
 import signal
@@ -50,7 +54,20 @@ def _stdout(notebook: nbformat.NotebookNode) -> str:
 # --------------------------------------------------------------------------- execution
 
 
-@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+#: The notebook executed in the default lane: it exercises the kernel, the injected SMOKE
+#: cell and the temporary home like any other. The other four run in the slow lane; their
+#: labs have tests of their own, and ``test_notebook_code_compiles_and_names_what_exists``
+#: checks their code against the library in the default lane.
+DEFAULT_LANE_NOTEBOOK = "day2_networks_and_retrieval"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        name if name == DEFAULT_LANE_NOTEBOOK else pytest.param(name, marks=pytest.mark.slow)
+        for name in NOTEBOOK_NAMES
+    ],
+)
 def test_notebook_runs_every_cell_in_smoke_mode(name: str, _isolated_wxai_home: Path) -> None:
     source = notebooks_dir() / f"{name}.py"
     run = execute_notebook(
@@ -92,6 +109,45 @@ def test_notebook_runs_in_full_mode(name: str, _isolated_wxai_home: Path) -> Non
 
 
 # --------------------------------------------------------------------------- the files
+
+
+def _imported_names(tree: ast.Module) -> list[tuple[str, str]]:
+    """(module, name) of every ``from wxai... import name`` in ``tree``."""
+    return [
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("wxai")
+        for alias in node.names
+    ]
+
+
+def _lab_names(tree: ast.Module) -> list[str]:
+    """First arguments of ``run_lab("name", ...)`` calls in ``tree``."""
+    return [
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "run_lab"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ]
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_notebook_code_compiles_and_names_what_exists(name: str) -> None:
+    from wxai.labs.framework.registry import get_lab
+
+    notebook = read_notebook(notebooks_dir() / f"{name}.py")
+    code = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    tree = ast.parse(code, filename=f"{name}.py")
+    imported = _imported_names(tree)
+    assert imported, "the notebook imports nothing from wxai"
+    for module, attribute in imported:
+        assert hasattr(importlib.import_module(module), attribute), f"{module}.{attribute}"
+    labs = _lab_names(tree)
+    assert labs, "the notebook runs no lab"
+    for lab_name in labs:
+        get_lab(lab_name)  # raises for an unknown lab
 
 
 def test_notebook_sources_are_percent_files_with_a_smoke_parameter() -> None:
