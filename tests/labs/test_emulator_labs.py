@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from wxai.labs.framework.runner import run_lab
 
 
@@ -39,6 +41,13 @@ def test_emulator_ensemble_lab_beats_its_control():
     assert result.passed, result.acceptance.describe()
     assert result.metrics["crps_over_control_mae"] < 1.0
     assert result.metrics["spread_skill_first_lead"] > 0.0
+    # calibrated on training dates: the amplitudes moved from the config's, in proportion
+    assert result.metrics["calibration_spread_skill_before"] > 0.0
+    assert result.metrics["initial_amplitude"] != 0.05
+    assert result.metrics["initial_amplitude"] / result.metrics["model_amplitude"] == (
+        pytest.approx(0.05 / 0.7)
+    )
+    assert result.metrics["white_crps_over_control_mae"] > 0.0
 
 
 def test_emulator_transfer_lab_starts_the_fine_mesh_ahead():

@@ -82,8 +82,22 @@ def forecast(  # noqa: PLR0917 (typer options)
     members: Annotated[int, typer.Option("--members", help="Ensemble size (1: control)")] = 1,
     perturbation: Annotated[
         float,
-        typer.Option("--perturbation", help="Initial noise, in one-step increment stdevs"),
+        typer.Option(
+            "--perturbation",
+            help="Initial perturbation: white: in one-step-change stdevs; random-field: "
+            "the factor on the difference of two training states",
+        ),
     ] = 0.5,
+    perturbation_kind: Annotated[
+        str,
+        typer.Option("--perturbation-kind", help="white or random-field"),
+    ] = "white",
+    model_noise: Annotated[
+        float,
+        typer.Option(
+            "--model-noise", help="Factor on a random 6 h change added to each member each step"
+        ),
+    ] = 0.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
     threads: Annotated[
@@ -93,7 +107,10 @@ def forecast(  # noqa: PLR0917 (typer options)
 ) -> None:
     """Roll a trained emulator forward from INIT and write the forecast as NetCDF or GRIB2."""
     _set_threads(threads)
+    from wxai.emulator.inference.perturbations import EnsemblePerturbations
     from wxai.emulator.inference.run import run_forecast
+
+    perturbations = EnsemblePerturbations(perturbation_kind, perturbation, model_noise)
 
     with _progress_bar("steps") as advance:
         summary = run_forecast(
@@ -103,7 +120,7 @@ def forecast(  # noqa: PLR0917 (typer options)
             out,
             dataset=dataset,
             members=members,
-            perturbation=perturbation,
+            perturbation=perturbations,
             seed=seed,
             device=device,
             progress=advance,

@@ -1,4 +1,4 @@
-"""Emulator labs of day 5 (course unit U12): forecasts, ensembles, the ICON grid.
+"""Emulator labs of day 5 (course unit U12): forecasts and the ICON grid.
 
 They use the trained models of :mod:`wxai.labs.emulator` (the same datasets, graphs
 and training configuration) and the inference and verification of
@@ -19,7 +19,7 @@ from wxai.labs.framework.context import LabContext
 # --- emulator-forecast -------------------------------------------------------------------
 
 
-class _TrainedModelLab(EmulatorLab):
+class TrainedModelLab(EmulatorLab):
     """A lab on the preset's trained model, scored on its validation period."""
 
     graph: str = Field(description="a graph of configs/emulator/graphs (without .yaml)")
@@ -37,7 +37,7 @@ class _TrainedModelLab(EmulatorLab):
     main_variables: list[str] = Field(description="variables the acceptance looks at")
 
 
-class EmulatorForecastConfig(_TrainedModelLab):
+class EmulatorForecastConfig(TrainedModelLab):
     """Settings of ``emulator-forecast``."""
 
     map_variable: str = Field(description="variable drawn as forecast, truth and error")
@@ -49,7 +49,7 @@ class EmulatorForecastConfig(_TrainedModelLab):
     )
 
 
-def _trained_checkpoint(cfg: _TrainedModelLab) -> Path:
+def trained_checkpoint(cfg: TrainedModelLab) -> Path:
     """The preset's trained model under $WXAI_HOME/emulator/models (trained once, reused)."""
     from wxai.core.paths import ensure_dir, home_dir
     from wxai.emulator.training.run import train
@@ -64,12 +64,12 @@ def _trained_checkpoint(cfg: _TrainedModelLab) -> Path:
     return best
 
 
-def _trained_model(cfg: _TrainedModelLab, ctx: LabContext) -> tuple[Any, Any, Any]:
+def trained_model(cfg: TrainedModelLab, ctx: LabContext) -> tuple[Any, Any, Any]:
     """The trained checkpoint, its training dataset and the validation period."""
     from wxai.emulator.datasets.reader import open_dataset
     from wxai.emulator.training.emulator import read_inference_checkpoint
 
-    ckpt = read_inference_checkpoint(_trained_checkpoint(cfg))
+    ckpt = read_inference_checkpoint(trained_checkpoint(cfg))
     dataset = open_dataset(ckpt.data.provenance["path"])
     validation = training_config(cfg, ctx.run_dir / "unused").dataset.validation
     return ckpt, dataset, validation
@@ -116,7 +116,7 @@ def emulator_forecast(cfg: EmulatorForecastConfig, ctx: LabContext) -> LabOutcom
     from wxai.viz.emulator_panels import plot_cell_fields
     from wxai.viz.verification import plot_error_growth, plot_scorecard, plot_spectra
 
-    ckpt, dataset, validation = _trained_model(cfg, ctx)
+    ckpt, dataset, validation = trained_model(cfg, ctx)
     steps = parse_lead(cfg.lead, ckpt.data.step)
     card = score_emulator(
         ckpt,
@@ -240,90 +240,6 @@ def emulator_forecast(cfg: EmulatorForecastConfig, ctx: LabContext) -> LabOutcom
             f"{ratio_c[day][-1, main].max():.2f}; worse than climatology from "
             + ", ".join(f"{v} {'never' if h is None else f'{h:g} h'}" for v, h in loses.items())
             + f"; {card.seconds_per_forecast:.2f} s per forecast."
-        ),
-    )
-
-
-# --- emulator-ensemble -------------------------------------------------------------------
-
-
-class EmulatorEnsembleConfig(_TrainedModelLab):
-    """Settings of ``emulator-ensemble`` (the forecast lab's model and period)."""
-
-    members: int = Field(ge=2, le=200, description="ensemble size, member 0 unperturbed")
-    perturbation: float = Field(
-        gt=0, description="initial noise in units of each variable's 6 h change"
-    )
-
-
-@lab(
-    "emulator-ensemble",
-    title="An emulator ensemble from perturbed initial states: CRPS and spread-skill",
-    topic=U12,
-    day=5,
-    config=EmulatorEnsembleConfig,
-)
-def emulator_ensemble(cfg: EmulatorEnsembleConfig, ctx: LabContext) -> LabOutcome:
-    """Score an ensemble of the trained emulator against its own control forecast."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from wxai.emulator.inference.run import parse_lead
-    from wxai.emulator.inference.scores import score_ensemble
-
-    ckpt, dataset, validation = _trained_model(cfg, ctx)
-    scores = score_ensemble(
-        ckpt,
-        dataset,
-        start=str(validation.start),
-        end=str(validation.end),
-        steps=parse_lead(cfg.lead, ckpt.data.step),
-        members=cfg.members,
-        perturbation=cfg.perturbation,
-        every=cfg.every,
-        max_inits=cfg.max_inits,
-        seed=cfg.seed,
-    )
-    (ctx.run_dir / "ensemble_scores.json").write_text(__import__("json").dumps(scores.to_dict()))
-    leads = np.asarray(scores.lead_hours)
-    main = [scores.variables.index(v) for v in cfg.main_variables]
-    crps, mae = np.asarray(scores.crps)[:, main], np.asarray(scores.control_mae)[:, main]
-    ratio = np.asarray(scores.spread_skill)[:, main]
-    fig, axes = plt.subplots(2, len(main), figsize=(3.4 * len(main), 6), layout="constrained")
-    for j, name in enumerate(cfg.main_variables):
-        top, bottom = axes[0, j], axes[1, j]
-        top.plot(leads, crps[:, j], label="ensemble CRPS")
-        top.plot(leads, mae[:, j], ls="--", label="control MAE")
-        top.set(title=name, xlabel="lead [h]", ylabel=scores.units[main[j]])
-        bottom.plot(leads, ratio[:, j], color="C2")
-        bottom.axhline(1.0, color="k", lw=0.8, ls=":")
-        bottom.set(xlabel="lead [h]", ylabel="spread / skill")
-    axes[0, 0].legend(fontsize=8)
-    fig.suptitle(
-        f"{cfg.members} members, perturbation {cfg.perturbation:g}, "
-        f"{len(scores.inits)} initial times"
-    )
-    ctx.save_figure(fig, "crps_and_spread_skill.png")
-    value = float((crps / mae).mean())
-    return LabOutcome(
-        metrics={
-            "crps_over_control_mae": value,
-            "spread_skill_last_lead": float(ratio[-1].mean()),
-            "spread_skill_first_lead": float(ratio[0].mean()),
-            "initial_times": float(len(scores.inits)),
-            "seconds_per_forecast": scores.seconds_per_forecast,
-        },
-        acceptance=Acceptance(
-            metric="crps_over_control_mae",
-            value=value,
-            comparison="<",
-            threshold=1.0,
-            baseline="issue 17: ensemble CRPS below the deterministic forecast's absolute error",
-        ),
-        summary=(
-            f"{cfg.members} members from {len(scores.inits)} initial times: CRPS / control MAE "
-            f"{value:.3f}; spread/skill {ratio[0].mean():.2f} at {leads[0]:g} h, "
-            f"{ratio[-1].mean():.2f} at {leads[-1]:g} h (1 = calibrated)."
         ),
     )
 

@@ -72,6 +72,14 @@ class DataGrid:
         digest = np.round(np.stack([self.latitudes, self.longitudes]), 6).tobytes()
         return uuid.uuid5(uuid.NAMESPACE_URL, "wxai-grid:" + digest.hex()).hex
 
+    @property
+    def training_period(self) -> tuple[np.datetime64, np.datetime64]:
+        """First and last date of the statistics (training) period, datetime64[s]."""
+        return (
+            np.datetime64(self.provenance["statistics_start_date"], "s"),
+            np.datetime64(self.provenance["statistics_end_date"], "s"),
+        )
+
     def is_forcing(self, name: str) -> bool:
         meta = self.variables_metadata.get(name, {})
         return bool(meta.get("computed_forcing") or meta.get("constant_in_time"))

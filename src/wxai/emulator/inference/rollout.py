@@ -5,12 +5,9 @@ else: each step predicts the prognostic variables, computes the input-only field
 for the new valid time, and shifts the window. Steps are yielded as they are made,
 so a writer can stream a forecast of any length to disk.
 
-Ensembles start from perturbed initial states: member 0 is the unperturbed
-control; the others add Gaussian noise to the prognostic variables of every
-input state, ``perturbation`` times the standard deviation of one-step
-increments of that variable (the typical 6-hourly change), independently per
-cell. Spatially white noise is the simplest choice; it is damped by the first
-steps, so the spread grows from a small start.
+Ensembles (``members > 1``) perturb the initial states of members 1..M-1 and,
+optionally, each step's prediction (:mod:`wxai.emulator.inference.perturbations`);
+member 0 is the unperturbed control.
 """
 
 from __future__ import annotations
@@ -25,6 +22,11 @@ import torch
 from wxai.core.errors import ConfigError
 from wxai.emulator.inference.forcings import ForcingProvider
 from wxai.emulator.inference.initial import InitialState
+from wxai.emulator.inference.perturbations import (
+    EnsemblePerturbations,
+    StateArchive,
+    perturbed_windows,
+)
 from wxai.emulator.training.emulator import InferenceCheckpoint
 
 __all__ = ["ForecastStep", "rollout", "valid_dates"]
@@ -58,22 +60,6 @@ def valid_dates(ckpt: InferenceCheckpoint, init: np.datetime64, steps: int) -> n
     return np.datetime64(init, "s") + delta * np.arange(steps + 1)
 
 
-def _perturbed(
-    ckpt: InferenceCheckpoint, window: np.ndarray, members: int, amplitude: float, seed: int
-) -> np.ndarray:
-    """(members, T_in, V, N) from (T_in, V, N): member 0 as given, the others perturbed."""
-    emulator = ckpt.emulator
-    out = np.repeat(window[None], members, axis=0)
-    if members == 1 or amplitude == 0.0:
-        return out
-    index = emulator.prognostic_index.cpu().numpy()
-    scale = (emulator.increment_stdev * emulator.stdev[emulator.prognostic_index]).cpu().numpy()
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal((members - 1, *window.shape[:1], index.size, window.shape[-1]))
-    out[1:, :, index] += (amplitude * scale[None, None, :, None] * noise).astype(np.float32)
-    return out
-
-
 @torch.no_grad()
 def rollout(
     ckpt: InferenceCheckpoint,
@@ -82,7 +68,8 @@ def rollout(
     *,
     forcings: ForcingProvider,
     members: int = 1,
-    perturbation: float = 0.5,
+    perturbation: float | EnsemblePerturbations = 0.5,
+    archive: StateArchive | None = None,
     seed: int = 0,
     device: str = "cpu",
 ) -> Iterator[ForecastStep]:
@@ -101,24 +88,37 @@ def rollout(
     members:
         Ensemble size; 1 = deterministic.
     perturbation:
-        Initial perturbation in units of the one-step increment standard deviation.
+        How members differ; a number is white initial noise of that amplitude.
+    archive:
+        Training-period states, needed by random-field and model perturbations.
     device:
         ``"cpu"`` or ``"cuda"``.
 
     Raises
     ------
     ConfigError
-        ``steps < 1``, ``members < 1``, or input-only fields not available over the lead.
+        ``steps < 1``, ``members < 1``, input-only fields not available over the lead,
+        or perturbations that need an archive without one.
     """
     if steps < 1:
         raise ConfigError(f"the lead must be at least one step ({ckpt.data.step}), got {steps}")
     if members < 1:
         raise ConfigError(f"members must be at least 1, got {members}")
+    if not isinstance(perturbation, EnsemblePerturbations):
+        perturbation = EnsemblePerturbations(initial_amplitude=perturbation)
+    if members > 1 and perturbation.needs_archive and archive is None:
+        raise ConfigError(
+            f"{perturbation.describe()} perturbations draw training states: pass a StateArchive"
+        )
     dates = valid_dates(ckpt, initial.init_time, steps)
     forcings.check_covers(dates)
     emulator = ckpt.emulator.to(device)
     index = emulator.prognostic_index
-    window_np = _perturbed(ckpt, initial.fields, members, perturbation, seed)
+    rng = np.random.default_rng(seed)
+    window_np = perturbed_windows(
+        ckpt, initial.fields, members, perturbation, rng=rng, archive=archive
+    )
+    noisy = members > 1 and perturbation.model_amplitude > 0
     # (M, T_in, V, N) -> the network's (M, T_in, N, V)
     window = torch.from_numpy(np.ascontiguousarray(window_np.transpose(0, 1, 3, 2))).to(device)
     first = window[:, -1].index_select(-1, index).permute(0, 2, 1)
@@ -126,6 +126,10 @@ def rollout(
     for k in range(1, steps + 1):
         started = time.perf_counter()
         prediction = emulator(window)  # (M, N, P)
+        if noisy:
+            change = perturbation.model_amplitude * archive.changes(members - 1, rng)
+            noise = torch.from_numpy(change.transpose(0, 2, 1).astype(np.float32))
+            prediction[1:] += noise.to(device)
         row = torch.from_numpy(forcings.row(dates[k]).T.copy()).to(device)  # (N, V)
         window = emulator.advance(window, prediction, row.expand(members, -1, -1), index)
         fields = prediction.permute(0, 2, 1).cpu().numpy()

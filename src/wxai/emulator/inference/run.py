@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from wxai.core.errors import ConfigError
+from wxai.emulator.datasets.reader import EmulatorDataset, open_dataset
 from wxai.emulator.inference.forcings import ForcingProvider
 from wxai.emulator.inference.initial import initial_state
 from wxai.emulator.inference.output import created_now, open_writer
+from wxai.emulator.inference.perturbations import EnsemblePerturbations, StateArchive
 from wxai.emulator.inference.rollout import rollout
-from wxai.emulator.training.emulator import read_inference_checkpoint
+from wxai.emulator.training.emulator import InferenceCheckpoint, read_inference_checkpoint
 
 __all__ = ["ForecastSummary", "parse_lead", "run_forecast"]
 
@@ -68,6 +70,17 @@ class ForecastSummary:
         )
 
 
+def _training_dataset(ckpt: InferenceCheckpoint) -> EmulatorDataset:
+    """The checkpoint's training dataset; a clear error where it is not on this machine."""
+    path = Path(ckpt.data.provenance.get("path", ""))
+    if not path.exists():
+        raise ConfigError(
+            f"random-field and model perturbations draw states of the training period from "
+            f"the training dataset, which is not at {path}: pass --dataset"
+        )
+    return open_dataset(path)
+
+
 def run_forecast(
     checkpoint: str | Path,
     init: str,
@@ -76,7 +89,7 @@ def run_forecast(
     *,
     dataset: str | Path | None = None,
     members: int = 1,
-    perturbation: float = 0.5,
+    perturbation: float | EnsemblePerturbations = 0.5,
     seed: int = 0,
     device: str = "cpu",
     progress: Callable[[int, int], None] | None = None,
@@ -93,6 +106,11 @@ def run_forecast(
         raise ConfigError(f"--members must be at least 1, got {members}")
     initial, opened = initial_state(ckpt, init, dataset=dataset)
     forcings = ForcingProvider(ckpt, opened)
+    if not isinstance(perturbation, EnsemblePerturbations):
+        perturbation = EnsemblePerturbations(initial_amplitude=perturbation)
+    archive = None
+    if members > 1 and perturbation.needs_archive:
+        archive = StateArchive.from_dataset(ckpt, opened or _training_dataset(ckpt), seed=seed)
     attrs = {
         "title": f"wxai emulator forecast from {initial.init_time}",
         "source": f"wxai graph emulator ({ckpt.config.model.processor}) {ckpt.path.name}",
@@ -103,6 +121,8 @@ def run_forecast(
         "wxai_training_dataset": ckpt.data.provenance.get("path", ""),
         "wxai_initial_state": initial.source,
     }
+    if members > 1:
+        attrs["wxai_ensemble_perturbations"] = perturbation.describe()
     stepper = rollout(
         ckpt,
         initial,
@@ -110,6 +130,7 @@ def run_forecast(
         forcings=forcings,
         members=members,
         perturbation=perturbation,
+        archive=archive,
         seed=seed,
         device=device,
     )

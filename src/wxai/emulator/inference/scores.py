@@ -23,6 +23,7 @@ from wxai.core.errors import ConfigError, MissingExtra
 from wxai.emulator.datasets.reader import EmulatorDataset
 from wxai.emulator.inference.forcings import ForcingProvider
 from wxai.emulator.inference.initial import check_dataset_matches, initial_from_dataset
+from wxai.emulator.inference.perturbations import EnsemblePerturbations, StateArchive
 from wxai.emulator.inference.rollout import rollout
 from wxai.emulator.training.emulator import InferenceCheckpoint
 from wxai.verify.baselines import persistence_forecast
@@ -40,6 +41,7 @@ __all__ = [
     "SYSTEMS",
     "EnsembleScores",
     "Scorecard",
+    "calibrate_perturbations",
     "score_emulator",
     "score_ensemble",
     "simulator_time",
@@ -212,11 +214,7 @@ def score_emulator(
     inits, prognostic, units = _setup(
         ckpt, dataset, start, end, every=every, steps=steps, max_inits=max_inits
     )
-    provenance = ckpt.data.provenance
-    stats = (
-        np.datetime64(provenance["statistics_start_date"], "s"),
-        np.datetime64(provenance["statistics_end_date"], "s"),
-    )
+    stats = ckpt.data.training_period
     train = np.flatnonzero((dataset.dates >= stats[0]) & (dataset.dates <= stats[1]))
     clim = climatology(
         dataset.fields(int(train[0]), int(train[-1]) + 1)[:, prognostic],
@@ -309,14 +307,15 @@ class EnsembleScores:
     member (the deterministic forecast), the CRPS's deterministic counterpart;
     ``mean_rmse``: RMSE of the ensemble mean; ``spread``: root of the mean unbiased
     ensemble variance; ``spread_skill``: spread / mean_rmse times sqrt((M + 1) / M)
-    (1 for a calibrated ensemble of M members).
+    (1 for a calibrated ensemble of M members). ``perturbation``: how the members
+    differ (:meth:`EnsemblePerturbations.describe`).
     """
 
     variables: list[str]
     units: list[str]
     lead_hours: list[float]
     members: int
-    perturbation: float
+    perturbation: str
     inits: list[str]
     crps: list[list[float]]
     control_mae: list[list[float]]
@@ -328,6 +327,10 @@ class EnsembleScores:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def mean_spread_skill(self) -> float:
+        """Spread-skill ratio averaged over leads and variables."""
+        return float(np.mean(self.spread_skill))
+
 
 def score_ensemble(
     ckpt: InferenceCheckpoint,
@@ -337,12 +340,17 @@ def score_ensemble(
     end: str,
     steps: int,
     members: int,
-    perturbation: float = 0.5,
+    perturbation: float | EnsemblePerturbations = 0.5,
     every: int = 4,
     max_inits: int | None = None,
     seed: int = 0,
+    archive: StateArchive | None = None,
 ) -> EnsembleScores:
     """Run ``members``-member ensembles from initial times in ``start``..``end``; score them.
+
+    ``perturbation``: a number is white initial noise of that amplitude. Perturbations
+    that draw training states use ``archive``, by default one of ``dataset``'s
+    training period (:meth:`StateArchive.from_dataset`).
 
     Raises
     ------
@@ -351,10 +359,14 @@ def score_ensemble(
     """
     if members < 2:
         raise ConfigError(f"an ensemble needs at least 2 members, got {members}")
+    if not isinstance(perturbation, EnsemblePerturbations):
+        perturbation = EnsemblePerturbations(initial_amplitude=perturbation)
     emulator = ckpt.emulator
     inits, prognostic, units = _setup(
         ckpt, dataset, start, end, every=every, steps=steps, max_inits=max_inits
     )
+    if perturbation.needs_archive and archive is None:
+        archive = StateArchive.from_dataset(ckpt, dataset, seed=seed)
     weights = ckpt.area_weight
     forcings = ForcingProvider(ckpt, dataset)
     shape = (steps, len(prognostic))
@@ -366,7 +378,7 @@ def score_ensemble(
         started = time.perf_counter()
         made = rollout(
             ckpt, initial, steps, forcings=forcings, members=members,
-            perturbation=perturbation, seed=seed + n,
+            perturbation=perturbation, archive=archive, seed=seed + n,
         )  # fmt: skip
         ensemble = np.stack([step.fields for step in made][1:], axis=1)  # (M, L, P, N)
         seconds += time.perf_counter() - started
@@ -382,7 +394,7 @@ def score_ensemble(
         units=units,
         lead_hours=[hours * j for j in range(1, steps + 1)],
         members=members,
-        perturbation=perturbation,
+        perturbation=perturbation.describe(),
         inits=[str(dataset.dates[i]) for i in inits],
         crps=(crps / k).tolist(),
         control_mae=(mae / k).tolist(),
@@ -391,3 +403,52 @@ def score_ensemble(
         spread_skill=(spread / mean_rmse * np.sqrt((members + 1) / members)).tolist(),
         seconds_per_forecast=seconds / k,
     )
+
+
+def calibrate_perturbations(
+    ckpt: InferenceCheckpoint,
+    dataset: EmulatorDataset,
+    perturbation: EnsemblePerturbations,
+    *,
+    start: str,
+    end: str,
+    steps: int,
+    members: int,
+    every: int = 4,
+    max_inits: int | None = None,
+    iterations: int = 2,
+    seed: int = 0,
+) -> tuple[EnsemblePerturbations, list[float]]:
+    """Scale both amplitudes until spread matches error on ``start``..``end``.
+
+    Spread grows about linearly with small perturbations, so each iteration scores
+    the ensemble and divides the amplitudes by its mean spread-skill ratio (over
+    leads and variables). Use dates the ensemble will not be scored on: the training
+    period. Returns the scaled perturbations and the mean ratio before each scaling.
+
+    Raises
+    ------
+    ConfigError
+        ``iterations < 1``, or the conditions of :func:`score_ensemble`.
+    """
+    if iterations < 1:
+        raise ConfigError(f"calibration needs at least one iteration, got {iterations}")
+    archive = (
+        StateArchive.from_dataset(ckpt, dataset, seed=seed) if perturbation.needs_archive else None
+    )
+    ratios: list[float] = []
+    for _ in range(iterations):
+        scores = score_ensemble(
+            ckpt, dataset, start=start, end=end, steps=steps, members=members,
+            perturbation=perturbation, every=every, max_inits=max_inits, seed=seed,
+            archive=archive,
+        )  # fmt: skip
+        ratio = scores.mean_spread_skill()
+        ratios.append(ratio)
+        if not np.isfinite(ratio) or ratio < 1e-3:  # members alike up to float rounding
+            raise ConfigError(
+                f"an ensemble with {perturbation.describe()} has no spread to calibrate "
+                f"(spread-skill {ratio:.2g})"
+            )
+        perturbation = perturbation.scaled(1.0 / ratio)
+    return perturbation, ratios
