@@ -481,10 +481,11 @@ def test_hnsw_parameters_are_checked_used_and_rebuilt(pg_vector_url: str, corpus
 def docs_pg_store() -> Iterator[PgRagStore]:
     """The documentation corpus of the file backend's recall gate, in a PgRagStore."""
     from assistant.rag_quality.test_docs_recall import ROOT, corpus
+    from rag_docs_embedder import docs_embedder
 
     url = new_database()
     engine = create_engine(url)
-    store = PgRagStore(engine, "docs", embedder=Embedder(threads=1))
+    store = PgRagStore(engine, "docs", embedder=docs_embedder())
     for path in corpus():
         report = store.add_document(ROOT / path, path.as_posix())
         assert report.ok, report.failed

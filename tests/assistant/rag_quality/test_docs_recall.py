@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wxai.assistant.rag.embedding import Embedder
+from rag_docs_embedder import docs_embedder
 from wxai.assistant.rag.store import RagStore
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -98,9 +98,7 @@ def docs_store(tmp_path_factory: pytest.TempPathFactory) -> RagStore:
     """
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
-        store = RagStore.open(
-            tmp_path_factory.mktemp("docs") / "store", embedder=Embedder(threads=1)
-        )
+        store = RagStore.open(tmp_path_factory.mktemp("docs") / "store", embedder=docs_embedder())
         clock = time.perf_counter()
         report = store.add(corpus())
         print(f"\nindexed {report.summary()} in {time.perf_counter() - clock:.1f} s")
