@@ -147,6 +147,33 @@ def test_transfer_to_a_finer_mesh_keeps_graph_independent_weights(inputs, tmp_pa
     assert tags[TRAINING_TYPE_TAG] == "transfer"
     assert tags[SOURCE_MODEL_TAG].endswith("coarse/inference-last.pt")
     assert transfer_lineage(None) == {}
+    # another dataset grid: the simulator's Gaussian cells -> ICON-style triangles (R2B01,
+    # 320 cells); the same hidden mesh, so only the data nodes' vectors start anew
+    icon = build_dataset(
+        {**RECIPE, "name": "hs-icon", "grid": {"icon": {"n": 2, "k": 1}}}, tmp_path / "icon.zarr"
+    )
+    triangles = open_dataset(icon)
+    assert triangles.shape[2] == 320 != cells.shape[2]
+    icon_graph = build_graph(load_graph_config(GRAPH), triangles.latitudes, triangles.longitudes)
+    on_icon = compose_training_config(
+        [
+            *_overrides(
+                (icon, save_graph(icon_graph, tmp_path / "icon-graph.pt")),
+                tmp_path / "icon",
+                "training.max_epochs=1",
+                "model.trainable_size=4",
+            ),
+            f"training.transfer_from={tmp_path / 'coarse' / 'inference-last.pt'}",
+        ]
+    )
+    moved_grid = train(on_icon).transfer
+    assert moved_grid["reinitialised"] == ["data_trainable"]
+    assert (
+        "hidden_trainable" in moved_grid["loaded"]
+        and "encoder.edge_attr.weight" in (moved_grid["loaded"])
+    )
+    on_triangles = load_inference_checkpoint(tmp_path / "icon" / "inference-last.pt")
+    assert on_triangles.net.data_trainable.shape[0] == 320
     # another model configuration cannot be transferred
     other = compose_training_config(
         [
