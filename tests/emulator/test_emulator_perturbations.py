@@ -212,17 +212,21 @@ def test_forecast_from_a_file_needs_the_training_dataset_for_random_fields(input
     ckpt = read_inference_checkpoint(inputs["checkpoint"])
     moved = tmp_path / "elsewhere.zarr"
     Path(inputs["dataset"]).rename(moved)
+    analysis = str(inputs["dataset"].parent / "archive" / "analysis.nc")
+    settings = EnsemblePerturbations("random-field", 0.1)
     try:
         with pytest.raises(ConfigError, match="pass --dataset"):
             run_forecast(
-                inputs["checkpoint"],
-                str(inputs["dataset"].parent / "archive" / "analysis.nc"),
-                "6h",
-                tmp_path / "out.nc",
-                members=2,
-                perturbation=EnsemblePerturbations("random-field", 0.1),
-            )
+                inputs["checkpoint"], analysis, "6h", tmp_path / "out.nc",
+                members=2, perturbation=settings,
+            )  # fmt: skip
+        assert not (tmp_path / "out.nc").exists()
+        run_forecast(
+            inputs["checkpoint"], analysis, "6h", tmp_path / "out.nc",
+            members=2, perturbation=settings, dataset=moved,
+        )  # fmt: skip
     finally:
         moved.rename(inputs["dataset"])
-    assert not (tmp_path / "out.nc").exists()
+    with xr.open_dataset(tmp_path / "out.nc") as ens:
+        assert ens.sizes["member"] == 2
     assert ckpt.data.provenance["path"] == str(inputs["dataset"])

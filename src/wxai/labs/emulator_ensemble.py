@@ -109,7 +109,7 @@ def emulator_ensemble(cfg: EmulatorEnsembleConfig, ctx: LabContext) -> LabOutcom
         bottom.axhline(1.0, color="k", lw=0.8, ls=":")
         bottom.set(xlabel="lead [h]", ylabel="spread / skill")
     axes[0, 0].legend(fontsize=8)
-    axes[1, 0].legend(fontsize=8)
+    axes[1, 0].legend(fontsize=8, loc="best")
     fig.suptitle(f"{cfg.members} members, {len(scores.inits)} held-out initial times")
     ctx.save_figure(fig, "crps_and_spread_skill.png")
     value = float((crps / mae).mean())

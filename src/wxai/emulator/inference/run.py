@@ -70,9 +70,9 @@ class ForecastSummary:
         )
 
 
-def _training_dataset(ckpt: InferenceCheckpoint) -> EmulatorDataset:
-    """The checkpoint's training dataset; a clear error where it is not on this machine."""
-    path = Path(ckpt.data.provenance.get("path", ""))
+def _archive_dataset(ckpt: InferenceCheckpoint, dataset: str | Path | None) -> EmulatorDataset:
+    """``dataset``, else the checkpoint's training dataset; a clear error where it is missing."""
+    path = Path(dataset) if dataset is not None else Path(ckpt.data.provenance.get("path", ""))
     if not path.exists():
         raise ConfigError(
             f"random-field and model perturbations draw states of the training period from "
@@ -110,7 +110,8 @@ def run_forecast(
         perturbation = EnsemblePerturbations(initial_amplitude=perturbation)
     archive = None
     if members > 1 and perturbation.needs_archive:
-        archive = StateArchive.from_dataset(ckpt, opened or _training_dataset(ckpt), seed=seed)
+        source = opened if opened is not None else _archive_dataset(ckpt, dataset)
+        archive = StateArchive.from_dataset(ckpt, source, seed=seed)
     attrs = {
         "title": f"wxai emulator forecast from {initial.init_time}",
         "source": f"wxai graph emulator ({ckpt.config.model.processor}) {ckpt.path.name}",
