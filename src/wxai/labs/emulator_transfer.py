@@ -21,6 +21,11 @@ class EmulatorTransferConfig(EmulatorLab):
     graph: str = Field(description="the finer graph both fine-mesh runs train on, e.g. ico3")
     model: Literal["gnn", "graph_transformer"] = Field(description="the processor")
     overrides: list[str] = Field(default_factory=list, description="Hydra overrides")
+    transfer_overrides: list[str] = Field(
+        default_factory=list,
+        description="further overrides of the transferred run only (a fine-tuning schedule, "
+        "e.g. training.lr=2e-4)",
+    )
     max_ratio: float = Field(
         gt=0,
         description="acceptance: full: steps of the transferred run to reach the from-scratch "
@@ -49,7 +54,13 @@ def emulator_transfer(cfg: EmulatorTransferConfig, ctx: LabContext) -> LabOutcom
     scratch = train(training_config(cfg, ctx.run_dir / "scratch"))
     source = ctx.run_dir / "coarse" / "inference-best.pt"
     transfer_cfg = cfg.model_copy(
-        update={"overrides": [*cfg.overrides, f"training.transfer_from={source}"]}
+        update={
+            "overrides": [
+                *cfg.overrides,
+                *cfg.transfer_overrides,
+                f"training.transfer_from={source}",
+            ]
+        }
     )
     transferred = train(training_config(transfer_cfg, ctx.run_dir / "transfer"))
     per_epoch = scratch.steps / max(len(scratch.val_loss), 1)
