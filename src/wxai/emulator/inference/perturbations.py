@@ -78,6 +78,11 @@ class EnsemblePerturbations:
                 f"{self.initial_amplitude} and {self.model_amplitude}"
             )
 
+    @classmethod
+    def of(cls, value: float | EnsemblePerturbations) -> EnsemblePerturbations:
+        """``value`` itself, or white initial noise of amplitude ``value``."""
+        return value if isinstance(value, cls) else cls(initial_amplitude=value)
+
     @property
     def needs_archive(self) -> bool:
         """True when states of the training period are drawn from."""

@@ -104,8 +104,7 @@ def rollout(
         raise ConfigError(f"the lead must be at least one step ({ckpt.data.step}), got {steps}")
     if members < 1:
         raise ConfigError(f"members must be at least 1, got {members}")
-    if not isinstance(perturbation, EnsemblePerturbations):
-        perturbation = EnsemblePerturbations(initial_amplitude=perturbation)
+    perturbation = EnsemblePerturbations.of(perturbation)
     if members > 1 and perturbation.needs_archive and archive is None:
         raise ConfigError(
             f"{perturbation.describe()} perturbations draw training states: pass a StateArchive"

@@ -106,8 +106,7 @@ def run_forecast(
         raise ConfigError(f"--members must be at least 1, got {members}")
     initial, opened = initial_state(ckpt, init, dataset=dataset)
     forcings = ForcingProvider(ckpt, opened)
-    if not isinstance(perturbation, EnsemblePerturbations):
-        perturbation = EnsemblePerturbations(initial_amplitude=perturbation)
+    perturbation = EnsemblePerturbations.of(perturbation)
     archive = None
     if members > 1 and perturbation.needs_archive:
         source = opened if opened is not None else _archive_dataset(ckpt, dataset)

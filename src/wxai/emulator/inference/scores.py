@@ -359,8 +359,7 @@ def score_ensemble(
     """
     if members < 2:
         raise ConfigError(f"an ensemble needs at least 2 members, got {members}")
-    if not isinstance(perturbation, EnsemblePerturbations):
-        perturbation = EnsemblePerturbations(initial_amplitude=perturbation)
+    perturbation = EnsemblePerturbations.of(perturbation)
     emulator = ckpt.emulator
     inits, prognostic, units = _setup(
         ckpt, dataset, start, end, every=every, steps=steps, max_inits=max_inits
