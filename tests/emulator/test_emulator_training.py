@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from scipy.spatial import cKDTree
 
 from wxai.core.errors import ConfigError, DataFormatError
 from wxai.emulator.datasets.build import build_dataset
 from wxai.emulator.datasets.reader import open_dataset
-from wxai.emulator.graphs import build_graph, load_graph_config, save_graph
+from wxai.emulator.graphs import build_graph, load_graph, load_graph_config, save_graph
+from wxai.emulator.graphs.nodes import positions_xyz
 from wxai.emulator.training.config import compose_training_config
 from wxai.emulator.training.emulator import load_inference_checkpoint
 from wxai.emulator.training.run import SUMMARY_FILE, train
@@ -119,20 +121,17 @@ def test_transfer_to_a_finer_mesh_keeps_graph_independent_weights(inputs, tmp_pa
         cells.longitudes,
     )
     fine_path = save_graph(fine_graph, tmp_path / "fine.pt")
-    fine = compose_training_config(
-        [
-            *_overrides(
-                inputs, tmp_path / "fine", "training.max_epochs=1", "model.trainable_size=4"
-            ),
-            f"graph.path={fine_path}",
-            f"training.transfer_from={tmp_path / 'coarse' / 'inference-last.pt'}",
-            "training.lr=1e-9",  # one epoch that barely moves the weights
-            "training.warmup_steps=0",
-        ]
-    )
-    summary = train(fine)
+    fine_overrides = [
+        *_overrides(inputs, tmp_path / "fine", "training.max_epochs=1", "model.trainable_size=4"),
+        f"graph.path={fine_path}",
+        f"training.transfer_from={tmp_path / 'coarse' / 'inference-last.pt'}",
+        "training.lr=1e-9",  # one epoch that barely moves the weights
+        "training.warmup_steps=0",
+    ]
+    summary = train(compose_training_config(fine_overrides))
     report = summary.transfer
-    assert report["reinitialised"] == ["hidden_trainable"]  # 162 -> 642 hidden nodes
+    assert report["interpolated"] == ["hidden_trainable"]  # 162 -> 642 hidden nodes
+    assert report["reinitialised"] == []
     assert "data_trainable" in report["loaded"] and len(report["loaded"]) > 10
     moved = load_inference_checkpoint(tmp_path / "fine" / "inference-last.pt")
     before = dict(source.net.named_parameters())
@@ -140,6 +139,21 @@ def test_transfer_to_a_finer_mesh_keeps_graph_independent_weights(inputs, tmp_pa
         if name in report["loaded"]:
             torch.testing.assert_close(value, before[name], atol=1e-6, rtol=0)
     assert moved.net.hidden_trainable.shape[0] == 642
+    # nested meshes: the 162 coarse nodes are fine nodes and keep their own vectors
+    coarse_xyz = positions_xyz(load_graph(inputs[1])["hidden"].x.numpy())
+    fine_xyz = positions_xyz(fine_graph["hidden"].x.numpy())
+    distance, same = cKDTree(fine_xyz).query(coarse_xyz)
+    assert distance.max() < 1e-9
+    torch.testing.assert_close(
+        moved.net.hidden_trainable[torch.from_numpy(same)],
+        source.net.hidden_trainable,
+        atol=1e-6,
+        rtol=0,
+    )
+    fresh = compose_training_config(
+        [*fine_overrides, "training.transfer_nodes=reinitialise", f"output_dir={tmp_path / 'r'}"]
+    )
+    assert train(fresh).transfer["reinitialised"] == ["hidden_trainable"]
     from wxai.emulator.training.run import transfer_lineage
     from wxai.train.tracking import SOURCE_MODEL_TAG, TRAINING_TYPE_TAG
 
@@ -167,7 +181,7 @@ def test_transfer_to_a_finer_mesh_keeps_graph_independent_weights(inputs, tmp_pa
         ]
     )
     moved_grid = train(on_icon).transfer
-    assert moved_grid["reinitialised"] == ["data_trainable"]
+    assert moved_grid["interpolated"] == ["data_trainable"]
     assert (
         "hidden_trainable" in moved_grid["loaded"]
         and "encoder.edge_attr.weight" in (moved_grid["loaded"])

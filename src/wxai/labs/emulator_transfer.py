@@ -92,6 +92,7 @@ def emulator_transfer(cfg: EmulatorTransferConfig, ctx: LabContext) -> LabOutcom
             "coarse_val_loss": coarse.val_loss[-1],
             "scratch_val_loss": target,
             "transfer_val_loss": transferred.val_loss[-1],
+            "interpolated": float(len((transferred.transfer or {}).get("interpolated", []))),
             "reinitialised": float(len((transferred.transfer or {}).get("reinitialised", []))),
         },
         acceptance=Acceptance(

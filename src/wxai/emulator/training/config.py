@@ -101,8 +101,12 @@ class TrainingSection(_Section):
     transfer_from: Path | None = Field(
         default=None,
         description="a checkpoint whose weights start this run (weights only: new graph, "
-        "statistics, optimiser and schedule); per-node parameters of another graph size "
-        "are re-initialised",
+        "statistics, optimiser and schedule)",
+    )
+    transfer_nodes: Literal["interpolate", "reinitialise"] = Field(
+        default="interpolate",
+        description="per-node vectors of another graph size: interpolated from the source "
+        "graph's nearest nodes (inverse distance), or a fresh random start",
     )
     compile: bool = Field(
         default=False,

@@ -185,7 +185,9 @@ def train(config: EmulatorTrainingConfig, callbacks: Sequence[Callback] = ()) ->
     if config.training.transfer_from is not None:
         if config.training.resume_from is not None:
             raise ConfigError("training.transfer_from and training.resume_from exclude each other")
-        transfer = transfer_weights(emulator.net, config.training.transfer_from)
+        transfer = transfer_weights(
+            emulator.net, config.training.transfer_from, graph, config.training.transfer_nodes
+        )
     if config.training.compile:
         emulator.compile_network()
     module = EmulatorModule(emulator, graph["data"].area_weight, config.training, signature)
