@@ -18,6 +18,7 @@ import xarray as xr
 from emulator_fixture import build_inputs
 from wxai.cockpit.chat_rules import emulator_call
 from wxai.cockpit.chat_tools import FigureStore, ToolUnavailable
+from wxai.cockpit.emulator_ensemble import ENSEMBLE_FILE, calibrated_perturbations
 from wxai.cockpit.emulator_levels import choose_variable
 from wxai.cockpit.emulator_model import MODEL_ENV, find_emulator_model, forecast_in_memory
 from wxai.cockpit.emulator_tasks import EmulatorTrainParams, EmulatorTrainTask
@@ -29,6 +30,7 @@ from wxai.cockpit.emulator_tools import (
 )
 from wxai.core.errors import ConfigError, UnknownNameError
 from wxai.emulator.datasets.reader import open_dataset
+from wxai.emulator.inference.perturbations import StateArchive
 from wxai.emulator.inference.scores import score_emulator
 from wxai.emulator.training.emulator import read_inference_checkpoint
 
@@ -86,6 +88,36 @@ def _ask(client, text: str) -> list[dict[str, Any]]:
         (
             "emulator surface pressure at sigma 0.3 in 2 days",
             ("emulator_forecast", {"variable": "sp", "lead_hours": 48, "level": 0.3}),
+        ),
+        (
+            "how certain is the emulator about 850 hPa temperature at day 5",
+            ("emulator_ensemble", {"variable": "t", "level": 850.0, "lead_hours": 120}),
+        ),
+        (
+            "probability from a 12-member emulator ensemble that sp is below 99000 Pa in 48 h",
+            (
+                "emulator_ensemble",
+                {
+                    "variable": "sp",
+                    "lead_hours": 48,
+                    "members": 12,
+                    "threshold": 99000.0,
+                    "below": True,
+                },
+            ),
+        ),
+        (
+            "emulator spread of t_8 at 850 hPa above 280 at day 2",  # the level is no threshold
+            (
+                "emulator_ensemble",
+                {
+                    "variable": "t_8",
+                    "lead_hours": 48,
+                    "level": 850.0,
+                    "threshold": 280.0,
+                    "below": False,
+                },
+            ),
         ),
         ("what is an emulator?", None),
         ("850 hPa temperature at day 3 in Berlin", None),
@@ -236,6 +268,59 @@ def test_the_scorecard_is_score_emulator_on_the_validation_period_and_is_cached(
     assert next(p for p in longer if p["type"] == "tool_result")["summary"]["origin"].startswith(
         "computed now"
     )
+
+
+def test_a_chat_ensemble_is_calibrated_once_and_maps_mean_spread_and_probability(
+    client, model, inputs
+):
+    """Over HTTP: amplitudes calibrated on training dates and cached; member 0 is the control."""
+    parts = _ask(client, "how likely is t_8 above 0 in a 4-member emulator ensemble at 12 h")
+    call = next(p for p in parts if p["type"] == "tool_call")
+    assert call["name"] == "emulator_ensemble"
+    assert "error" not in [p["type"] for p in parts], parts
+    result = next(p for p in parts if p["type"] == "tool_result")
+    summary = result["summary"]
+    assert summary["members"] == 4 and summary["valid"] == "2000-01-06T12:00:00"
+    assert summary["mean_spread"] > 0 and summary["max_spread"] >= summary["mean_spread"]
+    assert summary["probability_area"] == 1.0  # every member above 0 K everywhere
+    assert summary["perturbations"].startswith("random-field")
+    (figure,) = result["figures"]
+    assert client.get(figure).content[:8] == PNG
+    answer = "".join(p.get("delta", "") for p in parts if p["type"] == "text")
+    ckpt = read_inference_checkpoint(model)
+    for expected in ("calibrated now", "training dates", ckpt.graph_fingerprint[:12], "4 members"):
+        assert expected in answer, expected
+    stored = json.loads((model.parent / ENSEMBLE_FILE).read_text())
+    assert stored["graph_fingerprint"] == ckpt.graph_fingerprint
+    assert stored["initial_amplitude"] / stored["model_amplitude"] == pytest.approx(0.05 / 0.7)
+    calibration, _ = calibrated_perturbations(ckpt, open_dataset(inputs["dataset"]))
+    assert summary["perturbations"] == calibration.perturbations.describe()
+    again = _ask(client, "emulator ensemble of surface pressure at 6 h, chance below 0")
+    cached = next(p for p in again if p["type"] == "tool_result")["summary"]
+    assert cached["probability_area"] == 0.0 and cached["members"] == 10
+    answer = "".join(p.get("delta", "") for p in again if p["type"] == "text")
+    assert "read from the cache" in answer
+    # the control of an ensemble is the deterministic forecast
+    dataset = open_dataset(inputs["dataset"])
+    ensemble = forecast_in_memory(
+        ckpt, dataset, dataset.dates[-1], 2, members=3, perturbation=calibration.perturbations,
+        archive=StateArchive.from_dataset(ckpt, dataset),
+    )  # fmt: skip
+    single = forecast_in_memory(ckpt, dataset, dataset.dates[-1], 2)
+    np.testing.assert_allclose(ensemble.fields, single.fields, rtol=1e-5)
+    assert np.abs(ensemble.members[1:] - ensemble.members[0]).max() > 0
+
+
+def test_ensemble_bad_inputs_and_a_stale_cache(tools, model):
+    for members in (1, 31):
+        with pytest.raises(ConfigError, match=r"members must be 2\.\.30"):
+            tools["emulator_ensemble"].invoke(
+                {"variable": "t", "lead_hours": 6, "members": members}
+            )
+    (model.parent / ENSEMBLE_FILE).write_text("{not json")
+    result = tools["emulator_ensemble"].invoke({"variable": "sp", "lead_hours": 6, "members": 2})
+    assert "calibrated now" in result["text"]  # a corrupt cache is replaced
+    assert json.loads((model.parent / ENSEMBLE_FILE).read_text())["steps"] >= 1
 
 
 # ------------------------------------------------------------------ task types

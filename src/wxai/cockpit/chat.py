@@ -92,6 +92,7 @@ TOOL_TRIGGERS: dict[str, re.Pattern[str]] = {
         "relative_humidity": r"(relative humidity|humidity|feuchte)",
         "emulator_forecast": r"\bemulators?\b",
         "emulator_scorecard": r"\bemulators?\b",
+        "emulator_ensemble": r"\bemulators?\b",
     }.items()
 }
 _SYSTEM = (

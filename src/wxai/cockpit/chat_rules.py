@@ -149,6 +149,17 @@ _SKILL = re.compile(
     r"\b(how good|skill\w*|scorecards?|scores?|verif\w*|rmse|errors?|accura\w*|perform\w*)\b",
     re.IGNORECASE,
 )
+_ENSEMBLE = re.compile(
+    r"\b(ensembles?|spread|uncertain\w*|how (?:sure|certain)|confiden\w*|probabilit\w*|"
+    r"chances?|likel\w*|members?)\b",
+    re.IGNORECASE,
+)
+_THRESHOLD = re.compile(
+    r"\b(above|over|exceeds?|exceeding|more than|greater than|below|under|less than)\s+"
+    r"(-?\d+(?:\.\d+)?)(?!\s*(?:hpa|mb|mbar)\b)",
+    re.IGNORECASE,
+)
+_MEMBERS = re.compile(r"\b(\d{1,2})[ -]members?\b", re.IGNORECASE)
 _DAY = re.compile(r"\bday\s*(\d{1,2})\b|\b(\d{1,2})\s*(?:days?|d)\b", re.IGNORECASE)
 _HOURS = re.compile(r"\+?\b(\d{1,3})\s*(?:h|hrs?|hours?)\b", re.IGNORECASE)
 _HPA = re.compile(r"\b(\d{2,4}(?:\.\d+)?)\s*(?:hpa|mb|mbar)\b", re.IGNORECASE)
@@ -173,12 +184,16 @@ def _lead_hours(text: str) -> int | None:
 
 
 def emulator_call(text: str) -> tuple[str, dict[str, Any]] | None:
-    """``emulator_scorecard`` or ``emulator_forecast`` for a request naming the emulator.
+    """``emulator_scorecard``, ``emulator_ensemble`` or ``emulator_forecast`` for a request
+    naming the emulator.
 
     "How good is the emulator at day 5" asks for the scorecard (lead 120 h; default
     120 h); "run the emulator and show me 850 hPa temperature at day 3" for a
     forecast (variable, level in hPa or sigma, lead, default 24 h, and an ISO
-    initial date if given). None when the emulator is not named or no variable is.
+    initial date if given); "how certain is the emulator ...", a spread, members or a
+    probability ("chance that sp is below 99000") for an ensemble with the same
+    arguments, a member count and a threshold. None when the emulator is not named or
+    no variable is.
     """
     if not _EMULATOR.search(text):
         return None
@@ -198,7 +213,15 @@ def emulator_call(text: str) -> tuple[str, dict[str, Any]] | None:
         arguments["level"] = float((pressure or sigma).group(1))  # type: ignore[union-attr]
     if date:
         arguments["init"] = date.group(1)
-    return "emulator_forecast", arguments
+    if not _ENSEMBLE.search(text):
+        return "emulator_forecast", arguments
+    members, threshold = _MEMBERS.search(text), _THRESHOLD.search(text)
+    if members:
+        arguments["members"] = int(members.group(1))
+    if threshold:
+        arguments["threshold"] = float(threshold.group(2))
+        arguments["below"] = threshold.group(1).lower() in {"below", "under", "less than"}
+    return "emulator_ensemble", arguments
 
 
 _FRONTS = re.compile(r"\b(warm|cold|occlu\w*)?\s*fronts?\b", re.IGNORECASE)

@@ -21,6 +21,7 @@ from wxai.core.errors import ConfigError, WxaiError
 
 if TYPE_CHECKING:
     from wxai.emulator.datasets.reader import EmulatorDataset
+    from wxai.emulator.inference.perturbations import EnsemblePerturbations, StateArchive
     from wxai.emulator.training.emulator import InferenceCheckpoint
 
 __all__ = [
@@ -151,22 +152,40 @@ class InMemoryForecast:
     ----------
     init, valid:
         Initial and valid time, datetime64[s].
-    fields:
-        Prognostic variables at ``valid``, float32 (P, N), physical units.
+    members:
+        Prognostic variables at ``valid``, float32 (M, P, N), physical units; member 0
+        is the unperturbed control.
     seconds:
-        Wall time of each model step [s].
+        Wall time of each model step [s] (all members together).
     """
 
     init: np.datetime64
     valid: np.datetime64
-    fields: np.ndarray
+    members: np.ndarray
     seconds: list[float]
+
+    @property
+    def fields(self) -> np.ndarray:
+        """The control's prognostic variables, (P, N)."""
+        return self.members[0]
 
 
 def forecast_in_memory(
-    ckpt: InferenceCheckpoint, dataset: EmulatorDataset, init: np.datetime64, steps: int
+    ckpt: InferenceCheckpoint,
+    dataset: EmulatorDataset,
+    init: np.datetime64,
+    steps: int,
+    *,
+    members: int = 1,
+    perturbation: EnsemblePerturbations | None = None,
+    archive: StateArchive | None = None,
+    seed: int = 0,
 ) -> InMemoryForecast:
-    """Roll ``ckpt`` out ``steps`` steps from ``init`` (a date of ``dataset``); keep the last."""
+    """Roll ``ckpt`` out ``steps`` steps from ``init`` (a date of ``dataset``); keep the last.
+
+    ``members`` > 1 runs an ensemble perturbed as ``perturbation`` says (``archive``:
+    the training states it draws from).
+    """
     from wxai.emulator.inference.forcings import ForcingProvider
     from wxai.emulator.inference.initial import initial_from_dataset
     from wxai.emulator.inference.rollout import rollout
@@ -175,12 +194,15 @@ def forecast_in_memory(
     forcings = ForcingProvider(ckpt, dataset)
     seconds: list[float] = []
     last = None
-    for step in rollout(ckpt, start, steps, forcings=forcings):
+    ensemble = {"members": members, "archive": archive, "seed": seed}
+    if perturbation is not None:
+        ensemble["perturbation"] = perturbation
+    for step in rollout(ckpt, start, steps, forcings=forcings, **ensemble):
         if step.index:
             seconds.append(step.seconds)
         last = step
     assert last is not None
-    return InMemoryForecast(start.init_time, last.valid_time, last.fields[0], seconds)
+    return InMemoryForecast(start.init_time, last.valid_time, last.fields, seconds)
 
 
 def _shown(path: str | Path, home: Path) -> str:

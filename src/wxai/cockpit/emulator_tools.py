@@ -1,12 +1,14 @@
-"""Chat tools of the graph emulator: a forecast map, and the model's scorecard.
+"""Chat tools of the graph emulator: a forecast map, an ensemble, and the model's scorecard.
 
 ``emulator_forecast`` rolls the cockpit's emulator (:func:`find_emulator_model`) out in
 memory from the latest analysis of its training dataset (or a date of it) and maps
 one variable at one lead. ``emulator_scorecard`` answers "how good is it at day 5":
 RMSE of the emulator, persistence and climatology on initial times of the validation
 period, read from ``scorecard.json`` beside the checkpoint, or computed and cached
-there. Both answer with provenance: the checkpoint, its creation time, graph
-fingerprint and training dataset. Without a model they say how to get one.
+there. ``emulator_ensemble`` (:mod:`wxai.cockpit.emulator_ensemble`) maps a calibrated
+ensemble's mean, spread and a probability. All answer with provenance: the checkpoint,
+its creation time, graph fingerprint and training dataset. Without a model they say how
+to get one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from wxai.assistant.llm.tools.tool import Tool, tool
 from wxai.cockpit.chat_tools import FigureStore, ToolUnavailable
+from wxai.cockpit.emulator_ensemble import ensemble_answer
 from wxai.cockpit.emulator_levels import choose_variable, model_layers
 from wxai.cockpit.emulator_model import (
     NoEmulatorModel,
@@ -289,7 +292,8 @@ def _scorecard(home: Path, figures: FigureStore, lead_hours: int) -> dict[str, A
 
 
 def emulator_tools(home: Path, figures: FigureStore) -> list[Tool]:
-    """``emulator_forecast`` and ``emulator_scorecard`` for the user of ``figures``."""
+    """``emulator_forecast``, ``emulator_ensemble`` and ``emulator_scorecard`` for the user
+    of ``figures``."""
 
     @tool(
         requests=(
@@ -318,6 +322,48 @@ def emulator_tools(home: Path, figures: FigureStore) -> list[Tool]:
             home, figures, variable=variable, level=level, lead_hours=lead_hours, init=init
         )
 
+    @tool(
+        requests=(
+            "how certain is the emulator about 850 hPa temperature at day 5",
+            "emulator ensemble spread of surface pressure in 72 hours",
+            "probability from the emulator ensemble that sp is below 99000 Pa at day 3",
+        )
+    )
+    def emulator_ensemble(
+        variable: str,
+        lead_hours: int,
+        *,
+        level: float | None = None,
+        init: str | None = None,
+        members: int = 10,
+        threshold: float | None = None,
+        below: bool = False,
+    ) -> dict[str, Any]:
+        """Run a calibrated ensemble of the graph emulator: mean, spread, a probability.
+
+        Parameters
+        ----------
+        variable:
+            t (temperature), u, v (wind components) or sp (surface pressure); or a model
+            variable such as t_8.
+        lead_hours:
+            Lead time [h], a multiple of 6, at most 360.
+        level:
+            Pressure [hPa] such as 850 (the nearest model level is used), or sigma (0..1].
+        init:
+            Initial date (YYYY-MM-DDTHH) of the training dataset; default its latest.
+        members:
+            Ensemble size, 2..30.
+        threshold:
+            A value in the variable's units: adds the fraction of members above it.
+        below:
+            With ``threshold``: the fraction below it instead.
+        """
+        return ensemble_answer(
+            _checkpoint(home), home, figures, variable=variable, lead_hours=lead_hours,
+            level=level, init=init, members=members, threshold=threshold, below=below,
+        )  # fmt: skip
+
     @tool(requests=("how good is the emulator at day 5", "emulator scorecard"))
     def emulator_scorecard(lead_hours: int = 120) -> dict[str, Any]:
         """Scores of the graph emulator against persistence and climatology at a lead time.
@@ -329,4 +375,4 @@ def emulator_tools(home: Path, figures: FigureStore) -> list[Tool]:
         """
         return _scorecard(home, figures, lead_hours)
 
-    return [emulator_forecast, emulator_scorecard]
+    return [emulator_forecast, emulator_ensemble, emulator_scorecard]

@@ -38,15 +38,6 @@ class EmulatorEnsembleConfig(TrainedModelLab):
     )
 
 
-def _calibration_period(ckpt, steps: int) -> tuple[str, str]:
-    """Initial times of the training period whose whole lead is in it too."""
-    import numpy as np
-
-    lo, hi = ckpt.data.training_period
-    last = hi - np.timedelta64(int(ckpt.data.step.total_seconds()), "s") * steps
-    return str(lo), str(last)
-
-
 @lab(
     "emulator-ensemble",
     title="An emulator ensemble from random-field and model perturbations: CRPS and spread-skill",
@@ -61,14 +52,18 @@ def emulator_ensemble(cfg: EmulatorEnsembleConfig, ctx: LabContext) -> LabOutcom
 
     from wxai.emulator.inference.perturbations import EnsemblePerturbations
     from wxai.emulator.inference.run import parse_lead
-    from wxai.emulator.inference.scores import calibrate_perturbations, score_ensemble
+    from wxai.emulator.inference.scores import (
+        calibrate_perturbations,
+        calibration_span,
+        score_ensemble,
+    )
 
     ckpt, dataset, validation = trained_model(cfg, ctx)
     steps = parse_lead(cfg.lead, ckpt.data.step)
     settings = EnsemblePerturbations(cfg.initial, cfg.perturbation, cfg.model_noise)
     ratios: list[float] = []
     if cfg.calibration_inits:
-        start, end = _calibration_period(ckpt, steps)
+        start, end = calibration_span(ckpt, steps)
         settings, ratios = calibrate_perturbations(
             ckpt, dataset, settings, start=start, end=end, steps=steps, members=cfg.members,
             every=cfg.every, max_inits=cfg.calibration_inits, seed=cfg.seed + 1,

@@ -42,6 +42,7 @@ __all__ = [
     "EnsembleScores",
     "Scorecard",
     "calibrate_perturbations",
+    "calibration_span",
     "score_emulator",
     "score_ensemble",
     "simulator_time",
@@ -402,6 +403,24 @@ def score_ensemble(
         spread_skill=(spread / mean_rmse * np.sqrt((members + 1) / members)).tolist(),
         seconds_per_forecast=seconds / k,
     )
+
+
+def calibration_span(ckpt: InferenceCheckpoint, steps: int) -> tuple[str, str]:
+    """First and last initial time of the training period whose ``steps``-step lead stays in it.
+
+    Raises
+    ------
+    ConfigError
+        The training period is shorter than the lead.
+    """
+    lo, hi = ckpt.data.training_period
+    last = hi - np.timedelta64(int(ckpt.data.step.total_seconds()), "s") * steps
+    if last < lo:
+        raise ConfigError(
+            f"the training period {lo}..{hi} is shorter than a {steps}-step lead: "
+            "no training date to calibrate the ensemble on"
+        )
+    return str(lo), str(last)
 
 
 def calibrate_perturbations(
