@@ -1,5 +1,6 @@
 """The emulator in the chat, in a real Chromium: a forecaster asks for 850 hPa temperature
-from the latest analysis and for the scorecard, and gets maps, numbers and provenance."""
+from the latest analysis, for the scorecard and for the ensemble's spread, and gets maps,
+numbers and provenance."""
 
 from __future__ import annotations
 
@@ -57,5 +58,23 @@ def test_emulator_forecast_and_scorecard_in_the_chat(browser, server, tmp_path: 
     expect(card_text).to_contain_text("persistence")
     expect(card_text).to_contain_text("climatology")
     screenshot(page, tmp_path, "emulator_scorecard")
+
+    spread = ask(page, "How likely is surface pressure below 100000 Pa in the emulator ensemble at day 2?")
+    spread_text = spread.get_by_test_id("answer-text")
+    expect(spread_text).to_contain_text("Emulator ensemble of sp")
+    expect(spread_text).to_contain_text("calibrated")
+    ensemble_map = spread_text.locator("img").first
+    expect(ensemble_map).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=ensemble_map.element_handle()
+    )
+    # three wide panels shrink to the answer column: nothing scrolls sideways
+    image, column = ensemble_map.bounding_box(), spread.bounding_box()
+    assert image["x"] + image["width"] <= column["x"] + column["width"] + 1
+    assert page.evaluate(
+        "() => { const m = document.querySelector('.messages');"
+        " return m.scrollWidth <= m.clientWidth; }"
+    )
+    screenshot(page, tmp_path, "emulator_ensemble")
     watch.assert_clean()
     page.context.close()

@@ -140,6 +140,11 @@ def calibrated_perturbations(
     return calibration, f"calibrated now in {time.perf_counter() - started:.1f} s{cached_now}"
 
 
+def _number(value: float) -> str:
+    """4 significant digits, without an exponent for values such as pressures in Pa."""
+    return f"{value:.0f}" if 1e3 <= abs(value) < 1e7 else f"{value:.4g}"
+
+
 def _where(values: np.ndarray, ckpt: InferenceCheckpoint) -> str:
     k = int(np.argmax(values))
     lat, lon = float(ckpt.data.latitudes[k]), float(ckpt.data.longitudes[k])
@@ -205,14 +210,15 @@ def ensemble_answer(
     mean_spread = float(np.sum(weights * spread) / np.sum(weights))
     lines = [
         f"**Emulator ensemble of {choice.name} [{units}]** on {choice.label}, {members} members, "
-        f"+{lead_hours} h from {initial}, valid {valid}: ensemble mean {mean.min():.4g} .. "
-        f"{mean.max():.4g} {units}; spread (standard deviation) {mean_spread:.3g} {units} "
-        f"on area average, largest {spread.max():.3g} {units} near {_where(spread, ckpt)}.",
+        f"+{lead_hours} h from {initial}, valid {valid}: ensemble mean {_number(mean.min())} .. "
+        f"{_number(mean.max())} {units}; spread (standard deviation) {_number(mean_spread)} "
+        f"{units} on area average, largest {_number(spread.max())} {units} near "
+        f"{_where(spread, ckpt)}.",
     ]
     if probability is not None:
         area = float(np.sum(weights * (probability >= 0.5)) / np.sum(weights))
         lines.append(
-            f"At least half the members are {'below' if below else 'above'} {threshold:g} "
+            f"At least half the members are {'below' if below else 'above'} {_number(threshold)} "
             f"{units} on {100 * area:.0f} % of the globe."
         )
     lines += [
@@ -250,7 +256,7 @@ def _panels_png(
     from wxai.viz.emulator_panels import plot_cell_fields
 
     figure = plot_cell_fields(
-        ckpt.data.latitudes, ckpt.data.longitudes, panels, ncols=len(panels), cmaps=cmaps,
+        ckpt.data.latitudes, ckpt.data.longitudes, panels, ncols=2, cmaps=cmaps,
         suptitle=suptitle,
     )  # fmt: skip
     path = folder / "emulator-ensemble.png"
