@@ -12,8 +12,6 @@ with a threshold the fraction of members above (or below) it, with provenance.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -22,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wxai.cockpit.chat_tools import FigureStore
-from wxai.cockpit.emulator_levels import choose_variable, model_layers
+from wxai.cockpit.emulator_files import cells_png, read_cache, write_cache
 from wxai.cockpit.emulator_model import (
     forecast_in_memory,
-    initial_time,
     provenance_lines,
-    steps_for_lead,
+    resolve_request,
 )
 from wxai.core.errors import ConfigError
 
@@ -74,27 +71,12 @@ class Calibration:
 
 
 def _cached(ckpt: InferenceCheckpoint) -> Calibration | None:
-    path = ckpt.path.parent / ENSEMBLE_FILE
-    if not path.is_file() or path.stat().st_mtime < ckpt.path.stat().st_mtime:
-        return None
+    data = read_cache(ckpt, ENSEMBLE_FILE)
     try:
-        calibration = Calibration(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None  # unreadable or of another version: calibrate again
+        calibration = Calibration(**data)
+    except TypeError:
+        return None  # no cache, or one of another version: calibrate again
     return calibration if calibration.graph_fingerprint == ckpt.graph_fingerprint else None
-
-
-def _write(calibration: Calibration, ckpt: InferenceCheckpoint) -> bool:
-    """Write ``ensemble.json`` atomically; False where the folder is read-only."""
-    path = ckpt.path.parent / ENSEMBLE_FILE
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        partial.write_text(json.dumps(dataclasses.asdict(calibration), indent=1))
-        partial.replace(path)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        return False
-    return True
 
 
 def calibrated_perturbations(
@@ -136,7 +118,8 @@ def calibrated_perturbations(
         settings.initial, settings.initial_amplitude, settings.model_amplitude,
         [float(r) for r in ratios], steps, CALIBRATION["inits"], ckpt.graph_fingerprint,
     )  # fmt: skip
-    cached_now = " and cached" if _write(calibration, ckpt) else ""
+    stored = write_cache(ckpt, ENSEMBLE_FILE, dataclasses.asdict(calibration))
+    cached_now = " and cached" if stored else ""
     return calibration, f"calibrated now in {time.perf_counter() - started:.1f} s{cached_now}"
 
 
@@ -165,26 +148,20 @@ def ensemble_answer(
     below: bool = False,
 ) -> dict[str, Any]:
     """Run a calibrated ensemble and answer with its mean, spread and probability maps."""
-    from wxai.emulator.datasets.reader import open_dataset
     from wxai.emulator.inference.perturbations import StateArchive
 
     if not 2 <= members <= MAX_MEMBERS:
         raise ConfigError(f"members must be 2..{MAX_MEMBERS}, got {members}")
-    steps = steps_for_lead(lead_hours, ckpt.data.step)
-    meta = ckpt.data.variables_metadata
-    dataset = open_dataset(ckpt.data.provenance["path"])
-    choice = choose_variable(
-        meta, ckpt.emulator.prognostic, variable, level, model_layers(dataset.attrs)
-    )
-    start = initial_time(dataset, init)
+    request = resolve_request(ckpt, variable, level, lead_hours, init)
+    choice, units, dataset = request.choice, request.units, request.dataset
     calibration, origin = calibrated_perturbations(ckpt, dataset)
     run = forecast_in_memory(
-        ckpt, dataset, start, steps, members=members, perturbation=calibration.perturbations,
+        ckpt, dataset, request.start, request.steps, members=members,
+        perturbation=calibration.perturbations,
         archive=StateArchive.from_dataset(ckpt, dataset), seed=2,
     )  # fmt: skip
-    values = run.members[:, ckpt.emulator.prognostic.index(choice.name)]  # (M, N)
+    values = run.members[:, request.index]  # (M, N)
     mean, spread = values.mean(axis=0), values.std(axis=0, ddof=1)
-    units = str(meta.get(choice.name, {}).get("units", ""))
     panels = {f"ensemble mean [{units}]": mean, f"spread (standard deviation) [{units}]": spread}
     cmaps = {f"spread (standard deviation) [{units}]": "magma"}
     probability = None
@@ -198,10 +175,10 @@ def ensemble_answer(
     initial = f"{np.datetime_as_string(run.init, unit='m').replace('T', ' ')} UTC"
     scratch = figures.scratch()
     try:
-        png = _panels_png(
-            ckpt, panels, cmaps, scratch,
-            f"wxai emulator ensemble, {members} members: {choice.name} on {choice.label}, "
-            f"+{lead_hours} h from {initial}, valid {valid}",
+        png = cells_png(
+            ckpt, panels, scratch / "emulator-ensemble.png", cmaps=cmaps,
+            suptitle=f"wxai emulator ensemble, {members} members: {choice.name} on "
+            f"{choice.label}, +{lead_hours} h from {initial}, valid {valid}",
         )  # fmt: skip
         urls = [figures.adopt(png)]
     finally:
@@ -245,23 +222,3 @@ def ensemble_answer(
         "text": "\n".join(lines),
         "figures": urls,
     }
-
-
-def _panels_png(
-    ckpt: InferenceCheckpoint, panels: dict[str, np.ndarray], cmaps: dict[str, str],
-    folder: Path, suptitle: str,
-) -> Path:  # fmt: skip
-    import matplotlib.pyplot as plt
-
-    from wxai.viz.emulator_panels import plot_cell_fields
-
-    figure = plot_cell_fields(
-        ckpt.data.latitudes, ckpt.data.longitudes, panels, ncols=2, cmaps=cmaps,
-        suptitle=suptitle,
-    )  # fmt: skip
-    path = folder / "emulator-ensemble.png"
-    try:
-        figure.savefig(path, dpi=110)
-    finally:
-        plt.close(figure)
-    return path

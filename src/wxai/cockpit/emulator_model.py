@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wxai.cockpit.emulator_levels import LevelChoice, choose_variable, model_layers
 from wxai.core.errors import ConfigError, WxaiError
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_LEAD_HOURS",
     "MODEL_ENV",
+    "FieldRequest",
     "InMemoryForecast",
     "NoEmulatorModel",
     "find_emulator_model",
@@ -34,6 +36,7 @@ __all__ = [
     "initial_time",
     "parse_init",
     "provenance_lines",
+    "resolve_request",
     "steps_for_lead",
 ]
 
@@ -203,6 +206,53 @@ def forecast_in_memory(
         last = step
     assert last is not None
     return InMemoryForecast(start.init_time, last.valid_time, last.fields, seconds)
+
+
+@dataclass(frozen=True)
+class FieldRequest:
+    """A chat request for one variable at one lead, resolved against the model.
+
+    ``index``: the variable's row in the model's prognostic fields; ``start``: the
+    initial date (datetime64[s]) in ``dataset``; ``units`` from the dataset.
+    """
+
+    dataset: EmulatorDataset
+    choice: LevelChoice
+    index: int
+    steps: int
+    start: np.datetime64
+    units: str
+
+
+def resolve_request(
+    ckpt: InferenceCheckpoint,
+    variable: str,
+    level: float | None,
+    lead_hours: int,
+    init: str | None,
+) -> FieldRequest:
+    """Variable and level (:func:`choose_variable`), lead and initial time of a request.
+
+    Raises
+    ------
+    ConfigError, UnknownNameError
+        An unknown variable, a lead off the step or too long, an init not in the dataset.
+    """
+    from wxai.emulator.datasets.reader import open_dataset
+
+    steps = steps_for_lead(lead_hours, ckpt.data.step)
+    meta = ckpt.data.variables_metadata
+    dataset = open_dataset(ckpt.data.provenance["path"])
+    prognostic = list(ckpt.emulator.prognostic)
+    choice = choose_variable(meta, prognostic, variable, level, model_layers(dataset.attrs))
+    return FieldRequest(
+        dataset=dataset,
+        choice=choice,
+        index=prognostic.index(choice.name),
+        steps=steps,
+        start=initial_time(dataset, init),
+        units=str(meta.get(choice.name, {}).get("units", "")),
+    )
 
 
 def _shown(path: str | Path, home: Path) -> str:

@@ -14,8 +14,6 @@ to get one.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -26,13 +24,13 @@ import numpy as np
 from wxai.assistant.llm.tools.tool import Tool, tool
 from wxai.cockpit.chat_tools import FigureStore, ToolUnavailable
 from wxai.cockpit.emulator_ensemble import ensemble_answer
-from wxai.cockpit.emulator_levels import choose_variable, model_layers
+from wxai.cockpit.emulator_files import cells_png, read_cache, write_cache
 from wxai.cockpit.emulator_model import (
     NoEmulatorModel,
     find_emulator_model,
     forecast_in_memory,
-    initial_time,
     provenance_lines,
+    resolve_request,
     steps_for_lead,
 )
 
@@ -79,50 +77,22 @@ def _timing(seconds: list[float], step_hours: float) -> str:
     return f"- {len(seconds)} steps of {step_hours:g} h in {total:.2f} s ({per:.1f} ms per step)"
 
 
-def _map_png(
-    ckpt: InferenceCheckpoint, values: np.ndarray, *, title: str, suptitle: str, cmap: str,
-    folder: Path,
-) -> Path:  # fmt: skip
-    """A global map of ``values`` (N,) on the model's cells, written to ``folder``."""
-    import matplotlib.pyplot as plt
-
-    from wxai.viz.emulator_panels import plot_cell_fields
-
-    figure = plot_cell_fields(
-        ckpt.data.latitudes, ckpt.data.longitudes, {title: values}, ncols=1,
-        cmaps={title: cmap}, suptitle=suptitle,
-    )  # fmt: skip
-    path = folder / "emulator-map.png"
-    try:
-        figure.savefig(path, dpi=110)
-    finally:
-        plt.close(figure)
-    return path
-
-
 def _forecast(
     home: Path, figures: FigureStore, *, variable: str, level: float | None, lead_hours: int,
     init: str | None,
 ) -> dict[str, Any]:  # fmt: skip
-    from wxai.emulator.datasets.reader import open_dataset
-
     ckpt = _checkpoint(home)
-    steps = steps_for_lead(lead_hours, ckpt.data.step)
-    meta = ckpt.data.variables_metadata
-    dataset = open_dataset(ckpt.data.provenance["path"])
-    choice = choose_variable(
-        meta, ckpt.emulator.prognostic, variable, level, model_layers(dataset.attrs)
-    )
-    start = initial_time(dataset, init)
-    run = forecast_in_memory(ckpt, dataset, start, steps)
-    values = run.fields[ckpt.emulator.prognostic.index(choice.name)]
-    units = str(meta.get(choice.name, {}).get("units", ""))
+    request = resolve_request(ckpt, variable, level, lead_hours, init)
+    choice, units = request.choice, request.units
+    run = forecast_in_memory(ckpt, request.dataset, request.start, request.steps)
+    values = run.fields[request.index]
     scratch = figures.scratch()
     try:
-        png = _map_png(
-            ckpt, values, title=f"{choice.name} [{units}], {choice.label}, valid {_utc(run.valid)}",
+        title = f"{choice.name} [{units}], {choice.label}, valid {_utc(run.valid)}"
+        png = cells_png(
+            ckpt, {title: values}, scratch / "emulator-map.png",
+            cmaps={title: _CMAPS.get(choice.param, "viridis")},
             suptitle=f"wxai emulator: +{lead_hours} h from {_utc(run.init)}",
-            cmap=_CMAPS.get(choice.param, "viridis"), folder=scratch,
         )  # fmt: skip
         urls = [figures.adopt(png)]
     finally:
@@ -169,31 +139,15 @@ def cached_scorecard(ckpt: InferenceCheckpoint, steps: int) -> Scorecard | None:
     """The ``scorecard.json`` beside ``ckpt`` if it is newer and scores ``steps`` leads."""
     from wxai.emulator.inference.scores import Scorecard
 
-    path = ckpt.path.parent / SCORECARD_FILE
-    if not path.is_file() or path.stat().st_mtime < ckpt.path.stat().st_mtime:
-        return None
+    data = read_cache(ckpt, SCORECARD_FILE)
+    known = {f.name for f in dataclasses.fields(Scorecard)}
     try:
-        data = json.loads(path.read_text())
-        known = {f.name for f in dataclasses.fields(Scorecard)}
         card = Scorecard(**{k: v for k, v in data.items() if k in known})
-    except (OSError, ValueError, TypeError):
-        return None  # unreadable or of another version: score again
+    except (AttributeError, TypeError):
+        return None  # no cache, or one of another version: score again
     if card.variables != list(ckpt.emulator.prognostic) or len(card.lead_hours) < steps:
         return None
     return card
-
-
-def _write_cache(card: Scorecard, ckpt: InferenceCheckpoint) -> bool:
-    """Write ``scorecard.json`` beside the checkpoint atomically; False where it cannot."""
-    path = ckpt.path.parent / SCORECARD_FILE
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        partial.write_text(json.dumps(card.to_dict(), indent=1))
-        partial.replace(path)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        return False
-    return True
 
 
 def scorecard_for(ckpt: InferenceCheckpoint, steps: int) -> tuple[Scorecard, str]:
@@ -215,7 +169,7 @@ def scorecard_for(ckpt: InferenceCheckpoint, steps: int) -> tuple[Scorecard, str
         end=validation.end.isoformat(), steps=steps, every=SCORE_EVERY,
         max_inits=SCORE_MAX_INITS,
     )  # fmt: skip
-    cached = " and cached" if _write_cache(card, ckpt) else ""
+    cached = " and cached" if write_cache(ckpt, SCORECARD_FILE, card.to_dict()) else ""
     return card, f"computed now in {time.perf_counter() - started:.1f} s{cached}"
 
 
