@@ -59,7 +59,9 @@ def test_emulator_forecast_and_scorecard_in_the_chat(browser, server, tmp_path: 
     expect(card_text).to_contain_text("climatology")
     screenshot(page, tmp_path, "emulator_scorecard")
 
-    spread = ask(page, "How likely is surface pressure below 100000 Pa in the emulator ensemble at day 2?")
+    spread = ask(
+        page, "How likely is surface pressure below 100000 Pa in the emulator ensemble at day 2?"
+    )
     spread_text = spread.get_by_test_id("answer-text")
     expect(spread_text).to_contain_text("Emulator ensemble of sp")
     expect(spread_text).to_contain_text("calibrated")
