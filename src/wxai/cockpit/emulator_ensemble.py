@@ -164,19 +164,20 @@ def ensemble_answer(
     mean, spread = values.mean(axis=0), values.std(axis=0, ddof=1)
     panels = {f"ensemble mean [{units}]": mean, f"spread (standard deviation) [{units}]": spread}
     cmaps = {f"spread (standard deviation) [{units}]": "magma"}
+    limits: dict[str, tuple[float, float]] = {}
     probability = None
     if threshold is not None:
         side = "<" if below else ">"
         exceeds = values < threshold if below else values > threshold
         probability = exceeds.mean(axis=0)
         title = f"P({choice.name} {side} {threshold:g} {units})"
-        panels[title], cmaps[title] = probability, "Blues"
+        panels[title], cmaps[title], limits[title] = probability, "Blues", (0.0, 1.0)
     valid = f"{np.datetime_as_string(run.valid, unit='m').replace('T', ' ')} UTC"
     initial = f"{np.datetime_as_string(run.init, unit='m').replace('T', ' ')} UTC"
     scratch = figures.scratch()
     try:
         png = cells_png(
-            ckpt, panels, scratch / "emulator-ensemble.png", cmaps=cmaps,
+            ckpt, panels, scratch / "emulator-ensemble.png", cmaps=cmaps, limits=limits,
             suptitle=f"wxai emulator ensemble, {members} members: {choice.name} on "
             f"{choice.label}, +{lead_hours} h from {initial}, valid {valid}",
         )  # fmt: skip

@@ -51,15 +51,19 @@ def cells_png(
     *,
     cmaps: dict[str, str],
     suptitle: str,
+    limits: dict[str, tuple[float, float]] | None = None,
 ) -> Path:
-    """Global maps of ``panels`` (title -> values (N,) on the model's cells), two per row."""
+    """Global maps of ``panels`` (title -> values (N,) on the model's cells), two per row.
+
+    ``cmaps`` and ``limits`` (colour range) by panel title.
+    """
     import matplotlib.pyplot as plt
 
     from wxai.viz.emulator_panels import plot_cell_fields
 
     figure = plot_cell_fields(
         ckpt.data.latitudes, ckpt.data.longitudes, panels, ncols=min(2, len(panels)),
-        cmaps=cmaps, suptitle=suptitle,
+        cmaps=cmaps, limits=limits, suptitle=suptitle,
     )  # fmt: skip
     try:
         figure.savefig(path, dpi=110)

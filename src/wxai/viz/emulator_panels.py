@@ -23,11 +23,14 @@ def plot_cell_fields(
     *,
     ncols: int = 2,
     cmaps: Mapping[str, str] | None = None,
+    limits: Mapping[str, tuple[float, float]] | None = None,
     suptitle: str | None = None,
 ) -> Figure:
     """One global Robinson map per entry of ``fields`` (title -> values ``(N,)``), as dots.
 
     Dots are sized to the mean cell spacing, so any grid's cells tile the map.
+    ``cmaps`` and ``limits`` (colour range ``(vmin, vmax)``) by title; by default
+    viridis over the data's range.
     """
     import cartopy.crs as ccrs
     import matplotlib.pyplot as plt
@@ -48,6 +51,8 @@ def plot_cell_fields(
             marker="s",
             linewidths=0,
             cmap=(cmaps or {}).get(title, "viridis"),
+            vmin=(limits or {}).get(title, (None, None))[0],
+            vmax=(limits or {}).get(title, (None, None))[1],
             transform=ccrs.PlateCarree(),
         )
         add_coastlines(ax, with_borders=False)
