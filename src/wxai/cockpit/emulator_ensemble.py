@@ -38,6 +38,7 @@ __all__ = [
     "ENSEMBLE_FILE",
     "MAX_MEMBERS",
     "Calibration",
+    "CalibrationPlan",
     "calibrated_perturbations",
     "ensemble_answer",
 ]
@@ -46,9 +47,24 @@ __all__ = [
 ENSEMBLE_FILE = "ensemble.json"
 #: Largest ensemble the chat runs (memory and time grow with it).
 MAX_MEMBERS = 30
-#: How the calibration runs: where it starts (the ``emulator-ensemble`` lab's settings),
-#: on how many training dates, with how many members, up to how many steps.
-CALIBRATION = {"start": ("random-field", 0.05, 0.7), "inits": 4, "members": 6, "steps": 16}
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationPlan:
+    """How a checkpoint's ensemble is calibrated: where the amplitudes start (the
+    ``emulator-ensemble`` lab's settings), on how many training dates, with how many
+    members, over up to how many steps."""
+
+    initial: str = "random-field"
+    initial_amplitude: float = 0.05
+    model_amplitude: float = 0.7
+    inits: int = 4
+    members: int = 6
+    steps: int = 16
+
+
+#: The plan every checkpoint's calibration follows.
+CALIBRATION = CalibrationPlan()
 
 
 @dataclasses.dataclass
@@ -86,8 +102,8 @@ def calibrated_perturbations(
 
     Cached ones when newer than the checkpoint and of its graph, else
     :func:`~wxai.emulator.inference.scores.calibrate_perturbations` on up to
-    ``CALIBRATION["inits"]`` training dates with a lead of up to
-    ``CALIBRATION["steps"]`` steps (shorter where the training period is), cached.
+    ``CALIBRATION.inits`` training dates with a lead of up to ``CALIBRATION.steps``
+    steps (shorter where the training period is), cached.
 
     Raises
     ------
@@ -104,19 +120,21 @@ def calibrated_perturbations(
     step = np.timedelta64(int(ckpt.data.step.total_seconds()), "s")
     # leave at least two initial times (and the model's input window) in the period
     fits = int((hi - lo) // step) - ckpt.emulator.multistep_input
-    steps = min(CALIBRATION["steps"], fits)
+    plan = CALIBRATION
+    steps = min(plan.steps, fits)
     if steps < 1:
         raise ConfigError(f"the training period {lo}..{hi} is too short to calibrate an ensemble")
     start, end = calibration_span(ckpt, steps)
     started = time.perf_counter()
     settings, ratios = calibrate_perturbations(
-        ckpt, dataset, EnsemblePerturbations(*CALIBRATION["start"]), start=start, end=end,
-        steps=steps, members=CALIBRATION["members"], every=1, max_inits=CALIBRATION["inits"],
-        seed=1,
+        ckpt, dataset,
+        EnsemblePerturbations(plan.initial, plan.initial_amplitude, plan.model_amplitude),
+        start=start, end=end, steps=steps, members=plan.members, every=1,
+        max_inits=plan.inits, seed=1,
     )  # fmt: skip
     calibration = Calibration(
         settings.initial, settings.initial_amplitude, settings.model_amplitude,
-        [float(r) for r in ratios], steps, CALIBRATION["inits"], ckpt.graph_fingerprint,
+        [float(r) for r in ratios], steps, plan.inits, ckpt.graph_fingerprint,
     )  # fmt: skip
     stored = write_cache(ckpt, ENSEMBLE_FILE, dataclasses.asdict(calibration))
     cached_now = " and cached" if stored else ""
