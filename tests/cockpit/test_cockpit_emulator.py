@@ -18,7 +18,6 @@ import xarray as xr
 from emulator_fixture import build_inputs
 from wxai.cockpit.chat_rules import emulator_call
 from wxai.cockpit.chat_tools import FigureStore, ToolUnavailable
-from wxai.cockpit.emulator_ensemble import ENSEMBLE_FILE, calibrated_perturbations
 from wxai.cockpit.emulator_levels import choose_variable
 from wxai.cockpit.emulator_model import MODEL_ENV, find_emulator_model, forecast_in_memory
 from wxai.cockpit.emulator_tasks import EmulatorTrainParams, EmulatorTrainTask
@@ -30,6 +29,7 @@ from wxai.cockpit.emulator_tools import (
 )
 from wxai.core.errors import ConfigError, UnknownNameError
 from wxai.emulator.datasets.reader import open_dataset
+from wxai.emulator.inference.calibration import CALIBRATION_FILE, checkpoint_calibration
 from wxai.emulator.inference.perturbations import StateArchive
 from wxai.emulator.inference.scores import score_emulator
 from wxai.emulator.training.emulator import read_inference_checkpoint
@@ -290,16 +290,17 @@ def test_a_chat_ensemble_is_calibrated_once_and_maps_mean_spread_and_probability
     ckpt = read_inference_checkpoint(model)
     for expected in ("calibrated now", "training dates", ckpt.graph_fingerprint[:12], "4 members"):
         assert expected in answer, expected
-    stored = json.loads((model.parent / ENSEMBLE_FILE).read_text())
+    stored = json.loads((model.parent / CALIBRATION_FILE).read_text())
     assert stored["graph_fingerprint"] == ckpt.graph_fingerprint
     assert stored["initial_amplitude"] / stored["model_amplitude"] == pytest.approx(0.05 / 0.7)
-    calibration, _ = calibrated_perturbations(ckpt, open_dataset(inputs["dataset"]))
+    calibration, origin = checkpoint_calibration(ckpt, open_dataset(inputs["dataset"]))
+    assert origin == "read from ensemble.json beside the checkpoint"
     assert summary["perturbations"] == calibration.perturbations.describe()
     again = _ask(client, "emulator ensemble of surface pressure at 6 h, chance below 0")
     cached = next(p for p in again if p["type"] == "tool_result")["summary"]
     assert cached["probability_area"] == 0.0 and cached["members"] == 10
     answer = "".join(p.get("delta", "") for p in again if p["type"] == "text")
-    assert "read from the cache" in answer
+    assert "read from ensemble.json" in answer
     # the control of an ensemble is the deterministic forecast
     dataset = open_dataset(inputs["dataset"])
     ensemble = forecast_in_memory(
@@ -317,10 +318,10 @@ def test_ensemble_bad_inputs_and_a_stale_cache(tools, model):
             tools["emulator_ensemble"].invoke(
                 {"variable": "t", "lead_hours": 6, "members": members}
             )
-    (model.parent / ENSEMBLE_FILE).write_text("{not json")
+    (model.parent / CALIBRATION_FILE).write_text("{not json")
     result = tools["emulator_ensemble"].invoke({"variable": "sp", "lead_hours": 6, "members": 2})
     assert "calibrated now" in result["text"]  # a corrupt cache is replaced
-    assert json.loads((model.parent / ENSEMBLE_FILE).read_text())["steps"] >= 1
+    assert json.loads((model.parent / CALIBRATION_FILE).read_text())["steps"] >= 1
 
 
 # ------------------------------------------------------------------ task types

@@ -3,6 +3,7 @@ period, +/- pairs, model noise after each step, calibration, and the forecast CL
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,12 @@ from emulator_fixture import build_inputs
 from wxai.cli.app import app
 from wxai.core.errors import ConfigError
 from wxai.emulator.datasets.reader import open_dataset
+from wxai.emulator.inference.calibration import (
+    CALIBRATION,
+    CALIBRATION_FILE,
+    cached_calibration,
+    checkpoint_calibration,
+)
 from wxai.emulator.inference.forcings import ForcingProvider
 from wxai.emulator.inference.initial import initial_from_dataset
 from wxai.emulator.inference.perturbations import (
@@ -23,7 +30,11 @@ from wxai.emulator.inference.perturbations import (
 )
 from wxai.emulator.inference.rollout import rollout
 from wxai.emulator.inference.run import run_forecast
-from wxai.emulator.inference.scores import calibrate_perturbations, score_ensemble
+from wxai.emulator.inference.scores import (
+    calibrate_perturbations,
+    calibration_span,
+    score_ensemble,
+)
 from wxai.emulator.training.emulator import read_inference_checkpoint
 
 INIT = "2000-01-04T00"
@@ -230,3 +241,54 @@ def test_forecast_from_a_file_needs_the_training_dataset_for_random_fields(input
     with xr.open_dataset(tmp_path / "out.nc") as ens:
         assert ens.sizes["member"] == 2
     assert ckpt.data.provenance["path"] == str(inputs["dataset"])
+
+
+def test_calibration_is_kept_beside_the_checkpoint_and_used_by_forecasts(inputs, tmp_path):
+    """`wxai emulator calibrate` computes it once; `forecast --calibrated` uses it."""
+    checkpoint = tmp_path / "model" / "inference-best.pt"
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(Path(inputs["checkpoint"]).read_bytes())
+    made = CliRunner().invoke(app, ["emulator", "calibrate", str(checkpoint)])
+    assert made.exit_code == 0, made.output
+    assert "calibrated now" in made.output and "--calibrated" in made.output
+    ckpt = read_inference_checkpoint(checkpoint)
+    stored = cached_calibration(ckpt)
+    assert stored is not None and (checkpoint.parent / CALIBRATION_FILE).is_file()
+    # the same as calibrate_perturbations run by hand with the plan's settings
+    start, end = calibration_span(ckpt, stored.steps)
+    plan = CALIBRATION
+    by_hand, ratios = calibrate_perturbations(
+        ckpt, open_dataset(inputs["dataset"]),
+        EnsemblePerturbations(plan.initial, plan.initial_amplitude, plan.model_amplitude),
+        start=start, end=end, steps=stored.steps, members=plan.members, every=1,
+        max_inits=plan.inits, seed=1,
+    )  # fmt: skip
+    assert stored.perturbations == by_hand and stored.spread_skill_before == ratios
+    assert by_hand.initial_amplitude != plan.initial_amplitude
+
+    out = tmp_path / "ens.nc"
+    run = CliRunner().invoke(
+        app,
+        [
+            "emulator", "forecast", str(checkpoint), "--init", INIT, "--lead", "12h",
+            "--out", str(out), "--members", "3", "--calibrated",
+        ],
+    )  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert f"calibration: read from {CALIBRATION_FILE}" in run.output
+    with xr.open_dataset(out) as ens:
+        assert ens.attrs["wxai_ensemble_perturbations"] == by_hand.describe()
+        assert float(ens.sp.std("member").isel(time=-1).mean()) > 0
+
+    again = CliRunner().invoke(app, ["emulator", "calibrate", str(checkpoint), "--again"])
+    assert again.exit_code == 0 and "calibrated now" in again.output
+    # a newer checkpoint or another graph makes the kept calibration stale
+    (checkpoint.parent / CALIBRATION_FILE).write_text(
+        (checkpoint.parent / CALIBRATION_FILE).read_text().replace(ckpt.graph_fingerprint, "0" * 64)
+    )
+    assert cached_calibration(ckpt) is None
+    _, origin = checkpoint_calibration(ckpt, open_dataset(inputs["dataset"]))
+    assert origin.startswith("calibrated now")
+    later = (checkpoint.parent / CALIBRATION_FILE).stat().st_mtime + 10
+    os.utime(checkpoint, (later, later))
+    assert cached_calibration(ckpt) is None

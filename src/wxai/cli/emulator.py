@@ -98,6 +98,14 @@ def forecast(  # noqa: PLR0917 (typer options)
             "--model-noise", help="Factor on a random 6 h change added to each member each step"
         ),
     ] = 0.0,
+    calibrated: Annotated[
+        bool,
+        typer.Option(
+            "--calibrated",
+            help="The checkpoint's calibrated random-field + model-noise settings (see "
+            "`wxai emulator calibrate`), instead of --perturbation* and --model-noise",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
     threads: Annotated[
@@ -110,7 +118,11 @@ def forecast(  # noqa: PLR0917 (typer options)
     from wxai.emulator.inference.perturbations import EnsemblePerturbations
     from wxai.emulator.inference.run import run_forecast
 
-    perturbations = EnsemblePerturbations(perturbation_kind, perturbation, model_noise)
+    perturbations = (
+        "calibrated"
+        if calibrated
+        else EnsemblePerturbations(perturbation_kind, perturbation, model_noise)
+    )
 
     with _progress_bar("steps") as advance:
         summary = run_forecast(
@@ -126,6 +138,41 @@ def forecast(  # noqa: PLR0917 (typer options)
             progress=advance,
         )
     typer.echo(summary.describe())
+
+
+@app.command("calibrate")
+def calibrate(
+    checkpoint: Annotated[Path, typer.Argument(help="inference-best.pt or inference-last.pt")],
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            "--dataset", help="Dataset with the training period (default: the training one)"
+        ),
+    ] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="Compute again even where ensemble.json is valid")
+    ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", help="torch intra-op threads (1 when other jobs share the CPU)"),
+    ] = None,
+) -> None:
+    """Calibrate the checkpoint's ensemble on training dates; keep it in ensemble.json beside it."""
+    _set_threads(threads)
+    from wxai.emulator.inference.calibration import checkpoint_calibration
+    from wxai.emulator.inference.run import archive_dataset
+    from wxai.emulator.training.emulator import read_inference_checkpoint
+
+    ckpt = read_inference_checkpoint(checkpoint)
+    calibration, origin = checkpoint_calibration(
+        ckpt, archive_dataset(ckpt, dataset), refresh=again
+    )
+    typer.echo(f"{calibration.describe()}\n{origin}")
+    typer.echo(
+        f"use it: wxai emulator forecast {checkpoint} --members 10 --calibrated ... "
+        f"(= --perturbation-kind {calibration.initial} --perturbation "
+        f"{calibration.initial_amplitude:.4g} --model-noise {calibration.model_amplitude:.4g})"
+    )
 
 
 @app.command("verify")

@@ -7,11 +7,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from wxai.core.errors import ConfigError
 from wxai.emulator.datasets.reader import EmulatorDataset, open_dataset
+from wxai.emulator.inference.calibration import checkpoint_calibration
 from wxai.emulator.inference.forcings import ForcingProvider
 from wxai.emulator.inference.initial import initial_state
 from wxai.emulator.inference.output import created_now, open_writer
@@ -19,7 +21,7 @@ from wxai.emulator.inference.perturbations import EnsemblePerturbations, StateAr
 from wxai.emulator.inference.rollout import rollout
 from wxai.emulator.training.emulator import InferenceCheckpoint, read_inference_checkpoint
 
-__all__ = ["ForecastSummary", "parse_lead", "run_forecast"]
+__all__ = ["ForecastSummary", "archive_dataset", "parse_lead", "run_forecast"]
 
 _LEAD = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "": 3600}
@@ -48,6 +50,8 @@ class ForecastSummary:
     steps: int
     members: int
     step_hours: float
+    perturbation: str = ""  # how the members differ (ensembles only)
+    calibration: str = ""  # where calibrated settings came from (``--calibrated`` only)
     seconds_per_step: list[float] = field(default_factory=list)
 
     @property
@@ -66,17 +70,21 @@ class ForecastSummary:
             f"forecast from {self.init_time}: {self.steps} steps of {self.step_hours:g} h, "
             f"{self.members} member(s), {self.mean_step_seconds * 1000:.1f} ms per step "
             f"(first {first:.1f} ms, then median {self.median_step_seconds * 1000:.1f} ms; "
-            f"{sum(self.seconds_per_step):.2f} s in all)\nwritten to {self.path}"
+            f"{sum(self.seconds_per_step):.2f} s in all)\n"
+            + (f"perturbations: {self.perturbation}\n" if self.perturbation else "")
+            + (f"calibration: {self.calibration}\n" if self.calibration else "")
+            + f"written to {self.path}"
         )
 
 
-def _archive_dataset(ckpt: InferenceCheckpoint, dataset: str | Path | None) -> EmulatorDataset:
-    """``dataset``, else the checkpoint's training dataset; a clear error where it is missing."""
+def archive_dataset(ckpt: InferenceCheckpoint, dataset: str | Path | None) -> EmulatorDataset:
+    """``dataset``, else the checkpoint's training dataset: where ensemble perturbations
+    and their calibration draw training-period states from; a clear error where missing."""
     path = Path(dataset) if dataset is not None else Path(ckpt.data.provenance.get("path", ""))
     if not path.exists():
         raise ConfigError(
-            f"random-field and model perturbations draw states of the training period from "
-            f"the training dataset, which is not at {path}: pass --dataset"
+            f"random-field and model perturbations and their calibration draw states of the "
+            f"training period from the training dataset, which is not at {path}: pass --dataset"
         )
     return open_dataset(path)
 
@@ -89,12 +97,16 @@ def run_forecast(
     *,
     dataset: str | Path | None = None,
     members: int = 1,
-    perturbation: float | EnsemblePerturbations = 0.5,
+    perturbation: float | EnsemblePerturbations | Literal["calibrated"] = 0.5,
     seed: int = 0,
     device: str = "cpu",
     progress: Callable[[int, int], None] | None = None,
 ) -> ForecastSummary:
     """Run a forecast and write it to ``out`` (``.nc`` or ``.grib2``).
+
+    ``perturbation="calibrated"``: the checkpoint's calibrated ensemble settings
+    (:func:`~wxai.emulator.inference.calibration.checkpoint_calibration`, computed
+    on the training dataset, or ``dataset``, the first time).
 
     Every check (checkpoint, initial state, lead against the forcings, output
     suffix) happens before the first byte is written; a failure during the
@@ -106,10 +118,19 @@ def run_forecast(
         raise ConfigError(f"--members must be at least 1, got {members}")
     initial, opened = initial_state(ckpt, init, dataset=dataset)
     forcings = ForcingProvider(ckpt, opened)
+    source = None  # the dataset training states are drawn from, opened when needed
+    calibration = ""
+    if perturbation == "calibrated":
+        perturbation = EnsemblePerturbations()  # a single member takes none
+        if members > 1:
+            source = opened if opened is not None else archive_dataset(ckpt, dataset)
+            found, calibration = checkpoint_calibration(ckpt, source)
+            perturbation = found.perturbations
     perturbation = EnsemblePerturbations.of(perturbation)
     archive = None
     if members > 1 and perturbation.needs_archive:
-        source = opened if opened is not None else _archive_dataset(ckpt, dataset)
+        if source is None:
+            source = opened if opened is not None else archive_dataset(ckpt, dataset)
         archive = StateArchive.from_dataset(ckpt, source, seed=seed)
     attrs = {
         "title": f"wxai emulator forecast from {initial.init_time}",
@@ -151,6 +172,8 @@ def run_forecast(
         steps=steps,
         members=members,
         step_hours=ckpt.data.step.total_seconds() / 3600,
+        perturbation=perturbation.describe() if members > 1 else "",
+        calibration=calibration,
     )
     try:
         writer.write(first)
