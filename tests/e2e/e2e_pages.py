@@ -86,6 +86,18 @@ def screenshot(page: Any, folder: Path, name: str, *, min_bytes: int = 8_000) ->
     return path
 
 
+def first_loaded_image(page: Any, scope: Any) -> Any:
+    """The first ``img`` in ``scope``, once visible and decoded (not a broken image)."""
+    from playwright.sync_api import expect
+
+    image = scope.locator("img").first
+    expect(image).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    return image
+
+
 def ask(page: Any, text: str, timeout: float = 90_000) -> Any:
     """Send ``text`` in the open session; the new answer, once its stream has ended."""
     from playwright.sync_api import expect

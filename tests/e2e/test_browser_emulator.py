@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_pages import ask, new_page, screenshot, sign_in
+from e2e_pages import ask, first_loaded_image, new_page, screenshot, sign_in
 
 from conftest import CockpitServer, _new_home
 from emulator_fixture import build_inputs
@@ -46,11 +46,7 @@ def test_emulator_forecast_and_scorecard_in_the_chat(browser, server, tmp_path: 
     expect(text).to_contain_text("t_8")  # the nearest model level to 850 hPa
     expect(text).to_contain_text("sigma")
     expect(text).to_contain_text("checkpoint")
-    figure = text.locator("img").first
-    expect(figure).to_be_visible()
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=figure.element_handle()
-    )
+    first_loaded_image(page, text)
     screenshot(page, tmp_path, "emulator_forecast")
 
     card = ask(page, "How good is the emulator at day 1?")
@@ -65,11 +61,7 @@ def test_emulator_forecast_and_scorecard_in_the_chat(browser, server, tmp_path: 
     spread_text = spread.get_by_test_id("answer-text")
     expect(spread_text).to_contain_text("Emulator ensemble of sp")
     expect(spread_text).to_contain_text("calibrated")
-    ensemble_map = spread_text.locator("img").first
-    expect(ensemble_map).to_be_visible()
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=ensemble_map.element_handle()
-    )
+    ensemble_map = first_loaded_image(page, spread_text)
     # three wide panels shrink to the answer column: nothing scrolls sideways
     image, column = ensemble_map.bounding_box(), spread.bounding_box()
     assert image["x"] + image["width"] <= column["x"] + column["width"] + 1

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_pages import ask, new_page, screenshot, sign_in
+from e2e_pages import ask, first_loaded_image, new_page, screenshot, sign_in
 
 from conftest import CockpitServer, _new_home
 from products_fixture import save_tiny_detector
@@ -42,11 +42,7 @@ def test_fronts_and_warnings_in_the_chat(browser, server, tmp_path: Path):
     expect(text).to_contain_text("Fronts over Europe")
     expect(text).to_contain_text("SYNTHETIC")
     expect(text).to_contain_text("front-detector.pt")
-    figure = text.locator("img").first
-    expect(figure).to_be_visible()
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=figure.element_handle()
-    )
+    first_loaded_image(page, text)
     screenshot(page, tmp_path, "fronts")
 
     warnings = ask(page, "Which warnings would the model issue for the storm tomorrow evening?")

@@ -21,6 +21,13 @@ graph_app = typer.Typer(
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(graph_app, name="graph")
 
+#: Arguments and options several commands share.
+Checkpoint = Annotated[Path, typer.Argument(help="inference-best.pt or inference-last.pt")]
+Threads = Annotated[
+    int | None,
+    typer.Option("--threads", help="torch intra-op threads (1 when other jobs share the CPU)"),
+]
+
 
 @app.callback()
 def _emulator() -> None:
@@ -66,7 +73,7 @@ def train(
 
 @app.command("forecast")
 def forecast(  # noqa: PLR0917 (typer options)
-    checkpoint: Annotated[Path, typer.Argument(help="inference-best.pt or inference-last.pt")],
+    checkpoint: Checkpoint,
     init: Annotated[
         str,
         typer.Option(
@@ -108,10 +115,7 @@ def forecast(  # noqa: PLR0917 (typer options)
     ] = False,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
-    threads: Annotated[
-        int | None,
-        typer.Option("--threads", help="torch intra-op threads (1 when other jobs share the CPU)"),
-    ] = None,
+    threads: Threads = None,
 ) -> None:
     """Roll a trained emulator forward from INIT and write the forecast as NetCDF or GRIB2."""
     _set_threads(threads)
@@ -142,7 +146,7 @@ def forecast(  # noqa: PLR0917 (typer options)
 
 @app.command("calibrate")
 def calibrate(
-    checkpoint: Annotated[Path, typer.Argument(help="inference-best.pt or inference-last.pt")],
+    checkpoint: Checkpoint,
     dataset: Annotated[
         Path | None,
         typer.Option(
@@ -152,10 +156,7 @@ def calibrate(
     again: Annotated[
         bool, typer.Option("--again", help="Compute again even where ensemble.json is valid")
     ] = False,
-    threads: Annotated[
-        int | None,
-        typer.Option("--threads", help="torch intra-op threads (1 when other jobs share the CPU)"),
-    ] = None,
+    threads: Threads = None,
 ) -> None:
     """Calibrate the checkpoint's ensemble on training dates; keep it in ensemble.json beside it."""
     _set_threads(threads)
@@ -177,7 +178,7 @@ def calibrate(
 
 @app.command("verify")
 def verify(  # noqa: PLR0917 (typer options)
-    checkpoint: Annotated[Path, typer.Argument(help="inference-best.pt or inference-last.pt")],
+    checkpoint: Checkpoint,
     start: Annotated[str, typer.Option("--start", help="First initial time (held-out period)")],
     end: Annotated[str, typer.Option("--end", help="Last initial time")],
     lead: Annotated[str, typer.Option("--lead", help="Forecast length: 5d, 72h")] = "5d",
@@ -195,10 +196,7 @@ def verify(  # noqa: PLR0917 (typer options)
         bool,
         typer.Option(help="Also time the dataset's simulator over the same lead"),
     ] = True,
-    threads: Annotated[
-        int | None,
-        typer.Option("--threads", help="torch intra-op threads (1 when other jobs share the CPU)"),
-    ] = None,
+    threads: Threads = None,
 ) -> None:
     """Scorecard of a trained emulator against persistence and climatology."""
     _set_threads(threads)
