@@ -180,14 +180,15 @@ def forecast_in_memory(
     steps: int,
     *,
     members: int = 1,
-    perturbation: EnsemblePerturbations | None = None,
+    perturbation: EnsemblePerturbations | float = 0.0,
     archive: StateArchive | None = None,
     seed: int = 0,
 ) -> InMemoryForecast:
     """Roll ``ckpt`` out ``steps`` steps from ``init`` (a date of ``dataset``); keep the last.
 
-    ``members`` > 1 runs an ensemble perturbed as ``perturbation`` says (``archive``:
-    the training states it draws from).
+    ``members`` > 1 runs an ensemble perturbed as ``perturbation`` says (a number:
+    white initial noise of that amplitude; ``archive``: the training states it draws
+    from).
     """
     from wxai.emulator.inference.forcings import ForcingProvider
     from wxai.emulator.inference.initial import initial_from_dataset
@@ -197,10 +198,10 @@ def forecast_in_memory(
     forcings = ForcingProvider(ckpt, dataset)
     seconds: list[float] = []
     last = None
-    ensemble = {"members": members, "archive": archive, "seed": seed}
-    if perturbation is not None:
-        ensemble["perturbation"] = perturbation
-    for step in rollout(ckpt, start, steps, forcings=forcings, **ensemble):
+    for step in rollout(
+        ckpt, start, steps, forcings=forcings, members=members, perturbation=perturbation,
+        archive=archive, seed=seed,
+    ):  # fmt: skip
         if step.index:
             seconds.append(step.seconds)
         last = step

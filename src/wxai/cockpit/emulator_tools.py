@@ -24,7 +24,7 @@ import numpy as np
 from wxai.assistant.llm.tools.tool import Tool, tool
 from wxai.cockpit.chat_tools import FigureStore, ToolUnavailable
 from wxai.cockpit.emulator_ensemble import ensemble_answer
-from wxai.cockpit.emulator_files import cells_png, read_cache, write_cache
+from wxai.cockpit.emulator_files import cells_png
 from wxai.cockpit.emulator_model import (
     NoEmulatorModel,
     find_emulator_model,
@@ -138,8 +138,9 @@ def _forecast(
 def cached_scorecard(ckpt: InferenceCheckpoint, steps: int) -> Scorecard | None:
     """The ``scorecard.json`` beside ``ckpt`` if it is newer and scores ``steps`` leads."""
     from wxai.emulator.inference.scores import Scorecard
+    from wxai.emulator.inference.sidecar import read_sidecar
 
-    data = read_cache(ckpt, SCORECARD_FILE)
+    data = read_sidecar(ckpt, SCORECARD_FILE)
     known = {f.name for f in dataclasses.fields(Scorecard)}
     try:
         card = Scorecard(**{k: v for k, v in data.items() if k in known})
@@ -161,6 +162,7 @@ def scorecard_for(ckpt: InferenceCheckpoint, steps: int) -> tuple[Scorecard, str
         return card, f"read from the cache `{SCORECARD_FILE}` beside the checkpoint"
     from wxai.emulator.datasets.reader import open_dataset
     from wxai.emulator.inference.scores import score_emulator
+    from wxai.emulator.inference.sidecar import write_sidecar
 
     validation = ckpt.config.dataset.validation
     started = time.perf_counter()
@@ -169,7 +171,7 @@ def scorecard_for(ckpt: InferenceCheckpoint, steps: int) -> tuple[Scorecard, str
         end=validation.end.isoformat(), steps=steps, every=SCORE_EVERY,
         max_inits=SCORE_MAX_INITS,
     )  # fmt: skip
-    cached = " and cached" if write_cache(ckpt, SCORECARD_FILE, card.to_dict()) else ""
+    cached = " and cached" if write_sidecar(ckpt, SCORECARD_FILE, card.to_dict()) else ""
     return card, f"computed now in {time.perf_counter() - started:.1f} s{cached}"
 
 

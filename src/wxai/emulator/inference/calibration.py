@@ -12,16 +12,15 @@ only means no cache. ``wxai emulator calibrate``, ``wxai emulator forecast
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 
 import numpy as np
 
 from wxai.core.errors import ConfigError
-from wxai.data.formats._common import atomic_path
 from wxai.emulator.datasets.reader import EmulatorDataset
 from wxai.emulator.inference.perturbations import EnsemblePerturbations
 from wxai.emulator.inference.scores import calibrate_perturbations, calibration_span
+from wxai.emulator.inference.sidecar import read_sidecar, write_sidecar
 from wxai.emulator.training.emulator import InferenceCheckpoint
 
 __all__ = [
@@ -81,13 +80,10 @@ class Calibration:
 
 def cached_calibration(ckpt: InferenceCheckpoint) -> Calibration | None:
     """The ``ensemble.json`` beside ``ckpt``; None when missing, stale or unreadable."""
-    path = ckpt.path.parent / CALIBRATION_FILE
     try:
-        if path.stat().st_mtime < ckpt.path.stat().st_mtime:
-            return None
-        calibration = Calibration(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None  # none, unreadable, or of another version
+        calibration = Calibration(**read_sidecar(ckpt, CALIBRATION_FILE))
+    except TypeError:
+        return None  # none, or of another version
     return calibration if calibration.graph_fingerprint == ckpt.graph_fingerprint else None
 
 
@@ -137,9 +133,6 @@ def checkpoint_calibration(
     started = time.perf_counter()
     calibration = _calibrate(ckpt, dataset, plan)
     took = f"calibrated now in {time.perf_counter() - started:.1f} s"
-    try:
-        with atomic_path(ckpt.path.parent / CALIBRATION_FILE) as tmp:
-            tmp.write_text(json.dumps(dataclasses.asdict(calibration), indent=1))
-    except OSError:
+    if not write_sidecar(ckpt, CALIBRATION_FILE, dataclasses.asdict(calibration)):
         return calibration, f"{took} (not cached: {ckpt.path.parent} is not writable)"
     return calibration, f"{took} and kept in {CALIBRATION_FILE} beside the checkpoint"
